@@ -274,16 +274,20 @@ if [[ $SKIP_ZGLOS != 1 ]]; then
     echo "zglos_rss_mb_after_start: $(($(awk '/VmRSS/ {print $2}' /proc/$ZGLOS_PID/status) / 1024))" >>"$OUT/machine.txt"
 fi
 
-# One tile from each server as a sanity check (status, bytes, encoding).
+# The same tiles from each server, as a check that they serve the same data: status, bytes on the
+# wire, time, and the decoded layers (feature counts by geometry type, property keys).
+mkdir -p "$OUT/tiles"
 {
-    for z in 16 14 12 10; do
+    for z in 16 15 14 12 10; do
+        line=$(grep -n -m1 "/reports/$z/" "$OUT/urls-mixed-peer.txt" | cut -d: -f1)
+        [[ -n $line ]] || continue
         for srv in zglos "${MARTINS[@]%% *}"; do
             [[ $srv == zglos && $SKIP_ZGLOS == 1 ]] && continue
-            url=$(grep -m1 "/$z/" "$OUT/urls-mixed-$srv.txt" 2>/dev/null || true)
-            [[ -n $url ]] || continue
-            printf '%-7s %s -> ' "$srv" "$url"
-            curl -s -o /dev/null --max-time 30 -H "Accept-Encoding: ${ACCEPT_ENCODING:-identity}" \
-                -w '%{http_code} %{size_download} bytes %{content_type} %{time_total}s\n' "$url" || echo failed
+            url=$(sed -n "${line}p" "$OUT/urls-mixed-$srv.txt")
+            printf '%-14s %s -> ' "$srv" "$url"
+            curl -s --compressed -o "$OUT/tiles/$srv-z$z.mvt" --max-time 60 \
+                -w '%{http_code}, %{size_download} bytes on the wire, %{content_type}, %{time_total} s\n' "$url" || echo failed
+            "$BENCH_BIN" mvtinfo "$OUT/tiles/$srv-z$z.mvt" 2>&1 | cut -f2- | sed 's/^/    /'
         done
     done
 } >"$OUT/sanity.txt" 2>&1

@@ -7,7 +7,10 @@
 //! - `points`: submission points (lon, lat, category) shared by the HTTP load and pgbench.
 //! - `pglat`: throughput and latency percentiles from pgbench's per-transaction logs.
 //! - `report`: the side-by-side Markdown table from bench/out/results.jsonl.
+//! - `mvtinfo`: layers and feature counts of (uncompressed) vector tiles, to check that two
+//!   servers serve the same data.
 mod city;
+mod mvt;
 mod stats;
 mod synth;
 mod time;
@@ -117,8 +120,10 @@ enum Cmd {
         fields: Vec<(String, String)>,
         files: Vec<PathBuf>,
     },
-    /// Markdown table from a results.jsonl (first server of each scenario vs the second).
+    /// Markdown table from a results.jsonl (each scenario's first server vs the others).
     Report { file: PathBuf },
+    /// One line per tile file: layer, extent, features (points/lines/polygons), property keys.
+    Mvtinfo { files: Vec<PathBuf> },
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -241,6 +246,29 @@ fn run() -> Result<(), String> {
             println!("{v}");
         }
         Cmd::Report { file } => print!("{}", stats::report(&file)?),
+        Cmd::Mvtinfo { files } => {
+            for f in files {
+                let buf = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+                let layers = mvt::read_tile(&buf).map_err(|e| format!("{}: {e}", f.display()))?;
+                let desc: Vec<String> = layers
+                    .values()
+                    .map(|l| {
+                        format!(
+                            "{}: {} features ({} points, {} lines, {} polygons), {} with id, extent {}, keys [{}]",
+                            l.name,
+                            l.features(),
+                            l.by_type[1],
+                            l.by_type[2],
+                            l.by_type[3],
+                            l.with_id,
+                            l.extent,
+                            l.keys.join(",")
+                        )
+                    })
+                    .collect();
+                println!("{}\t{} bytes\t{}", f.display(), buf.len(), if desc.is_empty() { "empty".into() } else { desc.join("; ") });
+            }
+        }
     }
     Ok(())
 }
