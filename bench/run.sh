@@ -159,6 +159,11 @@ BEGIN
         EXECUTE format('DELETE FROM %s WHERE %I > $1', r.tbl, r.col) USING max_id;
     END LOOP;
     UPDATE reports SET duplicate_of = NULL WHERE duplicate_of > max_id AND id <= max_id;
+    -- duplicates added a supporter to their originals: take it back
+    UPDATE reports o SET supporters = greatest(o.supporters - d.n, 1)
+    FROM (SELECT duplicate_of AS id, count(*) AS n FROM reports
+          WHERE id > max_id AND duplicate_of <= max_id GROUP BY 1) d
+    WHERE o.id = d.id;
     DELETE FROM reports WHERE id > max_id;
     PERFORM setval(pg_get_serial_sequence('reports', 'id'), greatest(max_id, 1));
 END $$;

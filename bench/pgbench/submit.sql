@@ -8,7 +8,9 @@
 -- one the HTTP load posts), picked with pgbench's random(). Dedup follows the service's rule:
 -- nearest open, original (not itself a duplicate) report of the same category within the
 -- category's radius (metres, geodesic) created within its time window; a radius of 0 turns
--- dedup off. A duplicate is stored with status 'duplicate' and duplicate_of set.
+-- dedup off. A duplicate is stored with status 'duplicate' and duplicate_of set, its original
+-- gains a supporter, and timeline events are written, as the service does. (The service also
+-- stores near_border and sends a NOTIFY; those are left out here.)
 \set k random(1, :npoints)
 WITH p AS (
     SELECT bp.category,
@@ -49,16 +51,32 @@ rule AS (
       AND (r.area IS NULL OR ST_Contains(r.area, p.pt))
     ORDER BY r.priority DESC, (r.category IS NULL), r.id
     LIMIT 1
+),
+-- As the service does: a duplicate adds a supporter to its original, and the new report gets a
+-- 'created' event (plus a 'duplicate' one when it is a duplicate).
+bump AS (
+    UPDATE reports r SET supporters = r.supporters + 1 FROM dup WHERE r.id = dup.id RETURNING r.id
+),
+ins AS (
+    INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
+                         duplicate_of, channel, lang)
+    SELECT p.category,
+           CASE WHEN dup.id IS NULL THEN 'new' ELSE 'duplicate' END,
+           'pgbench',
+           p.pt, p.pt, district.id, rule.unit_code, rule.id, dup.id, 'web', 'pl'
+    FROM p
+    JOIN lock ON lock.held
+    LEFT JOIN dup ON true
+    LEFT JOIN district ON true
+    LEFT JOIN rule ON true
+    RETURNING id, duplicate_of
+),
+ev AS (
+    INSERT INTO report_events (report_id, at, kind, status, public_note, actor)
+    SELECT id, now(), 'created', 'new', NULL, 'web' FROM ins
+    UNION ALL
+    SELECT id, now(), 'duplicate', 'duplicate', '#' || duplicate_of, 'system' FROM ins WHERE duplicate_of IS NOT NULL
+    RETURNING report_id
 )
-INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
-                     duplicate_of, channel, lang)
-SELECT p.category,
-       CASE WHEN dup.id IS NULL THEN 'new' ELSE 'duplicate' END,
-       'pgbench',
-       p.pt, p.pt, district.id, rule.unit_code, rule.id, dup.id, 'web', 'pl'
-FROM p
-JOIN lock ON lock.held
-LEFT JOIN dup ON true
-LEFT JOIN district ON true
-LEFT JOIN rule ON true
-RETURNING id, duplicate_of;
+SELECT ins.id, ins.duplicate_of, (SELECT count(*) FROM bump) AS supporters_added, (SELECT count(*) FROM ev) AS events
+FROM ins;
