@@ -1,0 +1,200 @@
+//! The city's vocabulary and geography in memory: categories, statuses, units, districts,
+//! boundary and routing rules, as loaded at start-up. Read-only while the service runs.
+use geo::{BoundingRect, MultiPolygon};
+use serde_json::{json, Value};
+use zglos_tiles::districts::{Boundary, District, DistrictIndex};
+use zglos_tiles::routing::{Router, Rule};
+use zglos_tiles::tile::{CategoryStyle, Vocabulary};
+use zglos_tiles::LocalMetres;
+
+use crate::city::MapSettings;
+use crate::domain::ReportGeometry;
+use crate::error::ApiError;
+
+#[derive(Clone, Debug)]
+pub struct Category {
+    pub code: String,
+    pub name_pl: String,
+    pub name_en: String,
+    pub group: String,
+    pub geometry_kinds: Vec<String>,
+    pub dedup_radius_m: f64,
+    pub dedup_window_days: i32,
+    pub color: String,
+    pub icon: String,
+}
+
+impl Category {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "code": self.code, "name_pl": self.name_pl, "name_en": self.name_en, "group": self.group,
+            "geometry_kinds": self.geometry_kinds, "dedup_radius_m": self.dedup_radius_m,
+            "dedup_window_days": self.dedup_window_days, "color": self.color, "icon": self.icon,
+        })
+    }
+
+    pub fn dedup_rule(&self) -> zglos_tiles::dedup::DedupRule {
+        zglos_tiles::dedup::DedupRule { radius_m: self.dedup_radius_m, window_secs: self.dedup_window_days as i64 * 86_400 }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Status {
+    pub code: String,
+    pub name_pl: String,
+    pub name_en: String,
+    pub is_open: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub code: String,
+    pub name: String,
+    pub handles: String,
+    pub contact: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct CityInfo {
+    pub slug: String,
+    pub name: String,
+    pub attribution: String,
+    pub near_border_m: f64,
+    pub map: MapSettings,
+}
+
+/// Where a report goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Placement {
+    pub district_id: Option<i32>,
+    pub near_border: bool,
+    pub unit_code: Option<String>,
+    pub rule_id: Option<String>,
+}
+
+pub struct Catalogue {
+    pub city: CityInfo,
+    pub categories: Vec<Category>,
+    pub statuses: Vec<Status>,
+    pub units: Vec<Unit>,
+    pub districts: DistrictIndex,
+    pub boundary: Boundary,
+    pub router: Router,
+    pub proj: LocalMetres,
+    pub vocabulary: Vocabulary,
+}
+
+impl Catalogue {
+    pub fn new(
+        city: CityInfo,
+        boundary: MultiPolygon<f64>,
+        categories: Vec<Category>,
+        statuses: Vec<Status>,
+        units: Vec<Unit>,
+        districts: Vec<District>,
+        rules: Vec<Rule>,
+    ) -> Self {
+        let bbox = boundary.bounding_rect();
+        let centre = bbox.map(|r| r.center()).unwrap_or_default();
+        let proj = LocalMetres::around(centre.x, centre.y);
+        let vocabulary = Vocabulary {
+            categories: categories.iter().map(|c| CategoryStyle { code: c.code.clone(), color: c.color.clone() }).collect(),
+            statuses: statuses.iter().map(|s| s.code.clone()).collect(),
+        };
+        let boundary = Boundary::new(boundary);
+        Self {
+            city,
+            categories,
+            statuses,
+            units,
+            districts: DistrictIndex::new(districts, proj),
+            boundary,
+            router: Router::new(rules),
+            proj,
+            vocabulary,
+        }
+    }
+
+    pub fn category(&self, code: &str) -> Option<(u16, &Category)> {
+        self.categories.iter().enumerate().find(|(_, c)| c.code == code).map(|(i, c)| (i as u16, c))
+    }
+
+    /// The category of a submission, or a 422 listing the ones the city has.
+    pub fn require_category(&self, code: &str, field: &str) -> Result<(u16, &Category), ApiError> {
+        self.category(code).ok_or_else(|| {
+            let known: Vec<&str> = self.categories.iter().map(|c| c.code.as_str()).collect();
+            ApiError::unprocessable("unknown_category", format!("unknown category {code:?}; the city has: {}", known.join(", ")))
+                .at(field)
+        })
+    }
+
+    pub fn status(&self, code: &str) -> Option<(u8, &Status)> {
+        self.statuses.iter().enumerate().find(|(_, s)| s.code == code).map(|(i, s)| (i as u8, s))
+    }
+
+    pub fn open_statuses(&self) -> Vec<String> {
+        self.statuses.iter().filter(|s| s.is_open).map(|s| s.code.clone()).collect()
+    }
+
+    pub fn unit(&self, code: &str) -> Option<&Unit> {
+        self.units.iter().find(|u| u.code == code)
+    }
+
+    /// [west, south, east, north] of the city.
+    pub fn bbox(&self) -> [f64; 4] {
+        let r = self.boundary.bbox();
+        [r.min().x, r.min().y, r.max().x, r.max().y]
+    }
+
+    /// Checks that a report can be accepted and decides where it goes: inside the city, a shape
+    /// its category allows, its district (and whether it sits on a border), its unit and rule.
+    pub fn place(&self, category: &Category, geometry: &ReportGeometry) -> Result<Placement, ApiError> {
+        if !category.geometry_kinds.iter().any(|k| k == geometry.kind()) {
+            return Err(ApiError::unprocessable(
+                "geometry_not_allowed",
+                format!("category {} takes {}; got a {}", category.code, category.geometry_kinds.join(" or "), geometry.kind()),
+            )
+            .at("geometry.type"));
+        }
+        let anchor = geometry.anchor();
+        if !self.boundary.contains(anchor) {
+            let swapped = geo::Point::new(anchor.y(), anchor.x());
+            let hint = if self.boundary.contains(swapped) {
+                " The coordinates look swapped: GeoJSON positions are [longitude, latitude]."
+            } else {
+                ""
+            };
+            return Err(ApiError::unprocessable(
+                "outside_city",
+                format!("the location ({:.5}, {:.5}) is outside {}.{hint}", anchor.x(), anchor.y(), self.city.name),
+            )
+            .at("geometry.coordinates"));
+        }
+        let hit = self.districts.locate(anchor);
+        let near_border = hit.is_some_and(|h| {
+            h.border_distance_m <= self.city.near_border_m && self.districts.other_within(anchor, h.index, self.city.near_border_m)
+        });
+        let rule = self.router.route(&category.code, anchor);
+        Ok(Placement {
+            district_id: hit.map(|h| h.id),
+            near_border,
+            unit_code: rule.map(|r| r.unit.clone()),
+            rule_id: rule.map(|r| r.id.clone()),
+        })
+    }
+
+    pub fn city_json(&self) -> Value {
+        let [w, s, e, n] = self.bbox();
+        let centre = self.city.map.center.unwrap_or([(w + e) / 2.0, (s + n) / 2.0]);
+        json!({
+            "city": {"slug": self.city.slug, "name": self.city.name, "attribution": self.city.attribution},
+            "map": {
+                "center": centre,
+                "zoom": self.city.map.zoom.unwrap_or(11.0),
+                "bbox": [w, s, e, n],
+                "basemap_style_url": self.city.map.basemap_style_url,
+            },
+            "languages": ["pl", "en"],
+        })
+    }
+}

@@ -1,0 +1,288 @@
+//! A city's data pack: a folder with `city.json`, `categories.csv`, `units.csv` and
+//! `routing.csv`, pointing at GeoJSON files for the districts and the city boundary. A second
+//! city is a second folder, not a code change.
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use geo::{MultiPolygon, Polygon};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct CityFile {
+    pub slug: String,
+    pub name: String,
+    pub districts: DistrictSource,
+    pub boundary: Option<FileRef>,
+    pub attribution: String,
+    #[serde(default = "default_near_border")]
+    pub near_border_m: f64,
+    #[serde(default)]
+    pub map: MapSettings,
+}
+
+fn default_near_border() -> f64 {
+    10.0
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DistrictSource {
+    pub file: PathBuf,
+    pub id_property: String,
+    pub code_property: String,
+    pub name_property: String,
+    pub full_name_property: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FileRef {
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize)]
+pub struct MapSettings {
+    pub center: Option<[f64; 2]>,
+    pub zoom: Option<f64>,
+    pub basemap_style_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CategoryRow {
+    pub code: String,
+    pub name_pl: String,
+    pub name_en: String,
+    pub group_code: String,
+    /// Space-separated subset of `point line area`.
+    pub geometry_kinds: String,
+    pub dedup_radius_m: f64,
+    pub dedup_window_days: i32,
+    pub color: String,
+    pub icon: String,
+    pub sort_order: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub handles: String,
+    pub contact: String,
+    pub sources: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RuleRow {
+    pub id: String,
+    pub category: Option<String>,
+    /// Space-separated district ids whose union is the rule's area.
+    pub districts: Option<String>,
+    /// A GeoJSON file (relative to the pack) with the rule's area.
+    pub area_file: Option<PathBuf>,
+    pub unit_code: String,
+    pub priority: i32,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DistrictData {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub full_name: String,
+    pub geometry: MultiPolygon<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleData {
+    pub row: RuleRow,
+    pub area_name: Option<String>,
+    pub area: Option<MultiPolygon<f64>>,
+}
+
+/// Everything a city loads, read and checked.
+#[derive(Debug)]
+pub struct CityPack {
+    pub slug: String,
+    pub name: String,
+    pub attribution: String,
+    pub near_border_m: f64,
+    pub map: MapSettings,
+    pub districts: Vec<DistrictData>,
+    pub boundary: MultiPolygon<f64>,
+    pub categories: Vec<CategoryRow>,
+    pub units: Vec<UnitRow>,
+    pub rules: Vec<RuleData>,
+}
+
+/// Overrides for where the geometry comes from.
+#[derive(Debug, Default, Clone)]
+pub struct GeometryFiles {
+    pub districts: Option<PathBuf>,
+    pub boundary: Option<PathBuf>,
+}
+
+fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.with_context(|| format!("{}: row {}", path.display(), i + 2)))
+        .collect()
+}
+
+fn read_geojson(path: &Path) -> Result<geojson::GeoJson> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.parse::<geojson::GeoJson>().with_context(|| format!("{} is not GeoJSON", path.display()))
+}
+
+fn to_multipolygon(g: &geojson::Geometry, what: &str) -> Result<MultiPolygon<f64>> {
+    let g: geo::Geometry<f64> = g.clone().try_into().map_err(|e| anyhow!("{what}: {e}"))?;
+    match g {
+        geo::Geometry::Polygon(p) => Ok(MultiPolygon(vec![p])),
+        geo::Geometry::MultiPolygon(mp) => Ok(mp),
+        other => bail!("{what}: expected a Polygon or MultiPolygon, got {other:?}"),
+    }
+}
+
+fn features(gj: geojson::GeoJson) -> Vec<geojson::Feature> {
+    match gj {
+        geojson::GeoJson::FeatureCollection(fc) => fc.features,
+        geojson::GeoJson::Feature(f) => vec![f],
+        geojson::GeoJson::Geometry(g) => vec![geojson::Feature { geometry: Some(g), ..Default::default() }],
+    }
+}
+
+fn prop_string(f: &geojson::Feature, key: &str) -> Option<String> {
+    match f.property(key)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn resolve(dir: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        dir.join(p)
+    }
+}
+
+impl CityPack {
+    pub fn load(dir: &Path, files: &GeometryFiles) -> Result<Self> {
+        let city_path = dir.join("city.json");
+        let city: CityFile = serde_json::from_str(
+            &std::fs::read_to_string(&city_path).with_context(|| format!("cannot read {}", city_path.display()))?,
+        )
+        .with_context(|| format!("{} is not a valid city file", city_path.display()))?;
+
+        let districts_path = files.districts.clone().unwrap_or_else(|| resolve(dir, &city.districts.file));
+        if !districts_path.exists() {
+            bail!(
+                "district file {} not found; pass --districts /path/to/districts.geojson (a GeoJSON FeatureCollection of the city's district polygons)",
+                districts_path.display()
+            );
+        }
+        let src = &city.districts;
+        let mut districts = Vec::new();
+        for (i, f) in features(read_geojson(&districts_path)?).into_iter().enumerate() {
+            let what = format!("{} feature {i}", districts_path.display());
+            let id: i32 = prop_string(&f, &src.id_property)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| anyhow!("{what}: property {:?} must be an integer id", src.id_property))?;
+            let code = prop_string(&f, &src.code_property).unwrap_or_else(|| id.to_string());
+            let name = prop_string(&f, &src.name_property).ok_or_else(|| anyhow!("{what}: no {:?}", src.name_property))?;
+            let full_name = src.full_name_property.as_deref().and_then(|k| prop_string(&f, k)).unwrap_or_else(|| name.clone());
+            let geometry = to_multipolygon(f.geometry.as_ref().ok_or_else(|| anyhow!("{what}: no geometry"))?, &what)?;
+            districts.push(DistrictData { id, code, name, full_name, geometry });
+        }
+        if districts.is_empty() {
+            bail!("{} holds no districts", districts_path.display());
+        }
+
+        let boundary_path = files.boundary.clone().or_else(|| city.boundary.as_ref().map(|b| resolve(dir, &b.file)));
+        let boundary = match boundary_path {
+            Some(p) if p.exists() => {
+                let polys: Vec<Polygon<f64>> = features(read_geojson(&p)?)
+                    .iter()
+                    .filter_map(|f| f.geometry.as_ref())
+                    .map(|g| to_multipolygon(g, &p.display().to_string()))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .flat_map(|mp| mp.0)
+                    .collect();
+                MultiPolygon(polys)
+            }
+            Some(p) => bail!("boundary file {} not found; pass --boundary /path/to/boundary.geojson", p.display()),
+            // Without a boundary file, the city is the union of its districts.
+            None => MultiPolygon(districts.iter().flat_map(|d| d.geometry.0.clone()).collect()),
+        };
+
+        let categories: Vec<CategoryRow> = read_csv(&dir.join("categories.csv"))?;
+        for c in &categories {
+            for kind in c.geometry_kinds.split_whitespace() {
+                if !["point", "line", "area"].contains(&kind) {
+                    bail!("categories.csv: {}: geometry kind {kind:?} is not one of point, line, area", c.code);
+                }
+            }
+        }
+        let units: Vec<UnitRow> = read_csv(&dir.join("units.csv"))?;
+        let mut rules = Vec::new();
+        for row in read_csv::<RuleRow>(&dir.join("routing.csv"))? {
+            if !units.iter().any(|u| u.code == row.unit_code) {
+                bail!("routing.csv: rule {}: unknown unit {}", row.id, row.unit_code);
+            }
+            if let Some(c) = row.category.as_deref().filter(|c| !c.is_empty()) {
+                if !categories.iter().any(|k| k.code == c) {
+                    bail!("routing.csv: rule {}: unknown category {c}", row.id);
+                }
+            }
+            let ids: Vec<i32> = row
+                .districts
+                .as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .map(|s| s.parse().map_err(|_| anyhow!("routing.csv: rule {}: district id {s:?} is not a number", row.id)))
+                .collect::<Result<_>>()?;
+            let (area_name, area) = if let Some(file) = row.area_file.as_ref().filter(|f| !f.as_os_str().is_empty()) {
+                let p = resolve(dir, file);
+                let polys: Vec<Polygon<f64>> = features(read_geojson(&p)?)
+                    .iter()
+                    .filter_map(|f| f.geometry.as_ref())
+                    .map(|g| to_multipolygon(g, &p.display().to_string()))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .flat_map(|mp| mp.0)
+                    .collect();
+                (Some(file.display().to_string()), Some(MultiPolygon(polys)))
+            } else if !ids.is_empty() {
+                let mut polys = Vec::new();
+                let mut names = Vec::new();
+                for id in &ids {
+                    let d = districts
+                        .iter()
+                        .find(|d| d.id == *id)
+                        .ok_or_else(|| anyhow!("routing.csv: rule {}: no district {id}", row.id))?;
+                    polys.extend(d.geometry.0.iter().cloned());
+                    names.push(d.name.clone());
+                }
+                (Some(names.join(", ")), Some(MultiPolygon(polys)))
+            } else {
+                (None, None)
+            };
+            let row = RuleRow { category: row.category.filter(|c| !c.is_empty()), ..row };
+            rules.push(RuleData { row, area_name, area });
+        }
+        Ok(Self {
+            slug: city.slug,
+            name: city.name,
+            attribution: city.attribution,
+            near_border_m: city.near_border_m,
+            map: city.map,
+            districts,
+            boundary,
+            categories,
+            units,
+            rules,
+        })
+    }
+}

@@ -1,0 +1,253 @@
+//! `/api/v1/reports`: submit, list, read, "me too", subscribe, nearby.
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::params::Params;
+use super::AppState;
+use crate::domain::new_report::{parse_email, parse_lang};
+use crate::domain::NewReport;
+use crate::error::{ApiError, ApiResult};
+use crate::storage::reports::{self as store, Idempotency, ListFilter, Submitted};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/reports", post(create).get(list))
+        .route("/api/v1/reports/nearby", get(nearby))
+        .route("/api/v1/reports/{id}", get(show))
+        .route("/api/v1/reports/{id}/support", post(support))
+        .route("/api/v1/reports/{id}/subscribe", post(subscribe))
+}
+
+pub const DEFAULT_LIMIT: i64 = 100;
+pub const MAX_LIMIT: i64 = 1000;
+
+/// Reads a JSON body: the right content type, not empty, within the size limit, valid JSON.
+pub fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, required: bool) -> ApiResult<Option<Value>> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is too large")
+        } else {
+            ApiError::bad_request("unreadable_body", e.body_text())
+        }
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if required { Err(ApiError::bad_request("empty_body", "the request body is empty; send a JSON document")) } else { Ok(None) };
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/json" && mime != "application/geo+json" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send Content-Type: application/json (got {content_type:?})"),
+        )
+        .at("Content-Type"));
+    }
+    serde_json::from_slice(&body).map(Some).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")).with_detail(json!({"line": e.line(), "column": e.column()}))
+    })
+}
+
+pub fn parse_id(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::bad_request("invalid_id", format!("{raw:?} is not a report id")).at("id"))
+}
+
+fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotency>> {
+    let Some(raw) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = raw.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or_else(|| {
+        ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters").at("Idempotency-Key")
+    })?;
+    let request_hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
+    Ok(Some(Idempotency { key: key.to_owned(), request_hash }))
+}
+
+async fn report_response(state: &AppState, id: i64, status: StatusCode, replayed: bool) -> ApiResult<Response> {
+    let report = store::public_report(&state.pool, id).await?.ok_or_else(|| ApiError::internal(format!("report {id} vanished")))?;
+    let mut feature = report.to_feature();
+    feature["properties"]["timeline"] = json!(store::timeline(&state.pool, id).await?);
+    let mut response = (status, Json(feature)).into_response();
+    let location = format!("/api/v1/reports/{id}");
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn create(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+    let body = json_body(&headers, body, true)?.unwrap_or(Value::Null);
+    let report = NewReport::parse(&body)?;
+    let idem = idempotency(&headers, &body)?;
+    let catalogue = state.engine.catalogue();
+    let (_, category) = catalogue.require_category(&report.category, "properties.category")?;
+    let placement = catalogue.place(category, &report.geometry)?;
+    match store::submit(&state.pool, &state.engine, &report, &placement, idem.as_ref()).await? {
+        Submitted::Created(id) => {
+            metrics::counter!("zglos_reports_submitted_total", "channel" => report.channel.as_str()).increment(1);
+            tracing::info!(id, category = %report.category, unit = ?placement.unit_code, rule = ?placement.rule_id, "report stored");
+            report_response(&state, id, StatusCode::CREATED, false).await
+        }
+        Submitted::Replayed(id) => report_response(&state, id, StatusCode::CREATED, true).await,
+    }
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    store::public_report(&state.pool, id).await?.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
+    report_response(&state, id, StatusCode::OK, false).await
+}
+
+/// Keyset cursor: base64 of "created_at_micros:id".
+fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
+}
+
+fn decode_cursor(raw: &str) -> ApiResult<(DateTime<Utc>, i64)> {
+    let bad = || ApiError::bad_request("invalid_cursor", "cursor is not one this service issued; start from the first page").at("cursor");
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at, id.parse().map_err(|_| bad())?))
+}
+
+pub fn parse_limit(params: &Params, default: i64, max: i64) -> ApiResult<i64> {
+    match params.i64("limit")? {
+        None => Ok(default),
+        Some(n) if n >= 1 => Ok(n.min(max)),
+        Some(n) => Err(ApiError::bad_request("invalid_parameter", format!("limit must be at least 1, got {n}")).at("limit")),
+    }
+}
+
+async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw.as_deref())?;
+    let catalogue = state.engine.catalogue();
+    let categories = params.list("category");
+    for c in &categories {
+        catalogue.require_category(c, "category")?;
+    }
+    let statuses = params.list("status");
+    for s in &statuses {
+        if catalogue.status(s).is_none() {
+            return Err(ApiError::bad_request("unknown_status", format!("unknown status {s:?}")).at("status"));
+        }
+    }
+    let filter = ListFilter {
+        bbox: params.bbox("bbox")?,
+        categories,
+        statuses,
+        districts: params.i32_list("district")?,
+        since: params.datetime("since")?,
+        until: params.datetime("until")?,
+        after: params.get("cursor").map(decode_cursor).transpose()?,
+        limit: parse_limit(&params, DEFAULT_LIMIT, MAX_LIMIT)?,
+    };
+    let rows = store::list(&state.pool, &filter).await?;
+    let mut links = vec![];
+    if rows.len() as i64 == filter.limit {
+        if let Some(last) = rows.last() {
+            let mut query: Vec<(String, String)> = params_without(raw.as_deref(), "cursor");
+            query.push(("cursor".into(), encode_cursor(last.created_at, last.id)));
+            let qs = serde_urlencoded::to_string(&query).unwrap_or_default();
+            links.push(json!({"rel": "next", "type": "application/geo+json", "href": format!("/api/v1/reports?{qs}")}));
+        }
+    }
+    let features: Vec<Value> = rows.iter().map(|r| r.to_feature()).collect();
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": rows.len(),
+        "links": links,
+        "next": links.first().map(|l| l["href"].clone()),
+    })))
+}
+
+fn params_without(raw: Option<&str>, name: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or("")).unwrap_or_default().into_iter().filter(|(k, _)| k != name).collect()
+}
+
+async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+    let params = Params::parse(raw.as_deref())?;
+    let lon = params.required_f64("lon")?;
+    let lat = params.required_f64("lat")?;
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err(ApiError::bad_request("coordinate_out_of_range", "lon must be within -180..180").at("lon"));
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(ApiError::bad_request("coordinate_out_of_range", "lat must be within -90..90").at("lat"));
+    }
+    let catalogue = state.engine.catalogue();
+    let categories = params.list("category");
+    let mut widest = 0.0f64;
+    for c in &categories {
+        widest = widest.max(catalogue.require_category(c, "category")?.1.dedup_radius_m);
+    }
+    // Twice the dedup radius: a resident's pin is rarely exactly where the first reporter's was.
+    let default_radius = if categories.is_empty() { 100.0 } else { (2.0 * widest).max(50.0) };
+    let radius = match params.f64("radius")? {
+        None => default_radius,
+        Some(r) if (1.0..=2000.0).contains(&r) => r,
+        Some(r) => return Err(ApiError::bad_request("invalid_parameter", format!("radius must be 1..2000 metres, got {r}")).at("radius")),
+    };
+    let limit = parse_limit(&params, 20, 100)? as usize;
+    let cats: Vec<&str> = categories.iter().map(String::as_str).collect();
+    let hits = state.engine.nearby(geo::Point::new(lon, lat), &cats, radius, limit);
+    let ids: Vec<i64> = hits.iter().map(|c| c.id).collect();
+    let rows = store::public_reports(&state.pool, &ids).await?;
+    let features: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut f = r.to_feature();
+            let d = hits.iter().find(|c| c.id == r.id).map(|c| c.distance_m).unwrap_or(0.0);
+            f["properties"]["distance_m"] = json!((d * 10.0).round() / 10.0);
+            f
+        })
+        .collect();
+    Ok(Json(json!({"type": "FeatureCollection", "features": features, "radius_m": radius})))
+}
+
+fn optional_email(body: &Option<Value>, required: bool) -> ApiResult<(Option<String>, String)> {
+    let email = match body.as_ref().and_then(|b| b.get("email")) {
+        None | Some(Value::Null) if !required => None,
+        None | Some(Value::Null) => return Err(ApiError::bad_request("missing_field", "email is required").at("email")),
+        Some(Value::String(s)) => Some(parse_email(s, "email")?),
+        Some(_) => return Err(ApiError::bad_request("invalid_type", "email must be a string").at("email")),
+    };
+    let lang = parse_lang(body.as_ref().and_then(|b| b.get("lang")), "lang")?;
+    Ok((email, lang))
+}
+
+async fn support(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let body = json_body(&headers, body, false)?;
+    let (email, lang) = optional_email(&body, false)?;
+    let channel = match body.as_ref().and_then(|b| b.get("channel")).and_then(Value::as_str) {
+        Some(c) => crate::domain::Channel::parse(c).ok_or_else(|| ApiError::bad_request("invalid_channel", format!("unknown channel {c:?}")).at("channel"))?,
+        None => crate::domain::Channel::Web,
+    };
+    let target = store::support(&state.pool, &state.engine, id, email.as_deref(), &lang, channel.as_str()).await?;
+    metrics::counter!("zglos_supports_total").increment(1);
+    report_response(&state, target, StatusCode::OK, false).await
+}
+
+async fn subscribe(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let body = json_body(&headers, body, true)?;
+    let (email, lang) = optional_email(&body, true)?;
+    store::subscribe(&state.pool, id, email.as_deref().unwrap_or_default(), &lang).await?;
+    Ok((StatusCode::CREATED, Json(json!({"subscribed": true, "report_id": id}))).into_response())
+}

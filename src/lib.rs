@@ -1,0 +1,14 @@
+//! Zgłoś: residents report problems on a map; the city routes them to the unit that can fix them
+//! and tells the reporter what was done.
+//!
+//! The spatial core lives in the `zglos-tiles` crate; this crate is the service around it:
+//! configuration, storage (PostGIS) and the HTTP surface.
+pub mod catalogue;
+pub mod city;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod storage;

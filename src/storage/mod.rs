@@ -1,0 +1,40 @@
+//! All SQL lives under this module. Queries are bound with parameters; nothing is built from
+//! user strings.
+pub mod city;
+pub mod reports;
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options: PgConnectOptions = url.parse()?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("./migrations").run(pool).await?;
+    Ok(())
+}
+
+/// Namespace of the advisory locks that serialise writes to one category's reports.
+const CATEGORY_LOCK_SPACE: i32 = 0x5a67; // "Zg"
+
+/// Takes the category's transaction-scoped advisory lock. Every write that changes a report's
+/// dedup-relevant state holds it, so that (a) two submissions of the same category never both
+/// become originals, in one process or several, and (b) within a category `rev` grows in commit
+/// order, which is what lets the in-memory index catch up with `rev > last_seen`.
+pub async fn lock_category(tx: &mut sqlx::PgConnection, category: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(CATEGORY_LOCK_SPACE)
+        .bind(category)
+        .execute(tx)
+        .await?;
+    Ok(())
+}

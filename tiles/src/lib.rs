@@ -1,0 +1,23 @@
+//! The spatial engine of Zgłoś.
+//!
+//! Plain Rust over plain geometry types: nothing here knows about HTTP or SQL. The service feeds it
+//! rows it read from PostGIS and asks it questions:
+//!
+//! * [`districts::DistrictIndex`]: which district holds a point, and is it close to a border?
+//! * [`routing::Router`]: which unit is responsible for a category at a place (and by which rule)?
+//! * [`dedup::DedupIndex`]: is there an open report of the same category nearby (an R-tree per category)?
+//! * [`store::ReportStore`]: every report as a compact record sorted along a Z-order curve, so that
+//!   the reports of any map tile are one contiguous slice.
+//! * [`tile`]: vector tiles (MVT 2.1) of reports with server-side clustering, heatmap cells and
+//!   district boundaries, clipped to the tile.
+pub mod dedup;
+pub mod districts;
+pub mod geometry;
+pub mod mercator;
+pub mod routing;
+pub mod store;
+pub mod tile;
+pub mod decode;
+
+pub use geometry::{anchor_of, LocalMetres};
+pub use mercator::TileId;
