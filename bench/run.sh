@@ -284,11 +284,15 @@ fi
 mkdir -p "$OUT/tiles"
 {
     for z in 16 15 14 12 10; do
-        line=$(grep -n -m1 "/reports/$z/" "$OUT/urls-mixed-peer.txt" | cut -d: -f1)
+        line= list=
+        for sc in $SCENARIOS warmup; do
+            line=$(grep -n -m1 "/reports/$z/" "$OUT/urls-$sc-peer.txt" | cut -d: -f1 || true)
+            if [[ -n $line ]]; then list=$sc; break; fi
+        done
         [[ -n $line ]] || continue
         for srv in zglos "${MARTINS[@]%% *}"; do
             [[ $srv == zglos && $SKIP_ZGLOS == 1 ]] && continue
-            url=$(sed -n "${line}p" "$OUT/urls-mixed-$srv.txt")
+            url=$(sed -n "${line}p" "$OUT/urls-$list-$srv.txt")
             printf '%-14s %s -> ' "$srv" "$url"
             curl -s --compressed -o "$OUT/tiles/$srv-z$z.mvt" --max-time 60 \
                 -w '%{http_code}, %{size_download} bytes on the wire, %{content_type}, %{time_total} s\n' "$url" || echo failed

@@ -262,7 +262,12 @@ fn run() -> Result<(), String> {
                             l.by_type[3],
                             l.with_id,
                             l.extent,
-                            l.keys.join(",")
+                            {
+                                let mut k = l.keys.clone();
+                                k.sort();
+                                k.dedup();
+                                k.join(",")
+                            }
                         )
                     })
                     .collect();
