@@ -432,7 +432,10 @@ async function refreshList() {
     limit: '30',
   });
   if (state.filters.categories.length) params.set('category', state.filters.categories.join(','));
-  params.set('status', state.filters.status);
+  // The list takes status codes: "open" means every open status, "all" means no filter.
+  const s = state.filters.status;
+  if (s === 'open') params.set('status', state.ref.statuses.filter((x) => x.is_open).map((x) => x.code).join(','));
+  else if (s !== 'all') params.set('status', s);
   const seq = ++listSeq;
   $('#report-list-status').textContent = t('list.loading');
   try {
