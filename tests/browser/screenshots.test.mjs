@@ -92,7 +92,7 @@ test('screenshots of the main screens', { skip: !takeScreenshots && 'set ZGLOS_S
   await screenshot(phone, 'phone-map');
   await fillReport(phone, { lon: 19.9445, lat: 50.0648, category: 'street_lighting', description: 'Ciemno na całym odcinku' });
   await phone.locator('#nearby .nearby-item').first().waitFor({ state: 'visible', timeout: 15_000 });
-  await phone.locator('#nearby').scrollIntoViewIfNeeded();
+  await phone.locator('#nearby .btn-metoo').first().scrollIntoViewIfNeeded();
   await phone.waitForTimeout(400);
   await screenshot(phone, 'phone');
   await phone.context().close();

@@ -494,7 +494,7 @@ async function openDetails(id, { fly = false, focus = true } = {}) {
     renderSelected();
     if (fly) flyToFeature(f);
     if (focus) $('#details-body .report-title').focus();
-    announce(t('details.opened', { id: reportId(f) }));
+    announce(t('details.opened', { id: reportId(f) }), { visual: false });
   } catch (e) {
     body.replaceChildren(h('p', { class: 'banner banner-error', role: 'alert' }, errorText(e)));
   }
@@ -691,7 +691,7 @@ function setKind(kind) {
   d.kind = kind;
   if (kind === 'point') d.coords = d.coords.slice(0, 1);
   draftChanged();
-  announce(t(`form.hint_${kind}`));
+  announce(t(`form.hint_${kind}`), { visual: false });
 }
 
 function addPoint(c) {
@@ -704,9 +704,9 @@ function addPoint(c) {
   draftChanged();
   const dist = districtAt(pt);
   if (d.kind === 'point') {
-    announce(dist ? t('form.placedIn', { district: dist.name }) : t('form.placed'));
+    announce(dist ? t('form.placedIn', { district: dist.name }) : t('form.placed'), { visual: false });
   } else {
-    announce(tn('form.pointsCount', d.coords.length));
+    announce(tn('form.pointsCount', d.coords.length), { visual: false });
   }
 }
 
@@ -854,7 +854,7 @@ async function updateNearby() {
     if (seq !== state.nearbySeq) return;
     state.nearby = ((fc && fc.features) || []).slice(0, 5);
     renderNearby();
-    if (state.nearby.length) announce(tn('form.nearbyFound', state.nearby.length));
+    if (state.nearby.length) announce(tn('form.nearbyFound', state.nearby.length), { visual: false });
   } catch (e) {
     if (seq !== state.nearbySeq) return;
     state.nearby = [];
@@ -946,7 +946,7 @@ async function uploadPhoto(file) {
     if (state.draft) {
       state.draft.photos.push({ id: data.id, url: data.url, thumbnail_url: data.thumbnail_url });
       saveDraft(state.draft);
-      announce(t('form.photoAdded'));
+      announce(t('form.photoAdded'), { visual: false });
     }
   } catch (err) {
     setFieldError('photo', `${file.name}: ${errorText(err)}`);

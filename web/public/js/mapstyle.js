@@ -56,7 +56,7 @@ export function buildStyle({ reportsUrl, attribution }) {
       selected: { type: 'geojson', data: EMPTY },
     },
     layers: [
-      { id: 'zglos-background', type: 'background', paint: { 'background-color': '#e9eef2' } },
+      { id: 'zglos-background', type: 'background', paint: { 'background-color': '#d9e0e7' } },
       ...overlayLayers(),
     ],
   };
@@ -68,8 +68,8 @@ function overlayLayers() {
     {
       id: 'districts-fill', type: 'fill', source: 'districts', 'source-layer': 'districts',
       paint: {
-        'fill-color': ['match', ['%', ['to-number', ['get', 'id'], 0], 4], 0, '#f8f9fa', 1, '#f1f3f5', 2, '#fff9db', '#edf2ff'],
-        'fill-opacity': ['interpolate', ['linear'], ['zoom'], 10, 0.75, 15, 0.35],
+        'fill-color': ['match', ['%', ['to-number', ['get', 'id'], 0], 4], 0, '#fbfcfd', 1, '#f7f5ee', 2, '#fffbe6', '#f1f5ff'],
+        'fill-opacity': 1,
       },
     },
     {
@@ -217,7 +217,10 @@ export function mergeBasemap(previous, basemap) {
   });
   const ownSources = {};
   for (const id of OWN_SOURCES) if (previous.sources[id]) ownSources[id] = previous.sources[id];
-  const ownLayers = previous.layers.filter((l) => l.id !== 'zglos-background' && !l.id.startsWith('basemap-'));
+  // Over a basemap the districts are only a light tint, so streets and names show through.
+  const ownLayers = previous.layers
+    .filter((l) => l.id !== 'zglos-background' && !l.id.startsWith('basemap-'))
+    .map((l) => (l.id === 'districts-fill' ? { ...l, paint: { ...l.paint, 'fill-opacity': 0.12 } } : l));
   return {
     ...basemap,
     sources: { ...sources, ...ownSources },

@@ -46,7 +46,7 @@ export function renderReport(container, f, ref, opts = {}) {
   const meta = h('dl', { class: 'report-meta' },
     h('dt', {}, t('details.number')), h('dd', {}, `#${id}`),
     h('dt', {}, t('details.created')), h('dd', {}, h('time', { datetime: p.created_at }, formatDate(p.created_at))),
-    p.updated_at && p.updated_at !== p.created_at
+    p.updated_at && Date.parse(p.updated_at) - Date.parse(p.created_at) > 60_000
       ? [h('dt', {}, t('details.updated')), h('dd', {}, h('time', { datetime: p.updated_at }, formatDate(p.updated_at)))]
       : null,
     h('dt', {}, t('details.district')), h('dd', {}, (p.district && p.district.name) || t('details.none')),
