@@ -80,7 +80,7 @@ struct TileCache {
 pub struct Engine {
     catalogue: Arc<Catalogue>,
     live: RwLock<Live>,
-    cursor: tokio::sync::Mutex<Cursor>,
+    cursor: Mutex<Cursor>,
     cache: TileCache,
     pub tile_options: ReportTileOptions,
 }
@@ -112,7 +112,7 @@ impl Engine {
         Self {
             catalogue,
             live: RwLock::new(Live { dedup: DedupIndex::new(proj), store: ReportStore::new() }),
-            cursor: tokio::sync::Mutex::new(Cursor::default()),
+            cursor: Mutex::new(Cursor::default()),
             cache: TileCache {
                 tiles: Mutex::new(HashMap::new()),
                 entries: AtomicU64::new(0),
@@ -127,8 +127,10 @@ impl Engine {
         &self.catalogue
     }
 
-    pub fn cursor(&self) -> &tokio::sync::Mutex<Cursor> {
-        &self.cursor
+    /// The last `rev` applied per category, for a catch-up query.
+    pub fn last_seen(&self, categories: &[String]) -> Vec<i64> {
+        let cursor = self.cursor.lock();
+        categories.iter().map(|c| cursor.get(c)).collect()
     }
 
     /// Converts a row; None for a category or status this city does not know (never written by
@@ -153,7 +155,8 @@ impl Engine {
     }
 
     /// Builds the indexes from all rows at start-up.
-    pub fn load(&self, rows: impl IntoIterator<Item = IndexRow>, cursor: &mut Cursor) {
+    pub fn load(&self, rows: impl IntoIterator<Item = IndexRow>) {
+        let mut cursor = self.cursor.lock();
         let mut records = Vec::new();
         let mut shapes = Vec::new();
         let mut dedup = DedupIndex::new(self.catalogue.proj);
@@ -175,13 +178,14 @@ impl Engine {
         self.invalidate_all();
     }
 
-    /// Applies changed rows (callers hold the cursor and pass rows in `rev` order).
-    pub fn apply(&self, rows: &[IndexRow], cursor: &mut Cursor) {
+    /// Applies changed rows, given in `rev` order; rows not newer than what was applied are skipped.
+    pub fn apply(&self, rows: &[IndexRow]) {
         if rows.is_empty() {
             return;
         }
         let mut touched = Vec::with_capacity(rows.len());
         {
+            let mut cursor = self.cursor.lock();
             let mut live = self.live.write();
             for row in rows {
                 let seen = cursor.last_seen.entry(row.category.clone()).or_insert(0);

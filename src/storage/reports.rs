@@ -16,14 +16,13 @@ const INDEX_COLUMNS: &str = "id, category, status, ST_X(anchor) AS lon, ST_Y(anc
 
 /// Loads every report into the engine (start-up).
 pub async fn load_engine(pool: &PgPool, engine: &Engine) -> anyhow::Result<()> {
-    let mut cursor = engine.cursor().lock().await;
     let sql = format!("SELECT {INDEX_COLUMNS} FROM reports");
     let mut rows = Vec::new();
     let mut stream = sqlx::query_as::<_, IndexRow>(&sql).fetch(pool);
     while let Some(row) = stream.try_next().await? {
         rows.push(row);
     }
-    engine.load(rows, &mut cursor);
+    engine.load(rows);
     Ok(())
 }
 
@@ -32,15 +31,15 @@ pub async fn catch_up<'c, E>(executor: E, engine: &Engine, category: Option<&str
 where
     E: sqlx::PgExecutor<'c>,
 {
-    let mut cursor = engine.cursor().lock().await;
     let rows = match category {
         Some(cat) => {
+            let seen = engine.last_seen(&[cat.to_owned()])[0];
             let sql = format!("SELECT {INDEX_COLUMNS} FROM reports WHERE category = $1 AND rev > $2 ORDER BY rev");
-            sqlx::query_as::<_, IndexRow>(&sql).bind(cat).bind(cursor.get(cat)).fetch_all(executor).await?
+            sqlx::query_as::<_, IndexRow>(&sql).bind(cat).bind(seen).fetch_all(executor).await?
         }
         None => {
             let cats: Vec<String> = engine.catalogue().categories.iter().map(|c| c.code.clone()).collect();
-            let seen: Vec<i64> = cats.iter().map(|c| cursor.get(c)).collect();
+            let seen = engine.last_seen(&cats);
             let sql = format!(
                 "SELECT {INDEX_COLUMNS} FROM reports r JOIN unnest($1::text[], $2::bigint[]) AS s(cat, seen)
                  ON r.category = s.cat AND r.rev > s.seen ORDER BY rev"
@@ -50,7 +49,7 @@ where
         }
     };
     let n = rows.len();
-    engine.apply(&rows, &mut cursor);
+    engine.apply(&rows);
     Ok(n)
 }
 

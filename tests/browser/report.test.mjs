@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startService, launchBrowser, openPage, gotoAndWait, fillReport, waitForReportOnMap,
-  idFromTrackingUrl, getReport, waitForMapIdle,
+  idFromTrackingUrl, getReport, waitForMapIdle, makePng,
 } from './harness.mjs';
 
 let svc;
@@ -156,5 +156,38 @@ test('the form says what is missing and does not send', { timeout: 60_000 }, asy
   }
   assert.equal(await page.locator('#description').getAttribute('aria-invalid'), 'true');
   assert.equal(posted, 0);
+  await page.context().close();
+});
+
+test('photos: up to three attached, shown on the tracking page', { timeout: 120_000 }, async () => {
+  const page = await openPage(browser, svc, '/');
+  await fillReport(page, { lon: 19.9200, lat: 50.0620, category: 'greenery', description: 'Złamane drzewo po burzy' });
+  const files = await Promise.all([[200, 60, 40], [40, 160, 60], [40, 60, 200], [120, 120, 120]].map(async (rgb, i) => ({
+    name: `photo${i + 1}.png`, mimeType: 'image/png', buffer: await makePng(64, 48, rgb),
+  })));
+  await page.setInputFiles('#photo-input', files.slice(0, 2));
+  await page.waitForFunction(() => document.querySelectorAll('#photo-list li').length === 2, null, { timeout: 60_000 });
+  await page.setInputFiles('#photo-input', files.slice(2));
+  await page.waitForFunction(() => document.querySelectorAll('#photo-list li').length === 3, null, { timeout: 60_000 });
+  // The fourth is refused on the device, with a message.
+  assert.ok(await page.locator('#photo-error').isVisible());
+  assert.ok(await page.locator('#photo-input').isDisabled());
+  // Remove one, keep two.
+  await page.locator('#photo-list li .photo-remove').first().click();
+  assert.equal(await page.locator('#photo-list li').count(), 2);
+  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('zglos.draft')));
+  assert.equal(stored.photos.length, 2);
+
+  await page.click('#btn-send');
+  await page.waitForURL(/\/r\/[^/]+$/, { timeout: 30_000 });
+  const id = idFromTrackingUrl(page.url());
+  await page.locator('#report .report-photos img').first().waitFor();
+  assert.equal(await page.locator('#report .report-photos img').count(), 2);
+  const report = await getReport(svc, id);
+  assert.equal(report.properties.photos.length, 2);
+  assert.deepEqual(report.properties.photos.map((p) => p.id), stored.photos.map((p) => p.id));
+  // The thumbnails really load.
+  const loaded = await page.locator('#report .report-photos img').evaluateAll((imgs) => imgs.map((i) => i.complete && i.naturalWidth > 0));
+  assert.deepEqual(loaded, [true, true]);
   await page.context().close();
 });
