@@ -1,0 +1,95 @@
+# Shared steps of scripts/start.sh and scripts/test.sh: install what is missing, idempotently.
+# Debian packages only; every step says what it does.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PGHOST="${PGHOST:-127.0.0.1}"
+PGPORT="${PGPORT:-5432}"
+PGUSER="${PGUSER:-postgres}"
+export PGHOST PGPORT PGUSER
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+APT_UPDATED=0
+apt_install() {
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    say "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "installing $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (rustup, Rust 1.85 or newer) first"
+}
+
+# PostgreSQL on $PGHOST:$PGPORT, reachable as $PGUSER without a password.
+ensure_postgres() {
+  if ! command -v pg_isready >/dev/null; then
+    apt_install postgresql postgresql-client
+  fi
+  if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+    say "starting PostgreSQL"
+    local version
+    version="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)"
+    [ -n "$version" ] || die "PostgreSQL is installed but has no cluster in /etc/postgresql"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || as_root pg_ctlcluster "$version" main start
+    for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
+  fi
+  if ! psql_admin -tAc 'SELECT 1' >/dev/null 2>&1; then
+    # A fresh Debian cluster asks for a password over TCP; let the local superuser in from loopback.
+    local hba
+    hba="$(as_root runuser -u postgres -- psql -tAc 'SHOW hba_file')"
+    say "allowing $PGUSER from 127.0.0.1 without a password ($hba)"
+    as_root sed -i "1i host all $PGUSER 127.0.0.1/32 trust" "$hba"
+    as_root runuser -u postgres -- psql -qc 'SELECT pg_reload_conf()'
+    psql_admin -tAc 'SELECT 1' >/dev/null || die "cannot connect to PostgreSQL as $PGUSER at $PGHOST:$PGPORT"
+  fi
+}
+
+# PostGIS for the running server's major version.
+ensure_postgis() {
+  if [ "$(psql_admin -tAc "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")" = "0" ]; then
+    local major
+    major="$(psql_admin -tAc 'SHOW server_version_num' | cut -c1-2)"
+    apt_install "postgresql-${major}-postgis-3"
+  fi
+}
+
+# A database with PostGIS enabled (CREATE EXTENSION needs the superuser).
+ensure_database() {
+  local db="$1"
+  if [ "$(psql_admin -tAc "SELECT count(*) FROM pg_database WHERE datname = '$db'")" = "0" ]; then
+    say "creating database $db"
+    psql_admin -c "CREATE DATABASE \"$db\""
+  fi
+  psql -X -q -d "$db" -c 'CREATE EXTENSION IF NOT EXISTS postgis'
+}
+
+ensure_node() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+}
+
+# npm ci in a folder when its lock file changed since the last install.
+npm_install() {
+  local dir="$1"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "npm ci in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
