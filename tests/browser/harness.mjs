@@ -309,3 +309,12 @@ export async function makePng(width = 64, height = 48, [r, g, b] = [200, 80, 40]
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
+
+/** Does this service take photo uploads (POST /api/v1/photos)? */
+export async function photosSupported(svc) {
+  const form = new FormData();
+  form.append('file', new Blob(['not an image'], { type: 'text/plain' }), 'probe.txt');
+  const res = await fetch(`${svc.baseUrl}/api/v1/photos`, { method: 'POST', body: form });
+  const body = await res.json().catch(() => ({}));
+  return !(res.status === 404 && body.error && body.error.code === 'not_found') && res.status !== 405;
+}
