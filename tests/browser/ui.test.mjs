@@ -30,6 +30,7 @@ test('Polish by default; switching to English changes the texts and is remembere
 
   await page.click('[data-lang="en"]');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
+  assert.equal(await page.getAttribute('.maplibregl-ctrl-zoom-in', 'aria-label'), 'Zoom in');
   assert.equal((await page.locator('#view-browse h1').textContent()).trim(), "Residents' reports");
   assert.match(await page.locator('#start-report').textContent(), /Report a problem/);
   assert.equal(await page.getAttribute('[data-lang="en"]', 'aria-pressed'), 'true');
@@ -85,6 +86,18 @@ test('a 360×740 phone: nothing wider than the screen, the form can be filled an
   await page.locator('#report .report-card').waitFor();
   assert.ok(await noSideScroll());
   assert.ok(idFromTrackingUrl(page.url()));
+  await page.context().close();
+});
+
+test('"my location" puts the pin where the phone is', { timeout: 90_000 }, async () => {
+  const here = { longitude: 19.9610, latitude: 50.0700 };
+  const page = await openPage(browser, svc, '/', { geolocation: here, permissions: ['geolocation'] });
+  await page.click('#start-report');
+  await page.click('#btn-locate');
+  await page.locator('.pin').waitFor({ state: 'visible' });
+  const stored = JSON.parse(await page.evaluate(() => localStorage.getItem('zglos.draft')));
+  assert.deepEqual(stored.coords, [[here.longitude, here.latitude]]);
+  assert.match(await page.locator('#where-status').textContent(), /Grzegórzki|Prądnik Czerwony|Czyżyny|Miejsce wybrane/);
   await page.context().close();
 });
 
