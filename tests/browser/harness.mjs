@@ -314,7 +314,13 @@ export async function makePng(width = 64, height = 48, [r, g, b] = [200, 80, 40]
 export async function photosSupported(svc) {
   const form = new FormData();
   form.append('file', new Blob(['not an image'], { type: 'text/plain' }), 'probe.txt');
-  const res = await fetch(`${svc.baseUrl}/api/v1/photos`, { method: 'POST', body: form });
+  let res;
+  try {
+    res = await fetch(`${svc.baseUrl}/api/v1/photos`, { method: 'POST', body: form });
+  } catch {
+    // A service without the route may answer 404 and close before reading the upload.
+    return false;
+  }
   const body = await res.json().catch(() => ({}));
   return !(res.status === 404 && body.error && body.error.code === 'not_found') && res.status !== 405;
 }

@@ -1,7 +1,7 @@
 // The map page: browse reports, open one, and write a new report.
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { initI18n, t, tn, nameOf, lang, formatNumber } from './i18n.js';
-import { api, getJSON, loadReference } from './api.js';
+import { api, getJSON, loadReference, newIdempotencyKey } from './api.js';
 import { h, $, $$, announce, errorText, categoryBadge, statusBadge } from './dom.js';
 import {
   buildStyle, mergeBasemap, installImageResolver, reportsTileUrl, labelPoint, pointInGeometry,
@@ -205,6 +205,15 @@ function labelCanvas() {
   canvas.setAttribute('role', 'region');
   const container = state.map.getCanvasContainer();
   container.setAttribute('aria-describedby', 'map-help');
+  // MapLibre labels its controls once; keep them in the chosen language.
+  const root = state.map.getContainer();
+  for (const [cls, key] of [['.maplibregl-ctrl-zoom-in', 'map.zoomIn'], ['.maplibregl-ctrl-zoom-out', 'map.zoomOut']]) {
+    const btn = root.querySelector(cls);
+    if (btn) {
+      btn.setAttribute('aria-label', t(key));
+      btn.setAttribute('title', t(key));
+    }
+  }
 }
 
 function existingLayers(ids) {
@@ -1098,6 +1107,11 @@ async function sendDraft() {
       scheduleRetry(e);
     } else {
       d.pending = false;
+      if (e.code === 'idempotency_key_reused') {
+        // An earlier version of this draft reached the service before it was edited. The resident
+        // decides whether to send the changed version as a report of its own, under a new key.
+        d.idempotencyKey = newIdempotencyKey();
+      }
       saveDraft(d);
       const msg = errorText(e);
       const field = fieldOfApi(e.field) || (e.code === 'outside_city' ? 'where' : null);
@@ -1148,7 +1162,6 @@ function onLangChange() {
   buildLegend();
   buildCategoryList();
   labelCanvas();
-  if (state.map) state.map._locale = { ...state.map._locale, ...mapLocale() };
   if (state.draft && state.mode === 'report') {
     updateWhere();
     updateCounter();
