@@ -26,6 +26,9 @@ const RYNEK = [19.93745, 50.06175];
 test('point report: pin, category, description, send; tracking page; shown on the map', { timeout: 120_000 }, async () => {
   const page = await openPage(browser, svc, '/');
   await fillReport(page, { lon: RYNEK[0], lat: RYNEK[1], category: 'pothole', description: 'Głęboka dziura przy wejściu do Sukiennic' });
+  await page.click('#contact-details summary');
+  await page.fill('#contact-name', 'Jan Kowalski');
+  await page.fill('#contact-email', 'mieszkaniec@example.com');
   // The pin is on the map and the place is named.
   await page.locator('.pin').waitFor({ state: 'visible' });
   assert.match(await page.locator('#where-status').textContent(), /Stare Miasto/);
@@ -50,8 +53,10 @@ test('point report: pin, category, description, send; tracking page; shown on th
   assert.equal(report.properties.district && report.properties.district.name, 'Stare Miasto');
   if (report.properties.unit) assert.equal(unit, report.properties.unit.name);
 
-  // Leave an e-mail for updates.
-  await page.fill('#subscribe-email', 'mieszkaniec@example.com');
+  // The report's public view never carries the contact details.
+  assert.doesNotMatch(JSON.stringify(report), /Kowalski|mieszkaniec@example\.com/);
+  // Leave an e-mail for updates: the one given with the report is offered.
+  assert.equal(await page.inputValue('#subscribe-email'), 'mieszkaniec@example.com');
   await page.click('#subscribe-btn');
   await page.locator('#subscribe-done').waitFor({ state: 'visible' });
   assert.match(await page.locator('#subscribe-done').textContent(), /mieszkaniec@example\.com/);

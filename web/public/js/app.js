@@ -1092,6 +1092,8 @@ async function sendDraft() {
       const loc = res.headers.get('Location') || '';
       id = loc.split('/').pop();
     }
+    const email = (d.contact.email || '').trim();
+    try { if (email) sessionStorage.setItem('zglos.email', email); } catch { /* ignore */ }
     clearDraft();
     state.draft = null;
     bumpTilesVersion();

@@ -39,6 +39,11 @@ async function main() {
   }
   document.addEventListener('zglos:lang', render);
   $('#subscribe-form').addEventListener('submit', onSubscribe);
+  // The e-mail given with the report just sent, offered for updates (still needs a tap).
+  try {
+    const email = sessionStorage.getItem('zglos.email');
+    if (email) $('#subscribe-email').value = email;
+  } catch { /* ignore */ }
   await load();
   if (state.report) {
     const title = $('#report .report-title');
