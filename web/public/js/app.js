@@ -69,12 +69,17 @@ async function main() {
 
   const draft = loadDraft();
   const params = new URLSearchParams(location.search);
-  if (hasContent(draft)) {
+  if (hasContent(draft) && (draft.pending || !params.get('report'))) {
+    // A report waiting to be sent (or half written) comes back first.
     state.draft = draft;
     openReport({ focus: false });
     showBanner(draft.pending ? t('form.pendingRestored') : t('form.draftRestored'));
     if (draft.pending && navigator.onLine !== false) sendDraft();
   } else if (params.get('report')) {
+    if (hasContent(draft)) {
+      state.draft = draft;
+      $('#resume-draft').hidden = false;
+    }
     openDetails(params.get('report'), { fly: true, focus: false });
   } else if (params.get('new') === '1') {
     openReport({ focus: true });
