@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startService, launchBrowser, openPage, fillReport, idFromTrackingUrl, reportsNear, waitForMapReady,
-  clickMapAt, chooseCategory, photosSupported,
+  clickMapAt, chooseCategory, photosSupported, createReport, gotoAndWait,
 } from './harness.mjs';
 
 let svc;
@@ -105,6 +105,14 @@ test('a draft survives closing the form and reloading the page', { timeout: 90_0
   assert.ok(await page.locator('#category-list input[value="graffiti"]').isChecked());
   assert.ok(await page.locator('#form-banner').isVisible());
   assert.equal(JSON.parse(await page.evaluate(() => localStorage.getItem('zglos.draft'))).idempotencyKey, key);
+  // Following a link to another report shows that report; the draft waits one tap away.
+  const other = await createReport(svc, { category: 'litter', lon: 19.9310, lat: 50.0655, description: 'Inne zgłoszenie' });
+  await gotoAndWait(page, `${svc.baseUrl}/?report=${other.id}`);
+  await page.locator('#details-body .report-card').waitFor();
+  await page.click('#details-back');
+  await page.locator('#resume-draft').waitFor({ state: 'visible' });
+  await page.click('#resume-draft-btn');
+  assert.equal(await page.inputValue('#description'), 'Szkic zgłoszenia');
   // Discarding removes it.
   page.removeAllListeners('dialog');
   page.on('dialog', (d) => d.accept());
