@@ -267,7 +267,11 @@ async fn vocabulary_health_metrics_and_openapi_are_served() {
 async fn readiness_fails_when_the_database_goes_away() {
     let app = spawn_app().await;
     assert_eq!(app.get("/readyz").await.status(), 200);
-    app.pool.close().await;
+    // The database disappears under the running service (connections are cut).
+    sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", app.db.name))
+        .execute(&mut sqlx::Connection::connect(&admin_url()).await.map(|c: sqlx::PgConnection| c).unwrap())
+        .await
+        .unwrap();
     let r = app.get("/readyz").await;
     assert_eq!(r.status(), 503);
     assert_eq!(app.get("/healthz").await.status(), 200, "liveness does not depend on the database");

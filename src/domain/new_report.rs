@@ -53,7 +53,12 @@ pub struct NewReport {
     pub contact: Contact,
     pub channel: Channel,
     pub lang: String,
+    /// Ids of photos uploaded beforehand through `/api/v1/photos`.
+    pub photos: Vec<String>,
 }
+
+/// Photos a report may carry.
+pub const MAX_PHOTOS: usize = 3;
 
 fn bad(field: &str, code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, message).at(field)
@@ -142,7 +147,23 @@ impl NewReport {
             Some(_) => return Err(bad("properties.channel", "invalid_type", "channel must be a string")),
         };
         let lang = parse_lang(props.get("lang"), "properties.lang")?;
-        Ok(Self { category, description, geometry, contact, channel, lang })
+        let photos = match props.get("photos") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => {
+                if items.len() > MAX_PHOTOS {
+                    return Err(bad("properties.photos", "too_many_photos", format!("at most {MAX_PHOTOS} photos per report")));
+                }
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        v.as_str().map(str::to_owned).ok_or_else(|| bad(&format!("properties.photos[{i}]"), "invalid_type", "a photo id string"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            Some(_) => return Err(bad("properties.photos", "invalid_type", "photos must be an array of photo ids")),
+        };
+        Ok(Self { category, description, geometry, contact, channel, lang, photos })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP surface: thin handlers, one module per resource, each owning its `router()`.
 pub mod meta;
 pub mod params;
+pub mod photos;
 pub mod reports;
 pub mod tiles;
 pub mod web;
@@ -39,7 +40,9 @@ pub fn app(state: AppState) -> Router {
         .merge(meta::router())
         .merge(tiles::router())
         .route("/api/{*rest}", axum::routing::any(api_not_found))
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY));
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        // Photos carry their own, larger limit.
+        .merge(photos::router());
     api.merge(web::router(&state.config.web_dir))
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http())

@@ -1,6 +1,7 @@
 //! All SQL lives under this module. Queries are bound with parameters; nothing is built from
 //! user strings.
 pub mod city;
+pub mod photos;
 pub mod reports;
 
 use std::time::Duration;

@@ -170,6 +170,7 @@ pub async fn submit(
         .execute(&mut *tx)
         .await?;
     }
+    super::photos::attach(&mut tx, id, &report.photos).await?;
     if let Some(idem) = idem {
         sqlx::query("INSERT INTO idempotency_keys (key, request_hash, report_id) VALUES ($1, $2, $3)")
             .bind(&idem.key)
@@ -263,11 +264,13 @@ pub struct PublicReport {
     pub channel: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub photos: Vec<String>,
 }
 
 const PUBLIC_SELECT: &str = "SELECT r.id, r.category, r.status, r.description, ST_AsGeoJSON(r.geom, 7) AS geometry,
         r.district_id, d.name AS district_name, r.unit_code, u.name AS unit_name, r.duplicate_of, r.supporters,
-        r.near_border, r.channel, r.created_at, r.updated_at
+        r.near_border, r.channel, r.created_at, r.updated_at,
+        ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id) AS photos
     FROM reports r LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
 
 impl PublicReport {
@@ -285,6 +288,7 @@ impl PublicReport {
             "channel": self.channel,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "photos": self.photos.iter().map(|id| crate::domain::photo::photo_json(id)).collect::<Vec<_>>(),
         })
     }
 
