@@ -299,9 +299,15 @@ export async function makePng(width = 64, height = 48, [r, g, b] = [200, 80, 40]
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
-  const row = Buffer.alloc(1 + width * 3);
-  for (let x = 0; x < width; x++) row.set([r, g, b], 1 + x * 3);
-  const raw = Buffer.concat(Array.from({ length: height }, () => row));
+  // A soft vertical gradient from the colour to white, so thumbnails look like something.
+  const rows = Array.from({ length: height }, (_, y) => {
+    const row = Buffer.alloc(1 + width * 3);
+    const k = y / Math.max(1, height - 1);
+    const mix = (c) => Math.round(c + (255 - c) * k * 0.7);
+    for (let x = 0; x < width; x++) row.set([mix(r), mix(g), mix(b)], 1 + x * 3);
+    return row;
+  });
+  const raw = Buffer.concat(rows);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startService, launchBrowser, openPage, fillReport, createReport, screenshot, takeScreenshots,
-  waitForMapIdle, idFromTrackingUrl, gotoAndWait,
+  waitForMapIdle, idFromTrackingUrl, gotoAndWait, photosSupported, makePng,
 } from './harness.mjs';
 
 let svc;
@@ -70,6 +70,13 @@ test('screenshots of the main screens', { skip: !takeScreenshots && 'set ZGLOS_S
 
   // Sent: the tracking page.
   await fillReport(page, { lon: 19.9290, lat: 50.0560, category: 'pothole', description: 'Dziura na środku pasa, auta ją omijają' });
+  if (await photosSupported(svc)) {
+    await page.setInputFiles('#photo-input', [
+      { name: 'dziura1.png', mimeType: 'image/png', buffer: await makePng(320, 240, [90, 80, 70]) },
+      { name: 'dziura2.png', mimeType: 'image/png', buffer: await makePng(320, 240, [60, 70, 90]) },
+    ]);
+    await page.waitForFunction(() => document.querySelectorAll('#photo-list li').length === 2, null, { timeout: 60_000 });
+  }
   await page.click('#btn-send');
   await page.waitForURL(/\/r\/[^/]+$/);
   await page.locator('#report .report-card').waitFor();
