@@ -37,7 +37,10 @@ async function main() {
     showError({ code: 'not_found', status: 404 });
     return;
   }
-  document.addEventListener('zglos:lang', render);
+  document.addEventListener('zglos:lang', () => {
+    render();
+    labelMap();
+  });
   $('#subscribe-form').addEventListener('submit', onSubscribe);
   // The e-mail given with the report just sent, offered for updates (still needs a tap).
   try {
@@ -148,6 +151,19 @@ async function onSubscribe(ev) {
   }
 }
 
+function labelMap() {
+  if (!state.map) return;
+  state.map.getCanvas().setAttribute('aria-label', t('track.mapLabel'));
+  const root = state.map.getContainer();
+  for (const [cls, key] of [['.maplibregl-ctrl-zoom-in', 'map.zoomIn'], ['.maplibregl-ctrl-zoom-out', 'map.zoomOut']]) {
+    const btn = root.querySelector(cls);
+    if (btn) {
+      btn.setAttribute('aria-label', t(key));
+      btn.setAttribute('title', t(key));
+    }
+  }
+}
+
 function showMap() {
   const f = state.report;
   if (!f || !f.geometry || state.map) return;
@@ -170,6 +186,7 @@ function showMap() {
   window.zglosMap = map;
   map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: OSM_ATTRIBUTION }), 'bottom-right');
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  labelMap();
   installImageResolver(map, state.ref.categoryByCode);
   map.on('load', () => {
     map.getSource('selected').setData({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: f.geometry, properties: {} }] });
