@@ -937,8 +937,9 @@ async function onPhotosChosen(e) {
   const files = [...input.files];
   input.value = '';
   setFieldError('photo', null);
+  const accepted = [];
   for (const file of files) {
-    if (state.draft.photos.length + state.uploading >= MAX_PHOTOS) {
+    if (state.draft.photos.length + state.uploading + accepted.length >= MAX_PHOTOS) {
       setFieldError('photo', t('form.photoLimit', { n: MAX_PHOTOS }));
       break;
     }
@@ -946,13 +947,17 @@ async function onPhotosChosen(e) {
       setFieldError('photo', `${file.name}: ${t('errors.payload_too_large')}`);
       continue;
     }
-    uploadPhoto(file);
+    accepted.push(file);
+  }
+  // One at a time, in the order chosen: kinder to a weak mobile connection, and the order is kept.
+  state.uploading += accepted.length;
+  renderPhotos();
+  for (const file of accepted) {
+    await uploadPhoto(file);
   }
 }
 
 async function uploadPhoto(file) {
-  state.uploading += 1;
-  renderPhotos();
   const form = new FormData();
   form.append('file', file, file.name);
   try {

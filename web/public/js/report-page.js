@@ -184,7 +184,7 @@ function showMap() {
   });
   state.map = map;
   window.zglosMap = map;
-  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: OSM_ATTRIBUTION }), 'bottom-right');
+  map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: OSM_ATTRIBUTION }), 'bottom-right');
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   labelMap();
   installImageResolver(map, state.ref.categoryByCode);
