@@ -14,6 +14,7 @@
 # (gzip; empty for identity), MARTIN_MODES ("nocache cached": Martin with its tile cache off, on
 # MARTIN_PORT, and with its default cache, on MARTIN_PORT+1), WRK_TIMEOUT (s),
 # FORCE_LOAD=1 (regenerate and reload even if the database already holds N reports of SEED),
+# ZGLOS_BIN (measure this binary instead of building the working tree),
 # SKIP_ZGLOS=1 / SKIP_MARTIN=1 / SKIP_SUBMIT=1 (leave a part out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +49,9 @@ esac
 
 TARGET=${CARGO_TARGET_DIR:-target}
 BENCH_BIN=$TARGET/release/zglos-bench
-ZGLOS_BIN=$TARGET/release/zglos
+# ZGLOS_BIN=/path/to/zglos measures that binary instead of building the working tree.
+ZGLOS_BIN_GIVEN=${ZGLOS_BIN:-}
+ZGLOS_BIN=${ZGLOS_BIN:-$TARGET/release/zglos}
 DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
 OUT=bench/out/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$OUT"
@@ -110,7 +113,7 @@ log "output: $OUT"
 
 log "building release binaries"
 cargo build --release -p zglos-bench 2>&1 | tail -3 | tee -a "$OUT/run.log" >&2
-if [[ $SKIP_ZGLOS != 1 ]]; then
+if [[ $SKIP_ZGLOS != 1 && -z $ZGLOS_BIN_GIVEN ]]; then
     if ! cargo build --release -p zglos 2>&1 | tail -3 | tee -a "$OUT/run.log" >&2 || [[ ! -x $ZGLOS_BIN ]]; then
         log "the zglos binary does not build: measuring without it (SKIP_ZGLOS=1)"
         SKIP_ZGLOS=1
@@ -215,6 +218,9 @@ for sc in $SCENARIOS warmup; do
         --zooms "$zooms" --count "$count" --seed "$seed" --out "$OUT/urls-$sc-zglos.txt" \
         --peer-base "http://127.0.0.1:$MARTIN_PORT/reports" --peer-out "$OUT/urls-$sc-peer.txt" 2>>"$OUT/run.log"
 done
+
+# A clean slate for the measurements: no pending dirty buffers from the load or the reset.
+psql_q -c "CHECKPOINT" >/dev/null
 
 # --- servers ------------------------------------------------------------------------------------
 # Martin instances: "martin" with its tile cache off (every tile built by PostGIS, as the
