@@ -117,6 +117,7 @@ test('screenshots of the main screens', { skip: !takeScreenshots && 'set ZGLOS_S
     await en.mouse.click(box.x + p.x, box.y + p.y);
   }
   await en.fill('#description', 'Icy pavement along the whole street');
+  await en.evaluate(() => document.querySelector('#step-where').scrollIntoView({ block: 'start' }));
   await en.waitForTimeout(500);
   await screenshot(en, 'english');
   await gotoAndWait(en, `${svc.baseUrl}/r/${id}`);

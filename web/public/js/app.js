@@ -768,7 +768,7 @@ function updateWhere() {
   } else {
     text = tn('form.pointsCount', d.coords.length);
     if (d.coords.length < minPoints(d.kind)) text += ` ${t(`form.needPoints_${d.kind}`)}`;
-    else if (dist) text += ` · ${t('form.inDistrict', { district: dist.name })}`;
+    else if (dist) text += ` ${t('form.inDistrict', { district: dist.name })}`;
   }
   if (state.districts.length && !dist) {
     text = t('errors.outside_city');
