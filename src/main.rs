@@ -55,6 +55,68 @@ enum Command {
         #[arg(long)]
         boundary: Option<PathBuf>,
     },
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys for apps (Open311) and analysts' tools.
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create (or update) a staff account. The password is read from ZGLOS_PASSWORD or stdin.
+    Add {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Login (an email address).
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// Roles, comma-separated: admin, unit_staff, consultant, analyst.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// Units (codes) a unit_staff member works for, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        units: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Issue a key; it is printed once and only its digest is stored.
+    Add {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Who the key is for (the app's name).
+        #[arg(long)]
+        name: String,
+        /// open311 (submit and read requests) or analyst (internal fields).
+        #[arg(long, default_value = "open311")]
+        role: String,
+    },
+}
+
+async fn user_add(db: &DatabaseArgs, login: &str, name: &str, roles: &[String], units: &[String]) -> anyhow::Result<()> {
+    let roles: Vec<zglos::auth::Role> = roles
+        .iter()
+        .map(|r| zglos::auth::Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}: admin, unit_staff, consultant or analyst")))
+        .collect::<anyhow::Result<_>>()?;
+    let password = match std::env::var("ZGLOS_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprint!("password for {login}: ");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let pool = storage::connect(&db.database_url, 2).await.context("connecting to PostgreSQL")?;
+    storage::migrate(&pool).await?;
+    let id = zglos::auth::add_user(&pool, login, name, &password, &roles, units).await?;
+    println!("user {id} {login} ready");
+    Ok(())
 }
 
 async fn import_city(db: &DatabaseArgs, dir: &std::path::Path, files: GeometryFiles) -> anyhow::Result<()> {
@@ -103,6 +165,16 @@ async fn main() {
             import_city(&db, &city.dir, GeometryFiles { districts: city.districts, boundary: city.boundary }).await
         }
         Command::Setup { db, city, districts, boundary } => import_city(&db, &city, GeometryFiles { districts, boundary }).await,
+        Command::User(UserCommand::Add { db, login, name, roles, units }) => user_add(&db, &login, &name, &roles, &units).await,
+        Command::Apikey(ApiKeyCommand::Add { db, name, role }) => async {
+            let pool = storage::connect(&db.database_url, 2).await.context("connecting to PostgreSQL")?;
+            storage::migrate(&pool).await?;
+            let key = zglos::auth::add_api_key(&pool, &name, &role).await?;
+            println!("{key}");
+            eprintln!("API key for {name} ({role}); keep it: it is not shown again");
+            Ok(())
+        }
+        .await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
