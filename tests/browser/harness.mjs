@@ -330,3 +330,49 @@ export async function photosSupported(svc) {
   const body = await res.json().catch(() => ({}));
   return !(res.status === 404 && body.error && body.error.code === 'not_found') && res.status !== 405;
 }
+
+// ---- staff accounts and sessions -----------------------------------------------------------
+
+export const STAFF_PASSWORD = 'correct-horse-battery-staple';
+
+/**
+ * Create (or update) a staff account with `zglos user add`; the password goes in ZGLOS_PASSWORD.
+ * Needs a service started by startService() (not ZGLOS_TEST_URL).
+ */
+export async function addStaffUser(svc, { login, name = login, roles = ['unit_staff'], units = [], password = STAFF_PASSWORD }) {
+  if (!svc.dbUrl) throw new Error('addStaffUser needs a service started by startService()');
+  const args = ['user', 'add', '--database-url', svc.dbUrl, '--login', login, '--name', name, '--roles', roles.join(',')];
+  if (units.length) args.push('--units', units.join(','));
+  await run(zglosBin(), args, { env: { ...process.env, ZGLOS_PASSWORD: password }, timeout: 60_000 });
+  return { login, password, name, roles, units };
+}
+
+/** Log in through the API: {status, user, csrf, cookie, request(path, {method, body})}. */
+export async function staffSession(svc, { login, password = STAFF_PASSWORD }) {
+  const res = await fetch(`${svc.baseUrl}/api/v1/staff/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ login, password }),
+  });
+  const data = await res.json().catch(() => null);
+  if (res.status !== 200) throw new Error(`staff login as ${login}: ${res.status} ${JSON.stringify(data)}`);
+  const setCookies = typeof res.headers.getSetCookie === 'function' ? res.headers.getSetCookie() : [res.headers.get('set-cookie')];
+  const cookie = setCookies.filter(Boolean).map((c) => c.split(';')[0]).join('; ');
+  const csrf = data.csrf_token;
+  const request = (pathname, { method = 'GET', body } = {}) => apiJson(svc, pathname, {
+    method,
+    body,
+    headers: { Cookie: cookie, ...(method === 'GET' ? {} : { 'X-CSRF-Token': csrf }) },
+  });
+  return { user: data.user, csrf, cookie, request };
+}
+
+/** Open /staff and log in through its form; resolves when the staff map is ready. */
+export async function staffLogin(page, svc, { login, password = STAFF_PASSWORD }, pathname = '/staff') {
+  await page.goto(`${svc.baseUrl}${pathname}`);
+  await page.locator('#login-form').waitFor({ state: 'visible' });
+  await page.fill('#login-login', login);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+  await waitForMapReady(page);
+}
