@@ -68,6 +68,12 @@ export function initInbox(c, { reset = false, relabel = false } = {}) {
       announce(t('filters.resetDone'));
     });
     $('#inbox-more').addEventListener('click', () => load({ more: true }));
+    // New reports keep coming: refresh the list every minute while it is on screen.
+    setInterval(() => {
+      const busy = $('#view-inbox').contains(document.activeElement) && document.activeElement !== document.body;
+      // Not while someone works in the list or filters (focus would be lost), nor past the first page.
+      if (ctx.view === 'inbox' && document.visibilityState === 'visible' && !busy && state.features.length <= PAGE) load({ quiet: true });
+    }, 60_000);
     // Filters start open where there is room for them beside the list.
     if (window.matchMedia('(min-width: 800px)').matches) $('#inbox-filter-box').open = true;
   }
@@ -171,11 +177,11 @@ function nextUrl(next) {
   return inboxUrl(s);
 }
 
-async function load({ more = false } = {}) {
+async function load({ more = false, quiet = false } = {}) {
   const seq = ++state.seq;
   const url = more ? nextUrl(state.next) : inboxUrl();
   if (!url) return;
-  $('#inbox-status').textContent = t('list.loading');
+  if (!quiet) $('#inbox-status').textContent = t('list.loading');
   $('#inbox-more').disabled = true;
   try {
     const data = await staffGet(url);

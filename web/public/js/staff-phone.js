@@ -63,6 +63,8 @@ export function rerenderPhone() {
 
 export function onPhoneMapClick(e) {
   setPlace([e.lngLat.lng, e.lngLat.lat]);
+  // A click on the whole city is rough: come closer so the pin can be dragged to the spot.
+  if (ctx.map.getZoom() < 15) ctx.map.easeTo({ center: state.place, zoom: 16, duration: 400 });
 }
 
 function setPlace(pt) {

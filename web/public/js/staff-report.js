@@ -143,7 +143,7 @@ function staffFacts(f) {
 
 function statusSection(f) {
   const p = f.properties || {};
-  const allowed = (state.notAllowed && state.notAllowed.allowed) || f.allowed_transitions || [];
+  const allowed = (state.notAllowed && state.notAllowed.allowed) || f.allowed_transitions || p.allowed_transitions || [];
   const section = h('section', { class: 'box workflow', 'aria-labelledby': 'workflow-title' },
     h('h3', { id: 'workflow-title' }, t('staff.status.title')));
   if (state.notAllowed) {
@@ -409,6 +409,12 @@ function otherActions(f) {
     placeBtn.setAttribute('aria-pressed', String(state.picking));
     placeBtn.textContent = state.picking ? t('staff.actions.placeStop') : t('staff.actions.placePick');
   });
+  const centreBtn = h('button', { type: 'button', class: 'btn btn-secondary', id: 'ed-centre', hidden: !state.picking }, t('form.useCenter'));
+  centreBtn.addEventListener('click', () => {
+    const c = ctx.map.getCenter();
+    onReportMapClick({ lngLat: c });
+  });
+  placeBtn.addEventListener('click', () => { centreBtn.hidden = !state.picking; });
   actions.append(actionForm({
     id: 'edit-form',
     title: t('staff.actions.edit'),
@@ -416,7 +422,7 @@ function otherActions(f) {
     fields: [
       h('div', { class: 'field' }, h('label', { for: 'ed-category' }, t('staff.inbox.category')),
         h('select', { id: 'ed-category' }, ctx.ref.categories.map((c) => h('option', { value: c.code, selected: c.code === p.category }, nameOf(c))))),
-      isPoint ? h('div', { class: 'field' }, h('p', { class: 'field-label' }, t('staff.actions.place')), placeBtn, placeStatus) : null,
+      isPoint ? h('div', { class: 'field' }, h('p', { class: 'field-label' }, t('staff.actions.place')), h('div', { class: 'btn-row' }, placeBtn, centreBtn), placeStatus) : null,
       h('div', { class: 'field' }, h('label', { for: 'ed-reason' }, t('staff.actions.reason')),
         h('textarea', { id: 'ed-reason', rows: 2, maxlength: 2000, required: true })),
     ],
