@@ -285,8 +285,10 @@ export function refreshInboxLayers() {
   }
   // The residents' report layers stay for context in the phone view only.
   const showReports = ctx.view === 'phone';
-  for (const l of map.getStyle().layers) {
-    if (l.source === 'reports') map.setLayoutProperty(l.id, 'visibility', showReports ? 'visible' : 'none');
+  const ids = typeof map.getLayersOrder === 'function' ? map.getLayersOrder() : map.getStyle().layers.map((l) => l.id);
+  for (const id of ids) {
+    const layer = map.getLayer(id);
+    if (layer && layer.source === 'reports') map.setLayoutProperty(id, 'visibility', showReports ? 'visible' : 'none');
   }
 }
 

@@ -168,6 +168,7 @@ async function startWork({ user, csrf_token: csrf }) {
   } else {
     // Another user may have logged in: their units and roles.
     initInbox(ctx, { reset: true });
+    initHeatmap(ctx);
   }
   document.dispatchEvent(new CustomEvent('zglos:staff-login'));
   route();
