@@ -1,8 +1,12 @@
 //! The HTTP surface: thin handlers, one module per resource, each owning its `router()`.
+pub mod exports;
 pub mod meta;
+pub mod ogc;
+pub mod open311;
 pub mod params;
 pub mod photos;
 pub mod reports;
+pub mod staff;
 pub mod tiles;
 pub mod web;
 
@@ -39,6 +43,10 @@ pub fn app(state: AppState) -> Router {
         .merge(reports::router())
         .merge(meta::router())
         .merge(tiles::router())
+        .merge(staff::router())
+        .merge(exports::router())
+        .merge(ogc::router())
+        .merge(open311::router())
         .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         // Photos carry their own, larger limit.

@@ -1,0 +1,423 @@
+//! Open311 GeoReport v2 under `/open311/v2`: discovery, services (one per category, with its
+//! group), service definitions, requests (create with an app's API key; search; one), tokens.
+//! Every resource in `.json` and `.xml`; errors as the spec's `[{code, description}]`.
+//! Extensions: `bbox` and paging (`page`, `page_size`) on the requests search.
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Map, Value};
+
+use super::params::{parse_datetime, Params};
+use super::tiles::base_url;
+use super::AppState;
+use crate::domain::new_report::{parse_email, Channel, Contact};
+use crate::domain::{NewReport, ReportGeometry};
+use crate::error::ApiError;
+use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
+use crate::storage::open311 as store;
+use crate::storage::reports::{self as reports, Idempotency, Submitted};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open311/v2/{file}", get(top).post(create))
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fmt {
+    Json,
+    Xml,
+}
+
+/// An Open311 error: the status and the spec's `[{code, description}]` body, in the asked format.
+struct O311Error(StatusCode, String, Fmt);
+
+type O311<T> = Result<T, O311Error>;
+
+impl IntoResponse for O311Error {
+    fn into_response(self) -> Response {
+        let O311Error(status, description, fmt) = self;
+        let code = status.as_u16();
+        match fmt {
+            Fmt::Json => (status, [(header::CONTENT_TYPE, "application/json")], json!([{"code": code, "description": description}]).to_string()).into_response(),
+            Fmt::Xml => (
+                status,
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><errors><error><code>{code}</code><description>{}</description></error></errors>", esc(&description)),
+            )
+                .into_response(),
+        }
+    }
+}
+
+fn from_api(e: ApiError, fmt: Fmt) -> O311Error {
+    let status = match e.status.as_u16() {
+        403 | 404 => e.status,
+        500..=599 => e.status,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let what = e.field.map(|f| format!("{f}: ")).unwrap_or_default();
+    O311Error(status, format!("{what}{}", e.message), fmt)
+}
+
+fn bad(fmt: Fmt, msg: impl Into<String>) -> O311Error {
+    O311Error(StatusCode::BAD_REQUEST, msg.into(), fmt)
+}
+
+/// Splits `name.json` / `name.xml`.
+fn split(file: &str) -> Result<(&str, Fmt), O311Error> {
+    if let Some(n) = file.strip_suffix(".json") {
+        Ok((n, Fmt::Json))
+    } else if let Some(n) = file.strip_suffix(".xml") {
+        Ok((n, Fmt::Xml))
+    } else {
+        Err(O311Error(StatusCode::NOT_FOUND, format!("{file}: add .json or .xml"), Fmt::Json))
+    }
+}
+
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+}
+
+fn xml_value(out: &mut String, name: &str, v: &Value) {
+    match v {
+        Value::Null => out.push_str(&format!("<{name}/>")),
+        Value::Array(items) => {
+            out.push_str(&format!("<{name}>"));
+            let child = match name {
+                "keywords" => "keyword",
+                "values" => "value",
+                "attributes" => "attribute",
+                "endpoints" => "endpoint",
+                "formats" => "format",
+                _ => "item",
+            };
+            for i in items {
+                xml_value(out, child, i);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::Object(m) => {
+            out.push_str(&format!("<{name}>"));
+            for (k, v) in m {
+                xml_value(out, k, v);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::String(s) => out.push_str(&format!("<{name}>{}</{name}>", esc(s))),
+        other => out.push_str(&format!("<{name}>{other}</{name}>")),
+    }
+}
+
+/// JSON as is; XML with `root` around a list of `item` elements (or one object).
+fn respond(fmt: Fmt, status: StatusCode, root: &str, item: &str, v: &Value) -> Response {
+    match fmt {
+        Fmt::Json => (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], v.to_string()).into_response(),
+        Fmt::Xml => {
+            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+            match v {
+                Value::Array(items) => {
+                    out.push_str(&format!("<{root}>"));
+                    for i in items {
+                        xml_value(&mut out, item, i);
+                    }
+                    out.push_str(&format!("</{root}>"));
+                }
+                other => xml_value(&mut out, root, other),
+            }
+            (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
+        }
+    }
+}
+
+fn params(raw: &Option<String>, fmt: Fmt, known: &[&str]) -> O311<Params> {
+    let p = Params::parse(raw.as_deref()).map_err(|e| from_api(e, fmt))?;
+    if let Some(n) = p.names().find(|n| !known.contains(n) && !n.starts_with("attribute[")) {
+        return Err(bad(fmt, format!("unknown parameter {n:?}; this resource takes: {}", known.join(", "))));
+    }
+    Ok(p)
+}
+
+async fn top(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+    let (name, fmt) = split(&file)?;
+    match name {
+        "discovery" => {
+            params(&raw, fmt, &["jurisdiction_id"])?;
+            let base = base_url(&state, &headers);
+            let body = json!({
+                "changeset": "2026-11-24T00:00:00Z",
+                "contact": format!("{} – Zgłoś", state.engine.catalogue().city.name),
+                "key_service": "API keys are issued per app by the city's administrators.",
+                "endpoints": [{
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": format!("{base}/open311/v2"),
+                    "changeset": "2026-11-24T00:00:00Z",
+                    "type": "production",
+                    "formats": ["application/json", "text/xml"],
+                }],
+            });
+            Ok(respond(fmt, StatusCode::OK, "discovery", "", &body))
+        }
+        "services" => {
+            params(&raw, fmt, &["jurisdiction_id", "lang"])?;
+            let list: Vec<Value> = state
+                .engine
+                .catalogue()
+                .categories
+                .iter()
+                .map(|c| {
+                    json!({
+                        "service_code": c.code, "service_name": c.name_en, "description": format!("{} ({})", c.name_en, c.name_pl),
+                        "metadata": true, "type": "realtime", "keywords": c.name_pl, "group": c.group,
+                    })
+                })
+                .collect();
+            Ok(respond(fmt, StatusCode::OK, "services", "service", &Value::Array(list)))
+        }
+        "requests" => search(state, raw, fmt).await,
+        _ => Err(O311Error(StatusCode::NOT_FOUND, format!("no resource {name}; see discovery.{}", if fmt == Fmt::Xml { "xml" } else { "json" }), fmt)),
+    }
+}
+
+async fn service_definition(State(state): State<AppState>, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+    let (code, fmt) = split(&file)?;
+    params(&raw, fmt, &["jurisdiction_id"])?;
+    let catalogue = state.engine.catalogue();
+    let c = catalogue.category(code).map(|(_, c)| c).ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no service {code:?}"), fmt))?;
+    let body = json!({
+        "service_code": c.code,
+        "attributes": [
+            {"variable": true, "code": "landmark", "datatype": "string", "required": false, "datatype_description": "Free text",
+             "order": 1, "description": "A landmark or detail that helps find the place"},
+            {"variable": true, "code": "lang", "datatype": "singlevaluelist", "required": false, "datatype_description": "Language of updates",
+             "order": 2, "description": "Language for updates to the reporter", "values": [{"key": "pl", "name": "Polski"}, {"key": "en", "name": "English"}]},
+        ],
+    });
+    Ok(respond(fmt, StatusCode::OK, "service_definition", "", &body))
+}
+
+/// Open311 status and notes from the richer workflow.
+fn status_of(state: &AppState, row: &ExportRow, note: Option<&String>) -> (&'static str, String) {
+    let catalogue = state.engine.catalogue();
+    let (open, name) = catalogue.status(&row.status).map(|(_, s)| (s.is_open, s.name_en.clone())).unwrap_or((true, row.status.clone()));
+    let mut notes = name;
+    if let Some(orig) = row.duplicate_of {
+        notes = format!("{notes}: already reported as request {orig}");
+    }
+    if let Some(n) = note {
+        notes = format!("{notes}. {n}");
+    }
+    (if open { "open" } else { "closed" }, notes)
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<Value>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let media: HashMap<i64, String> = store::media(&state.pool, &ids).await.map_err(|e| from_api(e, Fmt::Json))?.into_iter().collect();
+    let notes: HashMap<i64, String> = store::notes(&state.pool, &ids).await.map_err(|e| from_api(e, Fmt::Json))?.into_iter().collect();
+    let catalogue = state.engine.catalogue();
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let (status, status_notes) = status_of(state, r, notes.get(&r.id));
+            let service_name = catalogue.category(&r.category).map(|(_, c)| c.name_en.clone()).unwrap_or_else(|| r.category.clone());
+            json!({
+                "service_request_id": r.id.to_string(),
+                "status": status,
+                "status_notes": status_notes,
+                "service_name": service_name,
+                "service_code": r.category,
+                "description": r.description,
+                "agency_responsible": r.unit.clone().unwrap_or_default(),
+                "service_notice": "",
+                "requested_datetime": time(r.created_at),
+                "updated_datetime": time(r.updated_at),
+                "expected_datetime": Value::Null,
+                "address": r.district.clone().map(|d| format!("{d}, {}", catalogue.city.name)).unwrap_or_default(),
+                "address_id": Value::Null,
+                "zipcode": Value::Null,
+                "lat": r.lat,
+                "long": r.lon,
+                "media_url": media.get(&r.id).cloned().unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+pub const MAX_REQUESTS: i64 = 1000;
+
+async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response> {
+    let p = params(&raw, fmt, &["service_request_id", "service_code", "start_date", "end_date", "status", "jurisdiction_id", "bbox", "page", "page_size"])?;
+    let api = |e| from_api(e, fmt);
+    let mut q = ReportQuery::default();
+    let ids = p.list("service_request_id");
+    if !ids.is_empty() {
+        // The spec: service_request_id overrides every other filter.
+        q.ids = ids.iter().map(|s| s.parse::<i64>().map_err(|_| bad(fmt, format!("service_request_id {s:?} is not a request id")))).collect::<Result<_, _>>()?;
+    } else {
+        q.categories = p.list("service_code");
+        let start = p.get("start_date").map(|v| parse_datetime(v).ok_or_else(|| bad(fmt, format!("start_date {v:?} is not a w3 date-time")))).transpose()?;
+        let end = p.get("end_date").map(|v| parse_datetime(v).ok_or_else(|| bad(fmt, format!("end_date {v:?} is not a w3 date-time")))).transpose()?;
+        let (start, end) = match (start, end) {
+            (None, None) => (Some(Utc::now() - Duration::days(90)), None),
+            (Some(s), None) => (Some(s), None),
+            (None, Some(e)) => (Some(e - Duration::days(90)), Some(e)),
+            (Some(s), Some(e)) if s > e => return Err(bad(fmt, "start_date is after end_date")),
+            (s, e) => (s, e),
+        };
+        q.datetime = Some((start, end));
+        let statuses = p.list("status");
+        let open = statuses.iter().any(|s| s == "open");
+        let closed = statuses.iter().any(|s| s == "closed");
+        if let Some(s) = statuses.iter().find(|s| *s != "open" && *s != "closed") {
+            return Err(bad(fmt, format!("status {s:?}: use open or closed")));
+        }
+        if open != closed {
+            q.open = Some(open);
+        }
+        q.bbox = p.bbox("bbox").map_err(api)?;
+    }
+    let page_size = p.i64("page_size").map_err(api)?.unwrap_or(MAX_REQUESTS);
+    if !(1..=MAX_REQUESTS).contains(&page_size) {
+        return Err(bad(fmt, format!("page_size must be 1 to {MAX_REQUESTS}")));
+    }
+    let page = p.i64("page").map_err(api)?.unwrap_or(1);
+    if page < 1 {
+        return Err(bad(fmt, "page starts at 1"));
+    }
+    let rows = crate::export::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, page_size, (page - 1) * page_size).await.map_err(api)?;
+    let list = requests_json(&state, &rows).await.map_err(|e| O311Error(e.0, e.1, fmt))?;
+    Ok(respond(fmt, StatusCode::OK, "service_requests", "request", &Value::Array(list)))
+}
+
+async fn one_request(State(state): State<AppState>, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+    let (id, fmt) = split(&file)?;
+    params(&raw, fmt, &["jurisdiction_id"])?;
+    let not_found = || O311Error(StatusCode::NOT_FOUND, format!("no service request {id:?}"), fmt);
+    let id: i64 = id.parse().map_err(|_| not_found())?;
+    let q = ReportQuery { ids: vec![id], ..Default::default() };
+    let rows = crate::export::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, 1, 0).await.map_err(|e| from_api(e, fmt))?;
+    if rows.is_empty() {
+        return Err(not_found());
+    }
+    let list = requests_json(&state, &rows).await.map_err(|e| O311Error(e.0, e.1, fmt))?;
+    Ok(respond(fmt, StatusCode::OK, "service_requests", "request", &Value::Array(list)))
+}
+
+async fn token(State(state): State<AppState>, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+    let (tok, fmt) = split(&file)?;
+    params(&raw, fmt, &["jurisdiction_id"])?;
+    let id = store::by_token(&state.pool, tok).await.map_err(|e| from_api(e, fmt))?.ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no request with token {tok:?}"), fmt))?;
+    let body = json!([{"service_request_id": id.to_string(), "token": tok}]);
+    Ok(respond(fmt, StatusCode::OK, "service_requests", "request", &body))
+}
+
+fn field<'a>(form: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    form.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+}
+
+async fn create(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, body: Bytes) -> O311<Response> {
+    let (name, fmt) = split(&file)?;
+    if name != "requests" {
+        return Err(O311Error(StatusCode::NOT_FOUND, format!("POST {name}: only requests can be created"), fmt));
+    }
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ct.starts_with("application/x-www-form-urlencoded") {
+        return Err(bad(fmt, "send the request form-encoded (Content-Type: application/x-www-form-urlencoded)"));
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| bad(fmt, format!("the form cannot be read: {e}")))?;
+    let form: Map<String, Value> = pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    const KNOWN: &[&str] = &[
+        "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email", "device_id",
+        "account_id", "first_name", "last_name", "phone", "description", "media_url",
+    ];
+    if let Some(k) = form.keys().find(|k| !KNOWN.contains(&k.as_str()) && !k.starts_with("attribute[")) {
+        return Err(bad(fmt, format!("unknown field {k:?}")));
+    }
+    let key = field(&form, "api_key").ok_or_else(|| O311Error(StatusCode::FORBIDDEN, "api_key is required; apps get one from the city".into(), fmt))?;
+    let app = store::app_for_key(&state.pool, key)
+        .await
+        .map_err(|e| from_api(e, fmt))?
+        .ok_or_else(|| O311Error(StatusCode::FORBIDDEN, "api_key is not valid".into(), fmt))?;
+    let code = field(&form, "service_code").ok_or_else(|| bad(fmt, "service_code is required"))?;
+    let catalogue = state.engine.catalogue();
+    let (_, category) = catalogue.category(code).ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no service {code:?}; see services.json"), fmt))?;
+    let num = |n: &str| -> O311<Option<f64>> {
+        field(&form, n).map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| bad(fmt, format!("{n} must be a number, got {v:?}")))).transpose()
+    };
+    let (lat, lon) = match (num("lat")?, num("long")?) {
+        (Some(lat), Some(lon)) => (lat, lon),
+        (None, None) if field(&form, "address_string").is_some() => {
+            return Err(bad(fmt, "this city locates requests by coordinates: send lat and long (address_string alone cannot be placed)"));
+        }
+        (None, None) => return Err(bad(fmt, "a location is required: lat and long")),
+        _ => return Err(bad(fmt, "lat and long go together")),
+    };
+    let geometry = ReportGeometry::parse(&json!({"type": "Point", "coordinates": [lon, lat]}), "lat/long").map_err(|e| from_api(e, fmt))?;
+    let mut description = field(&form, "description").unwrap_or("").to_owned();
+    if let Some(addr) = field(&form, "address_string") {
+        description = format!("{description}\n{addr}").trim().to_owned();
+    }
+    if let Some(landmark) = field(&form, "attribute[landmark]") {
+        description = format!("{description}\n{landmark}").trim().to_owned();
+    }
+    if description.is_empty() {
+        description = category.name_en.clone();
+    }
+    if description.chars().count() > crate::domain::new_report::MAX_DESCRIPTION_CHARS {
+        return Err(bad(fmt, "description is too long"));
+    }
+    let media_url = field(&form, "media_url");
+    if let Some(u) = media_url {
+        if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2000 || u.chars().any(char::is_whitespace) {
+            return Err(bad(fmt, "media_url must be an http(s) URL"));
+        }
+    }
+    let name = [field(&form, "first_name"), field(&form, "last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let email = field(&form, "email").map(|e| parse_email(e, "email")).transpose().map_err(|e| from_api(e, fmt))?;
+    let lang = match field(&form, "attribute[lang]") {
+        None | Some("pl") => "pl",
+        Some("en") => "en",
+        Some(other) => return Err(bad(fmt, format!("attribute[lang] {other:?}: pl or en"))),
+    };
+    let report = NewReport {
+        category: category.code.clone(),
+        description,
+        geometry,
+        contact: Contact { name: (!name.is_empty()).then_some(name), email, phone: field(&form, "phone").map(str::to_owned) },
+        channel: Channel::Open311,
+        lang: lang.into(),
+        photos: Vec::new(),
+    };
+    let placement = catalogue.place(category, &report.geometry).map_err(|e| from_api(e, fmt))?;
+    // A retried POST from the same device with the same content is the same request.
+    let idem = field(&form, "device_id").map(|d| {
+        let mut canon: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "api_key").collect();
+        canon.sort();
+        let hash = crate::auth::sha256_hex(&format!("{canon:?}"));
+        Idempotency { key: format!("open311:{app}:{d}:{hash}"), request_hash: hash }
+    });
+    let id = match reports::submit(&state.pool, &state.engine, &report, &placement, idem.as_ref()).await.map_err(|e| from_api(e, fmt))? {
+        Submitted::Created(id) | Submitted::Replayed(id) => id,
+    };
+    let token = crate::auth::sha256_hex(&format!("{app}:{id}:{}", crate::auth::random_token()))[..24].to_owned();
+    store::record(&state.pool, id, &token, &app, media_url).await.map_err(|e| from_api(e, fmt))?;
+    metrics::counter!("zglos_reports_submitted_total", "channel" => "open311").increment(1);
+    let notice = match placement.unit_code.as_ref().and_then(|u| catalogue.unit(u)) {
+        Some(u) => format!("Sent to {}", u.name),
+        None => String::new(),
+    };
+    let body = json!([{"service_request_id": id.to_string(), "token": token, "service_notice": notice, "account_id": Value::Null}]);
+    Ok(respond(fmt, StatusCode::CREATED, "service_requests", "request", &body))
+}

@@ -1,0 +1,58 @@
+//! Open311 GeoReport v2 storage: the token of each request an app filed, media links, and the
+//! app behind an API key.
+use sqlx::PgPool;
+
+use crate::error::ApiResult;
+
+/// The app name of an enabled key with the open311 role (or analyst: both may file requests).
+pub async fn app_for_key(pool: &PgPool, key: &str) -> ApiResult<Option<String>> {
+    let Some(role) = crate::auth::api_key_role(pool, key).await? else { return Ok(None) };
+    if role != "open311" && role != "analyst" {
+        return Ok(None);
+    }
+    let name: Option<String> = sqlx::query_scalar("SELECT name FROM api_keys WHERE key_hash = $1")
+        .bind(crate::auth::sha256_hex(key))
+        .fetch_optional(pool)
+        .await?;
+    Ok(name.or(Some(role)))
+}
+
+pub async fn record(pool: &PgPool, report_id: i64, token: &str, app: &str, media_url: Option<&str>) -> ApiResult<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO open311_requests (report_id, token, app_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(report_id)
+        .bind(token)
+        .bind(app)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(url) = media_url {
+        sqlx::query("INSERT INTO report_media_links (report_id, url) VALUES ($1, $2)").bind(report_id).bind(url).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn by_token(pool: &PgPool, token: &str) -> ApiResult<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT report_id FROM open311_requests WHERE token = $1").bind(token).fetch_optional(pool).await?)
+}
+
+/// First media link (or uploaded photo) of each report.
+pub async fn media(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT ON (report_id) report_id, url FROM report_media_links WHERE report_id = ANY($1) ORDER BY report_id, id",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The latest public note of each report.
+pub async fn notes(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT ON (report_id) report_id, public_note FROM report_events
+         WHERE report_id = ANY($1) AND public_note IS NOT NULL AND kind <> 'duplicate' ORDER BY report_id, at DESC, id DESC",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}
