@@ -55,6 +55,8 @@ enum Command {
         #[arg(long)]
         boundary: Option<PathBuf>,
     },
+    /// Export reports to GeoJSON, CSV, FlatGeobuf or GeoPackage (the filters of /api/v1/exports).
+    Export(zglos::export::cli::ExportArgs),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -164,6 +166,7 @@ async fn main() {
         Command::ImportCity { db, city } => {
             import_city(&db, &city.dir, GeometryFiles { districts: city.districts, boundary: city.boundary }).await
         }
+        Command::Export(args) => zglos::export::cli::run(args).await,
         Command::Setup { db, city, districts, boundary } => import_city(&db, &city, GeometryFiles { districts, boundary }).await,
         Command::User(UserCommand::Add { db, login, name, roles, units }) => user_add(&db, &login, &name, &roles, &units).await,
         Command::Apikey(ApiKeyCommand::Add { db, name, role }) => async {

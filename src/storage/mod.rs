@@ -1,6 +1,9 @@
 //! All SQL lives under this module. Queries are bound with parameters; nothing is built from
 //! user strings.
 pub mod city;
+pub mod exports;
+pub mod ogc;
+pub mod open311;
 pub mod photos;
 pub mod reports;
 

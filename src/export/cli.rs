@@ -1,0 +1,113 @@
+//! `zglos export`: the same exports as `/api/v1/exports`, to a file, with a progress bar.
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
+
+use super::{Format, Meta};
+use crate::config::DatabaseArgs;
+use crate::http::params::Params;
+use crate::storage::exports::Audience;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Output file; its extension picks the format (.geojson, .csv, .fgb, .gpkg) unless --format says.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// geojson, csv, fgb or gpkg.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// west,south,east,north in degrees.
+    #[arg(long)]
+    pub bbox: Option<String>,
+    /// Category codes, comma-separated.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Status codes, comma-separated.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// District ids, comma-separated.
+    #[arg(long)]
+    pub district: Option<String>,
+    /// Unit codes, comma-separated.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Reported at or after (RFC 3339 or YYYY-MM-DD).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Reported before.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// CQL2 text filter, e.g. "status = 'new' AND supporters > 2".
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Include the analysts' fields (unit, routing rule, timing). Contact data is never exported.
+    #[arg(long)]
+    pub internal: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let format = match &args.format {
+        Some(f) => Format::parse(f).with_context(|| format!("unknown format {f:?}: geojson, csv, fgb or gpkg"))?,
+        None => args
+            .output
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(Format::parse)
+            .context("say --format geojson|csv|fgb|gpkg, or give the output file one of those extensions")?,
+    };
+    let pairs: Vec<(&str, &String)> = [
+        ("bbox", &args.bbox),
+        ("category", &args.category),
+        ("status", &args.status),
+        ("district", &args.district),
+        ("unit", &args.unit),
+        ("since", &args.since),
+        ("until", &args.until),
+        ("filter", &args.filter),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    .collect();
+    let raw = serde_urlencoded::to_string(&pairs)?;
+    let params = Params::parse(Some(&raw)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let query = crate::http::exports::list_query(&params).map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
+    let audience = if args.internal { Audience::Internal } else { Audience::Public };
+    super::validate(&query, audience).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+
+    let pool = crate::storage::connect(&args.db.database_url, 2).await.context("connecting to PostgreSQL")?;
+    let (city, attribution): (String, String) =
+        sqlx::query_as("SELECT name, attribution FROM city").fetch_optional(&pool).await?.context("no city loaded: run zglos setup first")?;
+    let meta = Meta::new(&city, &attribution, audience);
+    let total = super::count(&pool, &query, audience).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {wide_bar} {human_pos}/{human_len} reports · {per_sec} · {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (tx, rx) = mpsc::channel(4);
+    let producer = tokio::spawn(super::produce(pool.clone(), query, audience, tx));
+    let output = args.output.clone();
+    let progress = bar.clone();
+    let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let file = File::create(&output).with_context(|| format!("creating {}", output.display()))?;
+        let out: Box<dyn Write + Send> = Box::new(BufWriter::with_capacity(256 * 1024, file));
+        let w = super::writer(format, &meta, out)?;
+        Ok(super::consume(rx, w, &|n| progress.set_position(n))?)
+    })
+    .await??;
+    producer.await?.map_err(|e| anyhow::anyhow!("reading reports: {e}"))?;
+    bar.finish_and_clear();
+    eprintln!("{written} reports written to {} ({})", args.output.display(), format.extension());
+    eprintln!("{attribution}");
+    Ok(())
+}
