@@ -27,6 +27,12 @@ pub struct Config {
     /// Database connections in the pool.
     #[arg(long, env = "ZGLOS_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
+    /// Where resident mail is sent, e.g. smtp://127.0.0.1:25 (unset: mail waits in the outbox).
+    #[arg(long, env = "ZGLOS_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender address of resident mail.
+    #[arg(long, env = "ZGLOS_MAIL_FROM", default_value = "Zgłoś <noreply@zglos.invalid>")]
+    pub mail_from: String,
     /// Seconds between sweeps that pick up changes made by other service processes.
     #[arg(long, env = "ZGLOS_SYNC_SECONDS", default_value_t = 5)]
     pub sync_seconds: u64,

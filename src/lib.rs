@@ -13,5 +13,6 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod http;
+pub mod mail;
 pub mod startup;
 pub mod storage;

@@ -166,8 +166,8 @@ async fn main() {
         Command::ImportCity { db, city } => {
             import_city(&db, &city.dir, GeometryFiles { districts: city.districts, boundary: city.boundary }).await
         }
-        Command::Export(args) => zglos::export::cli::run(args).await,
         Command::Setup { db, city, districts, boundary } => import_city(&db, &city, GeometryFiles { districts, boundary }).await,
+        Command::Export(args) => zglos::export::cli::run(args).await,
         Command::User(UserCommand::Add { db, login, name, roles, units }) => user_add(&db, &login, &name, &roles, &units).await,
         Command::Apikey(ApiKeyCommand::Add { db, name, role }) => async {
             let pool = storage::connect(&db.database_url, 2).await.context("connecting to PostgreSQL")?;

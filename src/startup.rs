@@ -45,6 +45,10 @@ impl Application {
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let state = AppState { pool, engine, config: Arc::new(config), metrics: metrics_handle() };
         spawn_sync(state.pool.clone(), state.engine.clone(), Duration::from_secs(state.config.sync_seconds.max(1)));
+        if let Some(url) = &state.config.smtp_url {
+            let mail = crate::mail::MailConfig::parse(url, &state.config.mail_from)?;
+            crate::mail::spawn_worker(state.pool.clone(), mail, Duration::from_secs(state.config.sync_seconds.max(1)));
+        }
         Ok(Self { router: http::app(state.clone()), listener, state })
     }
 
@@ -53,7 +57,8 @@ impl Application {
     }
 
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await?;
+        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ pub mod open311;
 pub mod params;
 pub mod photos;
 pub mod reports;
+pub mod staff;
 pub mod tiles;
 pub mod web;
 
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .merge(reports::router())
         .merge(meta::router())
         .merge(tiles::router())
+        .merge(staff::router())
         .merge(exports::router())
         .merge(ogc::router())
         .merge(open311::router())

@@ -112,11 +112,11 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
 }
 
 /// Keyset cursor: base64 of "created_at_micros:id".
-fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
+pub fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
 }
 
-fn decode_cursor(raw: &str) -> ApiResult<(DateTime<Utc>, i64)> {
+pub fn decode_cursor(raw: &str) -> ApiResult<(DateTime<Utc>, i64)> {
     let bad = || ApiError::bad_request("invalid_cursor", "cursor is not one this service issued; start from the first page").at("cursor");
     let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     let text = String::from_utf8(text).map_err(|_| bad())?;

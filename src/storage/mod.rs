@@ -6,6 +6,7 @@ pub mod ogc;
 pub mod open311;
 pub mod photos;
 pub mod reports;
+pub mod staff;
 
 use std::time::Duration;
 

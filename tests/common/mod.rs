@@ -2,6 +2,8 @@
 //! Kraków loaded) and its own service on a free port, talking to the real PostGIS.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -129,6 +131,8 @@ pub fn config(database_url: &str) -> Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         web_dir: repo_root().join("web"),
         public_url: None,
+        smtp_url: None,
+        mail_from: "Zgłoś <noreply@zglos.test>".into(),
         db_pool: 8,
         sync_seconds: 1,
     }
@@ -139,7 +143,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(db: TestDb) -> TestApp {
-    let app = Application::build(config(&db.url)).await.expect("application starts");
+    spawn_app_with(db, config).await
+}
+
+/// With a changed configuration (the database URL is filled in).
+pub async fn spawn_app_with(db: TestDb, make: impl FnOnce(&str) -> Config) -> TestApp {
+    // Errors the service logs show up in a failing test's output.
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
+    let app = Application::build(make(&db.url)).await.expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.state.pool.clone();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -167,7 +178,33 @@ pub const RYNEK: (f64, f64) = (19.9373, 50.0617);
 /// Plac Centralny in Nowa Huta (district XVIII).
 pub const PLAC_CENTRALNY: (f64, f64) = (20.0375, 50.0720);
 
+/// A logged-in staff member: the session cookie and the CSRF token.
+pub struct Staff {
+    pub cookie: String,
+    pub csrf: String,
+}
+
 impl TestApp {
+    /// Creates a staff account and logs it in through HTTP.
+    pub async fn staff(&self, login: &str, roles: &[zglos::auth::Role], units: &[&str]) -> Staff {
+        let units: Vec<String> = units.iter().map(|u| u.to_string()).collect();
+        zglos::auth::add_user(&self.pool, login, login, "a long enough password", roles, &units).await.expect("user");
+        let r = self.post_json("/api/v1/staff/login", &json!({"login": login, "password": "a long enough password"})).await;
+        assert_eq!(r.status(), 200);
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let body: Value = r.json().await.unwrap();
+        Staff { cookie, csrf: body["csrf_token"].as_str().unwrap().to_owned() }
+    }
+
+    /// A staff POST with session and CSRF token.
+    pub async fn staff_post(&self, who: &Staff, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).header("cookie", &who.cookie).header("x-csrf-token", &who.csrf).json(body).send().await.unwrap()
+    }
+
+    pub async fn staff_get(&self, who: &Staff, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).header("cookie", &who.cookie).send().await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
