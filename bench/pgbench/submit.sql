@@ -10,7 +10,10 @@
 -- category's radius (metres, geodesic) created within its time window; a radius of 0 turns
 -- dedup off. A duplicate is stored with status 'duplicate' and duplicate_of set, its original
 -- gains a supporter, and timeline events are written, as the service does. (The service also
--- stores near_border and sends a NOTIFY; those are left out here.)
+-- stores near_border and sends a NOTIFY; those are left out here.) The advisory lock serialises
+-- the writers of a category as the service does; in one statement the snapshot is taken before
+-- the lock, so unlike the service (which re-reads after locking) two simultaneous submissions at
+-- the same spot may both be stored as originals.
 \set k random(1, :npoints)
 WITH p AS (
     SELECT bp.category,
@@ -27,18 +30,24 @@ WITH p AS (
 lock AS (
     SELECT pg_advisory_xact_lock(hashtext('reports:' || p.category)) IS NOT NULL AS held FROM p
 ),
-dup AS (
-    SELECT r.id
+-- Candidates come from the spatial index alone (a MATERIALIZED CTE keeps the planner from
+-- combining it with a B-tree on category, which is several times slower here).
+near AS MATERIALIZED (
+    SELECT r.id, r.geom, r.category, r.status, r.duplicate_of, r.created_at
     FROM p, lock, reports r
     WHERE lock.held
       AND p.radius_m > 0
       AND r.geom && ST_Expand(p.pt, p.dlon, p.dlat)
-      AND ST_DWithin(r.geom::geography, p.pt::geography, p.radius_m, false)
-      AND r.category = p.category
-      AND r.duplicate_of IS NULL
-      AND r.status IN (SELECT code FROM statuses WHERE is_open)
-      AND r.created_at >= now() - make_interval(days => p.window_days)
-    ORDER BY r.geom <-> p.pt, r.id
+),
+dup AS (
+    SELECT n.id
+    FROM p, near n
+    WHERE n.category = p.category
+      AND n.duplicate_of IS NULL
+      AND n.status IN (SELECT code FROM statuses WHERE is_open)
+      AND n.created_at >= now() - make_interval(days => p.window_days)
+      AND ST_DWithin(n.geom::geography, p.pt::geography, p.radius_m, false)
+    ORDER BY n.geom <-> p.pt, n.id
     LIMIT 1
 ),
 district AS (
