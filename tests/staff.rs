@@ -295,3 +295,32 @@ async fn hotspots_and_accountability_figures() {
     assert_eq!(mpo["open"], 6);
     assert_eq!(stats["districts"].as_array().unwrap().len(), 18);
 }
+
+#[tokio::test]
+async fn the_reporter_can_reopen_a_resolved_report_within_the_window() {
+    let app = spawn_app().await;
+    let clerk = app.staff("clerk@zdmk.example", &[Role::UnitStaff], &["ZDMK"]).await;
+    let id = report_with_contact(&app, "pothole", RYNEK, "anna@example.org", "pl").await;
+    let path = format!("/api/v1/reports/{id}/reopen");
+    // Still open: nothing to reopen.
+    let r = app.post_json(&path, &json!({"email": "anna@example.org", "note": "Still there"})).await;
+    assert_eq!(r.status(), 409);
+    app.staff_post(&clerk, &format!("/api/v1/staff/reports/{id}/status"), &json!({"status": "resolved", "public_note": "Filled"})).await;
+    let r = app.post_json(&path, &json!({"email": "someone@else.org", "note": "Still there"})).await;
+    assert_eq!(r.status(), 403, "only the reporter or a subscriber");
+    let r = app.post_json(&path, &json!({"email": "Anna@Example.org"})).await;
+    assert_eq!(r.status(), 422);
+    let r = app.post_json(&path, &json!({"email": "Anna@Example.org", "note": "The hole opened again after rain"})).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["properties"]["status"], "acknowledged");
+    assert!(v["properties"]["timeline"].as_array().unwrap().iter().any(|e| e["kind"] == "reopened" && e["note"] == "The hole opened again after rain"));
+    // After the window, a new report is the way.
+    app.staff_post(&clerk, &format!("/api/v1/staff/reports/{id}/status"), &json!({"status": "resolved", "public_note": "Filled again"})).await;
+    sqlx::query("ALTER TABLE reports DISABLE TRIGGER reports_bump_rev").execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE reports SET updated_at = now() - interval '40 days' WHERE id = $1").bind(id).execute(&app.pool).await.unwrap();
+    sqlx::query("ALTER TABLE reports ENABLE TRIGGER reports_bump_rev").execute(&app.pool).await.unwrap();
+    let r = app.post_json(&path, &json!({"email": "anna@example.org", "note": "Again"})).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "reopen_window_passed");
+}

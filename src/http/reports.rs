@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/reports/{id}", get(show))
         .route("/api/v1/reports/{id}/support", post(support))
         .route("/api/v1/reports/{id}/subscribe", post(subscribe))
+        .route("/api/v1/reports/{id}/reopen", post(reopen))
 }
 
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -250,4 +251,18 @@ async fn subscribe(State(state): State<AppState>, Path(id): Path<String>, header
     let (email, lang) = optional_email(&body, true)?;
     store::subscribe(&state.pool, id, email.as_deref().unwrap_or_default(), &lang).await?;
     Ok((StatusCode::CREATED, Json(json!({"subscribed": true, "report_id": id}))).into_response())
+}
+
+/// The reporter says the problem is back: `{email, note}` within the reopen window.
+async fn reopen(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let body = json_body(&headers, body, true)?;
+    let (email, _) = optional_email(&body, true)?;
+    let note = match body.as_ref().and_then(|b| b.get("note")) {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 5000 => s.trim().to_owned(),
+        _ => return Err(ApiError::unprocessable("missing_field", "say in a note what is still wrong (at most 5000 characters)").at("note")),
+    };
+    let base = super::tiles::base_url(&state, &headers);
+    crate::storage::staff::reopen_by_reporter(&state.pool, &state.engine, id, email.as_deref().unwrap_or_default(), &note, &base).await?;
+    report_response(&state, id, StatusCode::OK, false).await
 }

@@ -375,6 +375,45 @@ pub async fn change_status(pool: &PgPool, engine: &Engine, user: &StaffUser, id:
     finish(tx, pool, engine, &[&before.category]).await
 }
 
+/// How long after a report was resolved, rejected or closed its reporter may reopen it.
+pub const REOPEN_DAYS: i32 = 30;
+
+/// The reporter (the email given with the report, or a subscriber's) reopens a closed report
+/// within [`REOPEN_DAYS`] of its last change: it goes back to "acknowledged" for its unit.
+pub async fn reopen_by_reporter(pool: &PgPool, engine: &Engine, id: i64, email: &str, note: &str, base_url: &str) -> ApiResult<()> {
+    let mut tx = pool.begin().await?;
+    let before = lock_report(&mut tx, id).await?;
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM reports WHERE id = $1 AND lower(contact_email) = lower($2))
+             OR EXISTS (SELECT 1 FROM subscriptions WHERE report_id = $1 AND lower(email) = lower($2))",
+    )
+    .bind(id)
+    .bind(email)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !known {
+        return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "not_the_reporter", "only the reporter or a subscriber of this report can reopen it").at("email"));
+    }
+    let allowed = allowed_transitions(&mut *tx, &before.status).await?;
+    if before.status == "duplicate" || !allowed.iter().any(|s| s == "acknowledged") || engine.catalogue().status(&before.status).is_some_and(|(_, s)| s.is_open) {
+        return Err(ApiError::conflict("not_reopenable", format!("a report that is {} cannot be reopened", before.status)).with_detail(json!({"status": before.status})));
+    }
+    if before.updated_at < Utc::now() - chrono::Duration::days(REOPEN_DAYS as i64) {
+        return Err(ApiError::conflict("reopen_window_passed", format!("a report can be reopened within {REOPEN_DAYS} days; please file a new one")));
+    }
+    sqlx::query("UPDATE reports SET status = 'acknowledged', resolved_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    event(&mut tx, id, "reopened", Some("acknowledged"), Some(note), None, "reporter").await?;
+    sqlx::query("INSERT INTO audit_log (actor, action, report_id, before, after) VALUES ('reporter', 'reopen', $1, $2, $3)")
+        .bind(id)
+        .bind(snapshot(&before))
+        .bind(json!({"status": "acknowledged"}))
+        .execute(&mut *tx)
+        .await?;
+    queue_mail(&mut tx, engine, id, "acknowledged", note, base_url).await?;
+    let category = before.category.clone();
+    finish(tx, pool, engine, &[&category]).await
+}
+
 /// Merges `id` into `into` (an open original of the same category).
 pub async fn merge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64, into: i64, note: Option<&str>) -> ApiResult<()> {
     if id == into {
