@@ -1123,7 +1123,7 @@ mod tests {
         assert_eq!(sql("status = 'new' AND supporters >= 2"), "((r.status = $1) AND (r.supporters >= $2))");
         assert_eq!(sql("status IN ('new','planned') OR NOT near_border"), "((r.status IN ($1, $2)) OR (NOT COALESCE(r.near_border, false)))");
         assert_eq!(sql("supporters BETWEEN 1 AND 3"), "(r.supporters BETWEEN $1 AND $2)");
-        assert_eq!(sql("CASEI(status) LIKE 'n%'"), "(lower(r.status) LIKE lower($1))");
+        assert_eq!(sql("CASEI(status) LIKE CASEI('N%')"), "(lower(r.status) LIKE lower($1))");
         assert_eq!(sql("created_at > TIMESTAMP('2024-01-01T00:00:00Z')"), "(r.created_at > $1)");
         assert_eq!(sql("T_DURING(created_at, INTERVAL('2024-01-01', '..'))"), "((r.created_at > $1) AND true)");
         assert!(sql("S_INTERSECTS(geometry, POLYGON((19.9 50.0, 20.0 50.0, 20.0 50.1, 19.9 50.0)))").starts_with("ST_Intersects(r.geom, ST_MakeValid"));
