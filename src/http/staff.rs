@@ -178,7 +178,7 @@ async fn inbox(State(state): State<AppState>, caller: Caller, RawQuery(raw): Raw
     let next = (rows.len() as i64 == filter.limit).then(|| rows.last()).flatten().map(|last| {
         let mut q: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or("")).unwrap_or_default();
         q.retain(|(k, _)| k != "cursor");
-        q.push(("cursor".into(), super::reports::encode_cursor(last.created_at, last.id)));
+        q.push(("cursor".into(), super::reports::encode_cursor(last.public.created_at, last.public.id)));
         format!("/api/v1/staff/inbox?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
     });
     Ok(Json(json!({
@@ -195,7 +195,7 @@ async fn detail(state: &AppState, id: i64) -> ApiResult<Value> {
     let mut f = report.to_feature();
     f["properties"]["timeline"] = json!(timeline);
     f["properties"]["audit"] = json!(audit);
-    f["properties"]["allowed_transitions"] = json!(store::allowed_transitions(&state.pool, &report.status).await?);
+    f["properties"]["allowed_transitions"] = json!(store::allowed_transitions(&state.pool, &report.public.status).await?);
     Ok(f)
 }
 
@@ -210,7 +210,7 @@ async fn prepare(state: &AppState, caller: &Caller, headers: &HeaderMap, id: &st
     let id = parse_id(id)?;
     let body = json_body(headers, body, false)?.unwrap_or_else(|| json!({}));
     let report = store::staff_report(&state.pool, id).await?;
-    may_work_on(&user, report.unit_code.as_deref())?;
+    may_work_on(&user, report.public.unit_code.as_deref())?;
     Ok((user, id, body))
 }
 
@@ -275,7 +275,7 @@ async fn edit(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     let category_code = string_field(&body, "category", false)?;
     let category = match &category_code {
         Some(c) => catalogue.require_category(c, "category")?.1,
-        None => catalogue.require_category(&current.category, "category")?.1,
+        None => catalogue.require_category(&current.public.category, "category")?.1,
     };
     let geometry = match body.get("geometry") {
         None | Some(Value::Null) => None,
@@ -286,7 +286,7 @@ async fn edit(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     }
     let check_geometry = match &geometry {
         Some(g) => g.clone(),
-        None => ReportGeometry::parse(&serde_json::from_str::<Value>(&current.geometry).unwrap_or(Value::Null), "geometry")?,
+        None => ReportGeometry::parse(&serde_json::from_str::<Value>(&current.public.geometry).unwrap_or(Value::Null), "geometry")?,
     };
     let placement = catalogue.place(category, &check_geometry)?;
     store::edit(&state.pool, &state.engine, &user, id, category_code.as_deref(), geometry.as_ref().map(|g| (g, &placement)), &reason).await?;

@@ -267,11 +267,16 @@ pub struct PublicReport {
     pub photos: Vec<String>,
 }
 
-const PUBLIC_SELECT: &str = "SELECT r.id, r.category, r.status, r.description, ST_AsGeoJSON(r.geom, 7) AS geometry,
+/// The columns of [`PublicReport`], over `reports r` joined with [`PUBLIC_JOINS`].
+pub const PUBLIC_COLUMNS: &str = "r.id, r.category, r.status, r.description, ST_AsGeoJSON(r.geom, 7) AS geometry,
         r.district_id, d.name AS district_name, r.unit_code, u.name AS unit_name, r.duplicate_of, r.supporters,
         r.near_border, r.channel, r.created_at, r.updated_at,
-        ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id) AS photos
-    FROM reports r LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
+        ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id) AS photos";
+pub const PUBLIC_JOINS: &str = "LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
+
+fn public_select() -> String {
+    format!("SELECT {PUBLIC_COLUMNS} FROM reports r {PUBLIC_JOINS}")
+}
 
 impl PublicReport {
     pub fn properties(&self) -> Value {
@@ -299,13 +304,13 @@ impl PublicReport {
 }
 
 pub async fn public_report(pool: &PgPool, id: i64) -> ApiResult<Option<PublicReport>> {
-    let sql = format!("{PUBLIC_SELECT} WHERE r.id = $1");
+    let sql = format!("{} WHERE r.id = $1", public_select());
     Ok(sqlx::query_as::<_, PublicReport>(&sql).bind(id).fetch_optional(pool).await?)
 }
 
 /// Reports by id, in the order given.
 pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<PublicReport>> {
-    let sql = format!("{PUBLIC_SELECT} WHERE r.id = ANY($1)");
+    let sql = format!("{} WHERE r.id = ANY($1)", public_select());
     let mut rows = sqlx::query_as::<_, PublicReport>(&sql).bind(ids).fetch_all(pool).await?;
     rows.sort_by_key(|r| ids.iter().position(|i| *i == r.id));
     Ok(rows)
@@ -338,7 +343,7 @@ pub struct ListFilter {
 
 /// Newest first, keyset-paged.
 pub async fn list(pool: &PgPool, f: &ListFilter) -> ApiResult<Vec<PublicReport>> {
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(PUBLIC_SELECT);
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(public_select());
     q.push(" WHERE true");
     if let Some([w, s, e, n]) = f.bbox {
         q.push(" AND r.geom && ST_MakeEnvelope(").push_bind(w).push(", ").push_bind(s).push(", ").push_bind(e);

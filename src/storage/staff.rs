@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 
 use super::lock_category;
-use super::reports::catch_up;
+use super::reports::{catch_up, PublicReport, PUBLIC_COLUMNS, PUBLIC_JOINS};
 use crate::auth::{random_token, sha256_hex, verify_password, StaffUser};
 use crate::engine::Engine;
 use crate::error::{ApiError, ApiResult};
@@ -79,68 +79,51 @@ pub fn user_json(u: &StaffUser) -> Value {
     json!({"id": u.id, "login": u.login, "name": u.name, "roles": u.roles, "units": u.units, "lang": u.lang})
 }
 
-/// A report as staff see it: public fields plus unit, rule, contact and timing.
+/// A report as staff see it: the public fields plus unit rule, contact and timing.
 #[derive(Debug, sqlx::FromRow)]
 pub struct StaffReport {
-    pub id: i64,
-    pub category: String,
-    pub status: String,
-    pub description: String,
-    pub geometry: String,
-    pub district_id: Option<i32>,
-    pub district_name: Option<String>,
-    pub unit_code: Option<String>,
-    pub unit_name: Option<String>,
+    #[sqlx(flatten)]
+    pub public: PublicReport,
     pub routing_rule: Option<String>,
-    pub duplicate_of: Option<i64>,
-    pub supporters: i32,
-    pub near_border: bool,
-    pub channel: String,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub expected_at: Option<NaiveDate>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
     pub overdue: bool,
     pub age_days: f64,
-    pub photos: Vec<String>,
 }
 
 /// Open reports older than this many days without an expected date count as overdue.
 pub const OVERDUE_DAYS: i32 = 14;
 
-const STAFF_SELECT: &str = "SELECT r.id, r.category, r.status, r.description, ST_AsGeoJSON(r.geom, 7) AS geometry,
-        r.district_id, d.name AS district_name, r.unit_code, u.name AS unit_name, r.routing_rule, r.duplicate_of,
-        r.supporters, r.near_border, r.channel, r.contact_name, r.contact_email, r.contact_phone, r.expected_at,
-        r.resolved_at, r.created_at, r.updated_at,
-        COALESCE(s.is_open AND (r.expected_at < current_date OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => 14))), false) AS overdue,
-        EXTRACT(EPOCH FROM now() - r.created_at)::float8 / 86400 AS age_days,
-        ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id) AS photos
-    FROM reports r JOIN statuses s ON s.code = r.status
-    LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
+/// The public columns (see [`PUBLIC_COLUMNS`]) and the staff ones.
+fn staff_select() -> String {
+    format!(
+        "SELECT {PUBLIC_COLUMNS}, r.routing_rule, r.contact_name, r.contact_email, r.contact_phone, r.expected_at, r.resolved_at,
+            COALESCE(s.is_open AND (r.expected_at < current_date
+                OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => {OVERDUE_DAYS}))), false) AS overdue,
+            EXTRACT(EPOCH FROM now() - r.created_at)::float8 / 86400 AS age_days
+        FROM reports r JOIN statuses s ON s.code = r.status {PUBLIC_JOINS}"
+    )
+}
 
 impl StaffReport {
     pub fn to_feature(&self) -> Value {
-        let geometry: Value = serde_json::from_str(&self.geometry).unwrap_or(Value::Null);
-        json!({"type": "Feature", "id": self.id, "geometry": geometry, "properties": {
-            "id": self.id, "category": self.category, "status": self.status, "description": self.description,
-            "district": self.district_id.map(|id| json!({"id": id, "name": self.district_name})),
-            "unit": self.unit_code.as_ref().map(|c| json!({"code": c, "name": self.unit_name})),
-            "routing_rule": self.routing_rule, "duplicate_of": self.duplicate_of, "supporters": self.supporters,
-            "near_border": self.near_border, "channel": self.channel,
-            "contact": {"name": self.contact_name, "email": self.contact_email, "phone": self.contact_phone},
-            "expected_at": self.expected_at, "resolved_at": self.resolved_at,
-            "created_at": self.created_at, "updated_at": self.updated_at,
-            "overdue": self.overdue, "age_days": (self.age_days * 10.0).round() / 10.0,
-            "photos": self.photos.iter().map(|id| crate::domain::photo::photo_json(id)).collect::<Vec<_>>(),
-        }})
+        let mut f = self.public.to_feature();
+        let p = &mut f["properties"];
+        p["routing_rule"] = json!(self.routing_rule);
+        p["contact"] = json!({"name": self.contact_name, "email": self.contact_email, "phone": self.contact_phone});
+        p["expected_at"] = json!(self.expected_at);
+        p["resolved_at"] = json!(self.resolved_at);
+        p["overdue"] = json!(self.overdue);
+        p["age_days"] = json!((self.age_days * 10.0).round() / 10.0);
+        f
     }
 }
 
 pub async fn staff_report(executor: impl sqlx::PgExecutor<'_>, id: i64) -> ApiResult<StaffReport> {
-    let sql = format!("{STAFF_SELECT} WHERE r.id = $1");
+    let sql = format!("{} WHERE r.id = $1", staff_select());
     sqlx::query_as::<_, StaffReport>(&sql).bind(id).fetch_optional(executor).await?.ok_or_else(|| ApiError::not_found(format!("no report {id}")))
 }
 
@@ -177,7 +160,7 @@ fn push_inbox_filters(q: &mut QueryBuilder<'_, Postgres>, f: &InboxFilter) {
 }
 
 pub async fn inbox(pool: &PgPool, f: &InboxFilter) -> ApiResult<(Vec<StaffReport>, Value)> {
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(STAFF_SELECT);
+    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(staff_select());
     push_inbox_filters(&mut q, f);
     let (cmp, order) = if f.oldest_first { (">", "ASC") } else { ("<", "DESC") };
     if let Some((at, id)) = f.after {
@@ -238,8 +221,9 @@ async fn lock_report(tx: &mut PgConnection, id: i64) -> ApiResult<StaffReport> {
 }
 
 fn snapshot(r: &StaffReport) -> Value {
-    json!({"status": r.status, "category": r.category, "unit": r.unit_code, "duplicate_of": r.duplicate_of,
-           "expected_at": r.expected_at, "geometry": serde_json::from_str::<Value>(&r.geometry).unwrap_or(Value::Null)})
+    let p = &r.public;
+    json!({"status": p.status, "category": p.category, "unit": p.unit_code, "duplicate_of": p.duplicate_of,
+           "expected_at": r.expected_at, "geometry": serde_json::from_str::<Value>(&p.geometry).unwrap_or(Value::Null)})
 }
 
 async fn audit(tx: &mut PgConnection, user: &StaffUser, action: &str, id: i64, before: &StaffReport) -> ApiResult<()> {
@@ -319,14 +303,14 @@ pub struct StatusChange {
 pub async fn change_status(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64, change: &StatusChange, base_url: &str) -> ApiResult<()> {
     let mut tx = pool.begin().await?;
     let before = lock_report(&mut tx, id).await?;
-    let allowed = allowed_transitions(&mut *tx, &before.status).await?;
+    let allowed = allowed_transitions(&mut *tx, &before.public.status).await?;
     if !allowed.contains(&change.status) {
         return Err(ApiError::conflict(
             "transition_not_allowed",
-            format!("a report that is {} cannot become {}; allowed: {}", before.status, change.status, allowed.join(", ")),
+            format!("a report that is {} cannot become {}; allowed: {}", before.public.status, change.status, allowed.join(", ")),
         )
         .at("status")
-        .with_detail(json!({"from": before.status, "allowed": allowed})));
+        .with_detail(json!({"from": before.public.status, "allowed": allowed})));
     }
     let actor = user.login.as_str();
     if change.status == "rejected" {
@@ -337,7 +321,7 @@ pub async fn change_status(pool: &PgPool, engine: &Engine, user: &StaffUser, id:
         if engine.catalogue().unit(unit).is_none() {
             return Err(ApiError::unprocessable("unknown_unit", format!("no unit {unit:?}")).at("unit"));
         }
-        if before.unit_code.as_deref() == Some(unit) {
+        if before.public.unit_code.as_deref() == Some(unit) {
             return Err(ApiError::unprocessable("same_unit", "the report is already with that unit").at("unit"));
         }
         sqlx::query("UPDATE reports SET status = 'new', unit_code = $2, routing_rule = 'manual' WHERE id = $1")
@@ -372,7 +356,7 @@ pub async fn change_status(pool: &PgPool, engine: &Engine, user: &StaffUser, id:
     }
     audit(&mut tx, user, &format!("status:{}", change.status), id, &before).await?;
     queue_mail(&mut tx, engine, id, &change.status, &change.public_note, base_url).await?;
-    finish(tx, pool, engine, &[&before.category]).await
+    finish(tx, pool, engine, &[&before.public.category]).await
 }
 
 /// How long after a report was resolved, rejected or closed its reporter may reopen it.
@@ -394,11 +378,11 @@ pub async fn reopen_by_reporter(pool: &PgPool, engine: &Engine, id: i64, email: 
     if !known {
         return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "not_the_reporter", "only the reporter or a subscriber of this report can reopen it").at("email"));
     }
-    let allowed = allowed_transitions(&mut *tx, &before.status).await?;
-    if before.status == "duplicate" || !allowed.iter().any(|s| s == "acknowledged") || engine.catalogue().status(&before.status).is_some_and(|(_, s)| s.is_open) {
-        return Err(ApiError::conflict("not_reopenable", format!("a report that is {} cannot be reopened", before.status)).with_detail(json!({"status": before.status})));
+    let allowed = allowed_transitions(&mut *tx, &before.public.status).await?;
+    if before.public.status == "duplicate" || !allowed.iter().any(|s| s == "acknowledged") || engine.catalogue().status(&before.public.status).is_some_and(|(_, s)| s.is_open) {
+        return Err(ApiError::conflict("not_reopenable", format!("a report that is {} cannot be reopened", before.public.status)).with_detail(json!({"status": before.public.status})));
     }
-    if before.updated_at < Utc::now() - chrono::Duration::days(REOPEN_DAYS as i64) {
+    if before.public.updated_at < Utc::now() - chrono::Duration::days(REOPEN_DAYS as i64) {
         return Err(ApiError::conflict("reopen_window_passed", format!("a report can be reopened within {REOPEN_DAYS} days; please file a new one")));
     }
     sqlx::query("UPDATE reports SET status = 'acknowledged', resolved_at = NULL WHERE id = $1").bind(id).execute(&mut *tx).await?;
@@ -410,7 +394,7 @@ pub async fn reopen_by_reporter(pool: &PgPool, engine: &Engine, id: i64, email: 
         .execute(&mut *tx)
         .await?;
     queue_mail(&mut tx, engine, id, "acknowledged", note, base_url).await?;
-    let category = before.category.clone();
+    let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }
 
@@ -422,15 +406,15 @@ pub async fn merge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64, in
     let mut tx = pool.begin().await?;
     let before = lock_report(&mut tx, id).await?;
     let target = lock_report(&mut tx, into).await?;
-    if target.duplicate_of.is_some() {
-        return Err(ApiError::unprocessable("invalid_merge", format!("report {into} is itself a duplicate of {}", target.duplicate_of.unwrap_or_default())).at("into"));
+    if target.public.duplicate_of.is_some() {
+        return Err(ApiError::unprocessable("invalid_merge", format!("report {into} is itself a duplicate of {}", target.public.duplicate_of.unwrap_or_default())).at("into"));
     }
-    if before.duplicate_of.is_some() {
+    if before.public.duplicate_of.is_some() {
         return Err(ApiError::conflict("already_merged", format!("report {id} is already a duplicate; unmerge it first")));
     }
     sqlx::query("UPDATE reports SET duplicate_of = $2, status = 'duplicate' WHERE id = $1").bind(id).bind(into).execute(&mut *tx).await?;
     sqlx::query("UPDATE reports SET duplicate_of = $2 WHERE duplicate_of = $1").bind(id).bind(into).execute(&mut *tx).await?;
-    sqlx::query("UPDATE reports SET supporters = supporters + $2 WHERE id = $1").bind(into).bind(before.supporters).execute(&mut *tx).await?;
+    sqlx::query("UPDATE reports SET supporters = supporters + $2 WHERE id = $1").bind(into).bind(before.public.supporters).execute(&mut *tx).await?;
     sqlx::query("UPDATE subscriptions SET report_id = $2 WHERE report_id = $1 AND email NOT IN (SELECT email FROM subscriptions WHERE report_id = $2)")
         .bind(id)
         .bind(into)
@@ -438,21 +422,21 @@ pub async fn merge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64, in
         .await?;
     event(&mut tx, id, "duplicate", Some("duplicate"), Some(&format!("#{into}")), note, &user.login).await?;
     audit(&mut tx, user, "merge", id, &before).await?;
-    finish(tx, pool, engine, &[&before.category, &target.category]).await
+    finish(tx, pool, engine, &[&before.public.category, &target.public.category]).await
 }
 
 /// Undoes a merge: the report is an original again, acknowledged.
 pub async fn unmerge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64) -> ApiResult<()> {
     let mut tx = pool.begin().await?;
     let before = lock_report(&mut tx, id).await?;
-    let Some(original) = before.duplicate_of else {
+    let Some(original) = before.public.duplicate_of else {
         return Err(ApiError::conflict("not_merged", format!("report {id} is not a duplicate")));
     };
     sqlx::query("UPDATE reports SET duplicate_of = NULL, status = 'acknowledged' WHERE id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE reports SET supporters = GREATEST(1, supporters - $2) WHERE id = $1").bind(original).bind(before.supporters).execute(&mut *tx).await?;
+    sqlx::query("UPDATE reports SET supporters = GREATEST(1, supporters - $2) WHERE id = $1").bind(original).bind(before.public.supporters).execute(&mut *tx).await?;
     event(&mut tx, id, "unmerged", Some("acknowledged"), None, None, &user.login).await?;
     audit(&mut tx, user, "unmerge", id, &before).await?;
-    let category = before.category.clone();
+    let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }
 
@@ -465,7 +449,7 @@ pub async fn reassign(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64,
     sqlx::query("UPDATE reports SET unit_code = $2, routing_rule = 'manual' WHERE id = $1").bind(id).bind(unit).execute(&mut *tx).await?;
     event(&mut tx, id, "reassigned", None, None, Some(note), &user.login).await?;
     audit(&mut tx, user, "reassign", id, &before).await?;
-    let category = before.category.clone();
+    let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }
 
@@ -503,8 +487,8 @@ pub async fn edit(
     }
     event(&mut tx, id, "edited", None, None, Some(reason), &user.login).await?;
     audit(&mut tx, user, "edit", id, &before).await?;
-    let new_category = category.unwrap_or(&before.category).to_owned();
-    finish(tx, pool, engine, &[&before.category, &new_category]).await
+    let new_category = category.unwrap_or(&before.public.category).to_owned();
+    finish(tx, pool, engine, &[&before.public.category, &new_category]).await
 }
 
 /// Reported / resolved / open / median days to resolve, per district and per unit.
