@@ -108,6 +108,27 @@ test('heatmap layer from decoded tiles, changing with the category, status and t
   await page.context().close();
 });
 
+test('the inbox of a busy unit: list, counts and map', { timeout: 90_000 }, async () => {
+  const page = await openPage(browser, svc, null);
+  await staffLogin(page, svc, analyst, '/staff#/inbox');
+  await page.locator('#inbox-list li').first().waitFor({ timeout: 20_000 });
+  const shown = await page.locator('#inbox-list li').count();
+  assert.ok(shown >= 40, `potholes and street lights of ZDMK (${shown})`);
+  assert.equal(Number((await page.locator('#count-open').textContent()).replace(/\D/g, '')), shown);
+  // Oldest first, and the map shows the same reports.
+  await page.locator('#f-sort').selectOption('oldest');
+  await page.waitForFunction(() => {
+    const ids = [...document.querySelectorAll('#inbox-list li')].map((li) => Number(li.dataset.reportId));
+    return ids.length > 1 && ids[0] < ids[ids.length - 1];
+  });
+  await page.waitForFunction((n) => window.zglosMap.querySourceFeatures('inbox').length >= n, shown);
+  await waitForMapIdle(page);
+  await page.waitForTimeout(400);
+  await screenshot(page, 'staff-inbox');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('without a staff session the heatmap tiles are refused', { timeout: 30_000 }, async () => {
   const res = await fetch(`${svc.baseUrl}/tiles/heatmap/12/2275/1388.mvt`);
   assert.ok([401, 403].includes(res.status), `status ${res.status}`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import {
   startService, launchBrowser, openPage, createReport, getReport, addStaffUser, staffSession,
-  staffLogin, screenshot, waitForMapIdle, makePng, photosSupported,
+  staffLogin, makePng, photosSupported,
 } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
@@ -102,8 +102,6 @@ test('a clerk sees a new report in the inbox and takes it through the workflow; 
   assert.ok(Number((await page.locator('#count-open').textContent()).replace(/\D/g, '')) >= 1, 'open count');
   // The inbox's reports are on the map too.
   await page.waitForFunction((rid) => window.zglosMap.querySourceFeatures('inbox').some((f) => String(f.properties.id) === rid), id);
-  await waitForMapIdle(page);
-  await screenshot(page, 'staff-inbox');
 
   await item.locator('a').click();
   await page.locator('#status-form').waitFor();

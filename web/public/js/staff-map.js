@@ -31,9 +31,9 @@ function staffLayers() {
       paint: {
         // Cells carry how many reports they hold; a logarithmic weight keeps one busy street from
         // hiding the rest of the city.
-        'heatmap-weight': ['interpolate', ['linear'], ['ln', ['+', 1, ['to-number', ['get', 'count'], 1]]], 0, 0, 1, 0.35, 5, 1],
-        'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 9, 0.8, 16, 2.2],
-        'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 9, 14, 13, 24, 17, 34],
+        'heatmap-weight': ['interpolate', ['linear'], ['ln', ['+', 1, ['to-number', ['get', 'count'], 1]]], 0, 0, 0.7, 0.45, 3, 1],
+        'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 9, 1.4, 13, 2, 16, 3],
+        'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 9, 16, 13, 26, 17, 36],
         'heatmap-opacity': 0.82,
         'heatmap-color': [
           'interpolate', ['linear'], ['heatmap-density'],

@@ -278,7 +278,7 @@ function renderTable(kind, table, rows, firstHeader, keyOf) {
   table.querySelector('thead').replaceChildren(h('tr', {}, headers));
   table.querySelector('tbody').replaceChildren(...sorted.map((r) => h('tr', { dataset: { id: keyOf(r), selected: String(kind === 'districts' && String(r.id) === String(state.picked)) } },
     h('th', { scope: 'row' }, r.name || r.code || ''),
-    COLUMNS.map((c) => h('td', { dataset: { col: c } }, fmt(r[c], c))))));
+    COLUMNS.map((c) => h('td', { dataset: { col: c }, class: c === state.metric ? 'metric-col' : null }, fmt(r[c], c))))));
   if (!rows.length) {
     table.querySelector('tbody').replaceChildren(h('tr', {}, h('td', { colspan: cols.length }, t('stats.empty'))));
   }
