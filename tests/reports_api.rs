@@ -203,6 +203,9 @@ async fn the_list_filters_and_pages_with_a_cursor() {
     let bbox = format!("/api/v1/reports?bbox={},{},{},{}", PLAC_CENTRALNY.0 - 0.01, PLAC_CENTRALNY.1 - 0.01, PLAC_CENTRALNY.0 + 0.01, PLAC_CENTRALNY.1 + 0.01);
     assert_eq!(app.get_json(&bbox).await["features"].as_array().unwrap().len(), 3);
     assert_eq!(app.get_json("/api/v1/reports?status=resolved").await["features"].as_array().unwrap().len(), 0);
+    assert_eq!(app.get_json("/api/v1/reports?status=open").await["features"].as_array().unwrap().len(), 10);
+    assert_eq!(app.get_json("/api/v1/reports?unit=MPO").await["features"].as_array().unwrap().len(), 3);
+    assert_eq!(app.get_json("/api/v1/reports?filter=category%3D%27litter%27%20AND%20supporters%3E%3D1").await["features"].as_array().unwrap().len(), 3);
     assert_eq!(app.get_json("/api/v1/reports?since=2000-01-01&until=2001-01-01").await["features"].as_array().unwrap().len(), 0);
 
     // Pages of 3, newest first, following `next` until it runs out: every report exactly once.

@@ -16,7 +16,7 @@ use super::AppState;
 use crate::domain::new_report::{parse_email, parse_lang};
 use crate::domain::NewReport;
 use crate::error::{ApiError, ApiResult};
-use crate::storage::reports::{self as store, Idempotency, ListFilter, Submitted};
+use crate::storage::reports::{self as store, Idempotency, Submitted};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -137,29 +137,28 @@ pub fn parse_limit(params: &Params, default: i64, max: i64) -> ApiResult<i64> {
 async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
     let params = Params::parse(raw.as_deref())?;
     let catalogue = state.engine.catalogue();
-    let categories = params.list("category");
-    for c in &categories {
+    // The same filters as the exports (bbox, category, status, district, unit, since, until, filter).
+    let mut query = super::exports::list_query(&params)?;
+    for c in &query.categories {
         catalogue.require_category(c, "category")?;
     }
-    let statuses = params.list("status");
-    for s in &statuses {
-        if catalogue.status(s).is_none() {
-            return Err(ApiError::bad_request("unknown_status", format!("unknown status {s:?}")).at("status"));
+    query.statuses = match query.statuses.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["open"] => catalogue.open_statuses(),
+        ["all"] => vec![],
+        codes => {
+            for s in codes.iter() {
+                if catalogue.status(s).is_none() {
+                    return Err(ApiError::bad_request("unknown_status", format!("unknown status {s:?}; a status code, open or all")).at("status"));
+                }
+            }
+            query.statuses.clone()
         }
-    }
-    let filter = ListFilter {
-        bbox: params.bbox("bbox")?,
-        categories,
-        statuses,
-        districts: params.i32_list("district")?,
-        since: params.datetime("since")?,
-        until: params.datetime("until")?,
-        after: params.get("cursor").map(decode_cursor).transpose()?,
-        limit: parse_limit(&params, DEFAULT_LIMIT, MAX_LIMIT)?,
     };
-    let rows = store::list(&state.pool, &filter).await?;
+    let after = params.get("cursor").map(decode_cursor).transpose()?;
+    let limit = parse_limit(&params, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let rows = store::list(&state.pool, &query, after, limit).await?;
     let mut links = vec![];
-    if rows.len() as i64 == filter.limit {
+    if rows.len() as i64 == limit {
         if let Some(last) = rows.last() {
             let mut query: Vec<(String, String)> = params_without(raw.as_deref(), "cursor");
             query.push(("cursor".into(), encode_cursor(last.created_at, last.id)));

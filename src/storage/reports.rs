@@ -5,6 +5,7 @@ use futures::TryStreamExt;
 use serde_json::{json, Value};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
+use super::exports::{Audience, ReportQuery};
 use super::lock_category;
 use crate::catalogue::Placement;
 use crate::domain::NewReport;
@@ -327,46 +328,14 @@ pub async fn timeline(pool: &PgPool, id: i64) -> ApiResult<Vec<Value>> {
     Ok(rows.into_iter().map(|(at, kind, status, note)| json!({"at": at, "kind": kind, "status": status, "note": note})).collect())
 }
 
-/// Filters of the public list.
-#[derive(Debug, Default, Clone)]
-pub struct ListFilter {
-    pub bbox: Option<[f64; 4]>,
-    pub categories: Vec<String>,
-    pub statuses: Vec<String>,
-    pub districts: Vec<i32>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
-    /// Keyset position: (created_at, id) of the last item of the previous page.
-    pub after: Option<(DateTime<Utc>, i64)>,
-    pub limit: i64,
-}
-
-/// Newest first, keyset-paged.
-pub async fn list(pool: &PgPool, f: &ListFilter) -> ApiResult<Vec<PublicReport>> {
-    let mut q: QueryBuilder<Postgres> = QueryBuilder::new(public_select());
-    q.push(" WHERE true");
-    if let Some([w, s, e, n]) = f.bbox {
-        q.push(" AND r.geom && ST_MakeEnvelope(").push_bind(w).push(", ").push_bind(s).push(", ").push_bind(e);
-        q.push(", ").push_bind(n).push(", 4326)");
-    }
-    if !f.categories.is_empty() {
-        q.push(" AND r.category = ANY(").push_bind(f.categories.clone()).push(")");
-    }
-    if !f.statuses.is_empty() {
-        q.push(" AND r.status = ANY(").push_bind(f.statuses.clone()).push(")");
-    }
-    if !f.districts.is_empty() {
-        q.push(" AND r.district_id = ANY(").push_bind(f.districts.clone()).push(")");
-    }
-    if let Some(since) = f.since {
-        q.push(" AND r.created_at >= ").push_bind(since);
-    }
-    if let Some(until) = f.until {
-        q.push(" AND r.created_at < ").push_bind(until);
-    }
-    if let Some((at, id)) = f.after {
+/// Newest first, keyset-paged: `after` is the (created_at, id) of the previous page's last item.
+pub async fn list(pool: &PgPool, query: &ReportQuery, after: Option<(DateTime<Utc>, i64)>, limit: i64) -> ApiResult<Vec<PublicReport>> {
+    let mut q: QueryBuilder<Postgres> =
+        QueryBuilder::new(format!("SELECT {PUBLIC_COLUMNS} FROM reports r {PUBLIC_JOINS} JOIN statuses s ON s.code = r.status"));
+    query.push_where(&mut q, Audience::Public)?;
+    if let Some((at, id)) = after {
         q.push(" AND (r.created_at, r.id) < (").push_bind(at).push(", ").push_bind(id).push(")");
     }
-    q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").push_bind(f.limit);
+    q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").push_bind(limit);
     Ok(q.build_query_as::<PublicReport>().fetch_all(pool).await?)
 }
