@@ -223,6 +223,42 @@ test('merging a duplicate by hand and unmerging it', { timeout: 120_000 }, async
   await page.context().close();
 });
 
+test('correcting the category and the place with a reason, then passing the report to another unit', { timeout: 120_000 }, async () => {
+  const id = await potholeFor([19.9330, 50.0640], 'To chodnik, nie jezdnia');
+  const page = await staffPage();
+  await page.goto(`${svc.baseUrl}/staff#/report/${id}`);
+  await page.locator('#edit-form').waitFor({ state: 'attached' });
+  await page.locator('#edit-form').locator('xpath=..').locator('summary').click();
+  await page.locator('#ed-category').selectOption('pavement');
+  // The new place, by keyboard: choose, then take the map centre.
+  await page.click('#ed-place');
+  await page.evaluate(() => window.zglosMap.jumpTo({ center: [19.93330, 50.06420], zoom: 17 }));
+  await page.click('#ed-centre');
+  assert.match(await page.locator('#ed-place-status').textContent(), /50\.0642/);
+  await page.locator('#edit-form button[type="submit"]').click();
+  await page.locator('#edit-form-error').waitFor({ state: 'visible' });
+  assert.ok((await page.locator('#edit-form-error').textContent()).length > 0, 'a reason is needed');
+  await page.fill('#ed-reason', 'Zgłaszający pomylił kategorię i miejsce');
+  await page.locator('#edit-form button[type="submit"]').click();
+  await page.locator('#report-body .staff-timeline .tl-edited').waitFor({ timeout: 20_000 });
+  const edited = await getReport(svc, id);
+  assert.equal(edited.properties.category, 'pavement');
+  const [lon, lat] = edited.geometry.coordinates;
+  assert.ok(Math.abs(lon - 19.9333) < 0.00001 && Math.abs(lat - 50.0642) < 0.00001, `moved to ${lon},${lat}`);
+  assert.match(await page.locator('#report-body .staff-timeline .tl-edited').textContent(), /pomylił kategorię/);
+
+  await page.locator('#reassign-form').locator('xpath=..').locator('summary').click();
+  await page.locator('#ra-unit').selectOption('ZZM');
+  await page.fill('#ra-note', 'Chodnik w parku należy do ZZM');
+  await page.locator('#reassign-form button[type="submit"]').click();
+  await page.waitForFunction(() => /Zieleni/.test(document.querySelector('#report-body .staff-unit')?.textContent || ''), null, { timeout: 20_000 });
+  assert.equal((await getReport(svc, id)).properties.unit.code, 'ZZM');
+  // The internal reason is not public.
+  assert.doesNotMatch(JSON.stringify(await getReport(svc, id)), /należy do ZZM|pomylił/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('a phone: the inbox fits 360 px, filters work by keyboard, English', { timeout: 120_000 }, async () => {
   await potholeFor(PLACES.kazimierz, 'Dziura na Kazimierzu');
   const page = await staffPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, lang: 'en' });
