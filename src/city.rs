@@ -143,6 +143,15 @@ fn to_multipolygon(g: &geojson::Geometry, what: &str) -> Result<MultiPolygon<f64
     }
 }
 
+/// Every polygon of a GeoJSON file, as one area.
+fn read_area(path: &Path) -> Result<MultiPolygon<f64>> {
+    let mut polygons: Vec<Polygon<f64>> = Vec::new();
+    for g in features(read_geojson(path)?).iter().filter_map(|f| f.geometry.as_ref()) {
+        polygons.extend(to_multipolygon(g, &path.display().to_string())?.0);
+    }
+    Ok(MultiPolygon(polygons))
+}
+
 fn features(gj: geojson::GeoJson) -> Vec<geojson::Feature> {
     match gj {
         geojson::GeoJson::FeatureCollection(fc) => fc.features,
@@ -201,17 +210,7 @@ impl CityPack {
 
         let boundary_path = files.boundary.clone().or_else(|| city.boundary.as_ref().map(|b| resolve(dir, &b.file)));
         let boundary = match boundary_path {
-            Some(p) if p.exists() => {
-                let polys: Vec<Polygon<f64>> = features(read_geojson(&p)?)
-                    .iter()
-                    .filter_map(|f| f.geometry.as_ref())
-                    .map(|g| to_multipolygon(g, &p.display().to_string()))
-                    .collect::<Result<Vec<_>>>()?
-                    .into_iter()
-                    .flat_map(|mp| mp.0)
-                    .collect();
-                MultiPolygon(polys)
-            }
+            Some(p) if p.exists() => read_area(&p)?,
             Some(p) => bail!("boundary file {} not found; pass --boundary /path/to/boundary.geojson", p.display()),
             // Without a boundary file, the city is the union of its districts.
             None => MultiPolygon(districts.iter().flat_map(|d| d.geometry.0.clone()).collect()),
@@ -244,16 +243,7 @@ impl CityPack {
                 .map(|s| s.parse().map_err(|_| anyhow!("routing.csv: rule {}: district id {s:?} is not a number", row.id)))
                 .collect::<Result<_>>()?;
             let (area_name, area) = if let Some(file) = row.area_file.as_ref().filter(|f| !f.as_os_str().is_empty()) {
-                let p = resolve(dir, file);
-                let polys: Vec<Polygon<f64>> = features(read_geojson(&p)?)
-                    .iter()
-                    .filter_map(|f| f.geometry.as_ref())
-                    .map(|g| to_multipolygon(g, &p.display().to_string()))
-                    .collect::<Result<Vec<_>>>()?
-                    .into_iter()
-                    .flat_map(|mp| mp.0)
-                    .collect();
-                (Some(file.display().to_string()), Some(MultiPolygon(polys)))
+                (Some(file.display().to_string()), Some(read_area(&resolve(dir, file))?))
             } else if !ids.is_empty() {
                 let mut polys = Vec::new();
                 let mut names = Vec::new();
