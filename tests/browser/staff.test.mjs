@@ -129,7 +129,8 @@ test('a clerk sees a new report in the inbox and takes it through the workflow; 
   assert.equal(staffView.data.properties.expected_at ?? staffView.data.expected_at, due, 'expected date saved');
 
   await chooseStatus(page, 'resolved', { publicNote: 'Dziura załatana.' });
-  if (await photosSupported(svc)) {
+  const withPhoto = await photosSupported(svc);
+  if (withPhoto) {
     await page.setInputFiles('#st-photo', { name: 'po.png', mimeType: 'image/png', buffer: await makePng(200, 150, [60, 60, 60]) });
     await page.locator('#st-photo-list img').waitFor({ timeout: 60_000 });
   }
@@ -137,6 +138,7 @@ test('a clerk sees a new report in the inbox and takes it through the workflow; 
 
   const report = await getReport(svc, id);
   assert.equal(report.properties.status, 'resolved');
+  if (withPhoto) assert.equal((report.properties.photos || []).length, 1, 'the "after" photo is attached to the report');
 
   // The public tracking page: every public note, no internal one.
   const pub = await openPage(browser, svc, `/r/${id}`);

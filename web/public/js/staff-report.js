@@ -158,8 +158,13 @@ function statusSection(f) {
     section.append(h('p', { class: 'hint' }, t('staff.status.noneAllowed')));
     return section;
   }
+  // In the workflow's order; from a closed report, a move to an open status is a reopening.
+  const order = ctx.ref.statuses.map((x) => x.code);
+  const rank = (c) => (order.indexOf(c) < 0 ? order.length : order.indexOf(c));
+  const isOpen = (c) => { const st = ctx.ref.statusByCode.get(c); return st ? st.is_open : true; };
   const sel = h('select', { id: 'st-status', required: true },
-    allowed.map((code) => h('option', { value: code }, statusName(code))));
+    [...allowed].sort((a, b) => rank(a) - rank(b)).map((code) => h('option', { value: code },
+      !isOpen(p.status) && isOpen(code) ? t('staff.status.reopen', { status: statusName(code) }) : statusName(code))));
   const unitSel = h('select', { id: 'st-unit' },
     h('option', { value: '' }, t('staff.status.chooseUnit')),
     unitOptions(ctx.units.map((u) => u.code).filter((c) => c !== unitCode(p.unit)), ''));
