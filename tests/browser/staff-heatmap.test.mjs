@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startService, launchBrowser, openPage, createReport, addStaffUser, staffLogin, waitForMapIdle,
+  startService, launchBrowser, openPage, createReport, addStaffUser, staffLogin, staffSession, waitForMapIdle,
   screenshot,
 } from './harness.mjs';
 
@@ -104,6 +104,20 @@ test('heatmap layer from decoded tiles, changing with the category, status and t
   await page.waitForFunction(() => (document.querySelector('#hot-status')?.textContent || '').length > 0);
   assert.equal(await page.locator('#hot-status').textContent().then((t) => /ZDMK|Zarząd Dróg/.test(t)), true,
     await page.locator('#hot-status').textContent());
+  const api = await (await staffSession(svc, analyst)).request('/api/v1/staff/hotspots?unit=ZDMK');
+  assert.equal(api.status, 200);
+  assert.equal(await page.locator('#hotspot-list li').count(), api.data.hotspots.length, 'every hotspot is listed');
+  if (api.data.hotspots.length) {
+    // Each is ringed on the map, and "show on the map" goes there.
+    assert.equal(await page.evaluate(async () => (await window.zglosMap.getSource('hotspots').getData()).features.length), api.data.hotspots.length);
+    assert.equal(await page.evaluate(() => window.zglosMap.getLayoutProperty('hotspots-ring', 'visibility')), 'visible');
+    await page.locator('#hotspot-list li').first().locator('button').click();
+    const [lon, lat] = [api.data.hotspots[0].lon, api.data.hotspots[0].lat];
+    await page.waitForFunction(([x, y]) => {
+      const c = window.zglosMap.getCenter();
+      return !window.zglosMap.isMoving() && Math.abs(c.lng - x) < 1e-4 && Math.abs(c.lat - y) < 1e-4;
+    }, [lon, lat], { timeout: 10_000 });
+  }
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -88,7 +88,9 @@ function apply() {
   const src = map.getSource('heat');
   const url = currentUrl();
   if (src && typeof src.setTiles === 'function' && (!src.tiles || src.tiles[0] !== url)) src.setTiles([url]);
-  if (map.getLayer('heatmap')) map.setLayoutProperty('heatmap', 'visibility', ctx.view === 'heatmap' ? 'visible' : 'none');
+  for (const id of ['heatmap', 'hotspots-ring']) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', ctx.view === 'heatmap' ? 'visible' : 'none');
+  }
   $('#heat-legend').hidden = ctx.view !== 'heatmap';
   const cats = state.categories.length
     ? state.categories.map((c) => nameOf(ctx.ref.categoryByCode.get(c)) || c).join(', ')
@@ -119,7 +121,9 @@ export function showHeatmap() {
 
 export function hideHeatmap() {
   const map = ctx.map;
-  if (map && map.getLayer('heatmap')) map.setLayoutProperty('heatmap', 'visibility', 'none');
+  for (const id of ['heatmap', 'hotspots-ring']) {
+    if (map && map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+  }
   $('#heat-legend').hidden = true;
 }
 
@@ -154,6 +158,17 @@ async function loadHotspots() {
 }
 
 function renderHotspots() {
+  const src = ctx.map && ctx.map.getSource('hotspots');
+  if (src) {
+    src.setData({
+      type: 'FeatureCollection',
+      features: (state.hotspots || []).map((hs) => ({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [Number(hs.lon), Number(hs.lat)] },
+        properties: { category: hs.category, ratio: Number(hs.ratio) || 0 },
+      })),
+    });
+  }
   const list = $('#hotspot-list');
   const status = $('#hot-status');
   if (state.hotError) {

@@ -42,6 +42,16 @@ function staffLayers() {
       },
     },
     {
+      id: 'hotspots-ring', type: 'circle', source: 'hotspots',
+      layout: { visibility: 'none' },
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 10, 15, 26],
+        'circle-color': 'rgba(0,0,0,0)',
+        'circle-stroke-color': '#6a1b9a',
+        'circle-stroke-width': 3,
+      },
+    },
+    {
       id: 'inbox-area', type: 'fill', source: 'inbox', filter: ['==', ['geometry-type'], 'Polygon'],
       paint: { 'fill-color': ['coalesce', ['get', 'color'], '#666666'], 'fill-opacity': 0.35, 'fill-outline-color': '#1b1f24' },
     },
@@ -81,6 +91,7 @@ export function staffStyle({ heatUrl }) {
   const style = buildStyle({ reportsUrl: reportsTileUrl({ status: 'open' }), attribution: OSM_ATTRIBUTION });
   style.sources.inbox = STAFF_SOURCES.inbox();
   style.sources.heat = STAFF_SOURCES.heat(heatUrl);
+  style.sources.hotspots = STAFF_SOURCES.inbox();
   // Staff layers go below the selection and the draft pin, above the residents' report layers.
   const at = style.layers.findIndex((l) => l.id === 'selected-halo');
   style.layers.splice(at < 0 ? style.layers.length : at, 0, ...staffLayers());

@@ -134,6 +134,7 @@ async function search() {
   }
   renderNearby();
   $('#phone-form').hidden = false;
+  $('#phone-search-status').scrollIntoView({ block: 'nearest' });
   announce($('#phone-search-status').textContent, { visual: false });
 }
 
@@ -154,8 +155,7 @@ function renderNearby() {
     btn.addEventListener('click', () => meToo(id, btn, err));
     return h('li', { class: 'nearby-item', dataset: { reportId: String(id) } },
       h('div', { class: 'nearby-head' },
-        h('span', { class: 'inbox-id' }, `#${id}`),
-        categoryBadge(cat, cat ? nameOf(cat) : p.category),
+        h('span', { class: 'inbox-line1' }, h('span', { class: 'inbox-id' }, `#${id}`), categoryBadge(cat, cat ? nameOf(cat) : p.category)),
         statusBadge(p.status, st ? nameOf(st) : p.status, st && st.is_open)),
       h('p', { class: 'nearby-desc', id: descId }, p.description || ''),
       h('p', { class: 'nearby-meta' },
