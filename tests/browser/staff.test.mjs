@@ -261,6 +261,34 @@ test('correcting the category and the place with a reason, then passing the repo
   await page.context().close();
 });
 
+test('an ended session asks to log in again and goes on; a login in another tab does not break this one', { timeout: 90_000 }, async () => {
+  const id = await potholeFor([19.9395, 50.0600], 'Dziura do sesji');
+  const page = await staffPage();
+  await page.goto(`${svc.baseUrl}/staff#/report/${id}`);
+  await page.locator('#status-form').waitFor();
+
+  // Another tab logs in: a new session cookie with its own CSRF token replaces this tab's.
+  const status = await page.evaluate(async ({ login, password }) => (await fetch('/api/v1/staff/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, password }),
+  })).status, clerk);
+  assert.equal(status, 200);
+  await chooseStatus(page, 'acknowledged', { publicNote: 'Przyjęte mimo drugiej karty.' });
+  await saveStatusAndWait(page, 'acknowledged');
+
+  // The session ends (cookie gone): the next request brings the login form, then work goes on.
+  await page.context().clearCookies();
+  await page.locator('#report-back').click();
+  await page.locator('#login-form').waitFor({ state: 'visible', timeout: 20_000 });
+  assert.ok((await page.locator('#login-error').textContent()).length > 0, 'says the session ended');
+  await page.fill('#login-login', clerk.login);
+  await page.fill('#login-password', clerk.password);
+  await page.click('#login-submit');
+  await page.locator('#view-inbox').waitFor({ state: 'visible', timeout: 20_000 });
+  await page.locator(`#inbox-list li[data-report-id="${id}"]`).waitFor({ timeout: 20_000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('a phone: the inbox fits 360 px, filters work by keyboard, English', { timeout: 120_000 }, async () => {
   await potholeFor(PLACES.kazimierz, 'Dziura na Kazimierzu');
   const page = await staffPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, lang: 'en' });

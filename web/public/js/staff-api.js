@@ -22,7 +22,22 @@ export class StaffApiError extends ApiError {
   }
 }
 
-export async function staffApi(path, { method = 'GET', json, form, headers = {}, signal, quiet401 = false } = {}) {
+export async function staffApi(path, opts = {}) {
+  try {
+    return await request(path, opts);
+  } catch (e) {
+    // Logging in again in another tab starts a new session with its own CSRF token: take the
+    // current one and try once more.
+    if (e.status === 403 && e.code === 'csrf' && !opts.retried) {
+      const me = await request('/api/v1/staff/me', { quiet401: opts.quiet401 });
+      setCsrfToken(me.data && me.data.csrf_token);
+      return request(path, { ...opts, retried: true });
+    }
+    throw e;
+  }
+}
+
+async function request(path, { method = 'GET', json, form, headers = {}, signal, quiet401 = false } = {}) {
   const h = { Accept: 'application/json', ...headers };
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) h['X-CSRF-Token'] = csrfToken;
   let body;
