@@ -311,6 +311,25 @@ test('a phone: the inbox fits 360 px, filters work by keyboard, English', { time
   await page.context().close();
 });
 
+test('an administrator sees every unit at once, or one unit', { timeout: 90_000 }, async () => {
+  const litter = await createReport(svc, { category: 'litter', lon: 19.9420, lat: 50.0660, description: 'Przepełniony kosz' });
+  const litterId = String(litter.id ?? litter.properties.id);
+  const litterUnit = (await getReport(svc, litterId)).properties.unit.code;
+  const pothole = await potholeFor([19.9300, 50.0610], 'Dziura dla administratora');
+  assert.notEqual(litterUnit, 'ZDMK');
+  const admin = await addStaffUser(svc, { login: 'admin@example.org', name: 'Admin', roles: ['admin'] });
+  const page = await openPage(browser, svc, null);
+  await staffLogin(page, svc, admin);
+  await page.locator(`#inbox-list li[data-report-id="${litterId}"]`).waitFor({ timeout: 20_000 });
+  await page.locator(`#inbox-list li[data-report-id="${pothole}"]`).waitFor();
+  assert.equal(await page.inputValue('#f-unit'), '', 'all units');
+  await page.locator('#f-unit').selectOption('ZDMK');
+  await page.waitForFunction((id) => !document.querySelector(`#inbox-list li[data-report-id="${id}"]`), litterId, { timeout: 20_000 });
+  await page.locator(`#inbox-list li[data-report-id="${pothole}"]`).waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('the login form, the inbox and a report pass an accessibility audit (WCAG 2.1 AA)', { timeout: 120_000 }, async () => {
   const id = await potholeFor([19.9380, 50.0595], 'Dziura do audytu');
   const page = await openPage(browser, svc, null);

@@ -4,9 +4,9 @@
 import { t, tn, nameOf, formatNumber } from './i18n.js';
 import { h, $, announce, errorText, categoryBadge } from './dom.js';
 import { staffGet, query } from './staff-api.js';
-import { ctx, isoDate, unitName } from './staff-common.js';
+import { ctx, isoDate } from './staff-common.js';
 import { heatmapTileUrl } from './staff-map.js';
-import { unitChoices, unitOptions } from './staff-inbox.js';
+import { unitChoices, unitOptions, allUnitsAllowed, unitLabel } from './staff-inbox.js';
 
 export const PERIODS = [7, 30, 90, 365];
 
@@ -14,7 +14,7 @@ const state = {
   period: 1,
   status: 'open',
   categories: [],
-  unit: '',
+  unit: null,
   hotspots: null,
   hotError: null,
   hotSeq: 0,
@@ -56,11 +56,12 @@ function buildControls() {
     h('span', { class: 'cat-icon', 'aria-hidden': 'true' }, c.icon || '•'),
     h('span', {}, nameOf(c)))));
   const units = unitChoices();
-  if (!state.unit || !units.includes(state.unit)) {
+  const withAll = allUnitsAllowed();
+  if (state.unit === null || (state.unit && !units.includes(state.unit)) || (!state.unit && !withAll)) {
     const own = ((ctx.user && ctx.user.units) || []).map((u) => (typeof u === 'string' ? u : u.code));
-    state.unit = own.find((u) => units.includes(u)) || units[0] || '';
+    state.unit = own.find((u) => units.includes(u)) || (withAll ? '' : units[0] || '');
   }
-  $('#hot-unit').replaceChildren(...unitOptions(units, state.unit));
+  $('#hot-unit').replaceChildren(...unitOptions(units, state.unit, { withAll }));
   $('#heat-period').value = String(state.period);
   describePeriod();
 }
@@ -138,11 +139,6 @@ export function rerenderHeatmap({ styleOnly = false } = {}) {
 
 async function loadHotspots() {
   const seq = ++state.hotSeq;
-  if (!state.unit) {
-    state.hotspots = [];
-    renderHotspots();
-    return;
-  }
   $('#hot-status').textContent = t('list.loading');
   try {
     const data = await staffGet(`/api/v1/staff/hotspots${query({ unit: state.unit })}`);
@@ -178,8 +174,8 @@ function renderHotspots() {
   }
   if (!state.hotspots) return;
   status.textContent = state.hotspots.length
-    ? tn('staff.hot.count', state.hotspots.length, { unit: unitName(state.unit) })
-    : t('staff.hot.none', { unit: unitName(state.unit) });
+    ? tn('staff.hot.count', state.hotspots.length, { unit: unitLabel(state.unit) })
+    : t('staff.hot.none', { unit: unitLabel(state.unit) });
   list.replaceChildren(...state.hotspots.map((hs) => {
     const cat = ctx.ref.categoryByCode.get(hs.category);
     const ratio = Number(hs.ratio);

@@ -26,7 +26,17 @@ function defaultFilters() {
 function defaultUnit() {
   const own = (ctx.user && ctx.user.units) || [];
   if (own.length) return unitCode(own[0]);
-  return ctx.units.length ? ctx.units[0].code : '';
+  return allUnitsAllowed() ? '' : (ctx.units.length ? ctx.units[0].code : '');
+}
+
+/** Admins, analysts and staff without a unit may look at every unit at once ('' = all). */
+export function allUnitsAllowed() {
+  const roles = (ctx.user && ctx.user.roles) || [];
+  return roles.includes('admin') || roles.includes('analyst') || !((ctx.user && ctx.user.units) || []).length;
+}
+
+export function unitLabel(code) {
+  return code ? unitName(code) : t('staff.inbox.allUnits');
 }
 
 /** Units this user may pick: their own, or every unit for admins and analysts. */
@@ -37,8 +47,11 @@ export function unitChoices() {
   return own;
 }
 
-export function unitOptions(codes, selected) {
-  return codes.map((code) => h('option', { value: code, selected: code === selected }, unitName(code) || code));
+export function unitOptions(codes, selected, { withAll = false } = {}) {
+  return [
+    withAll ? h('option', { value: '', selected: !selected }, t('staff.inbox.allUnits')) : null,
+    ...codes.map((code) => h('option', { value: code, selected: code === selected }, unitName(code) || code)),
+  ].filter(Boolean);
 }
 
 let wired = false;
@@ -82,7 +95,7 @@ export function initInbox(c, { reset = false, relabel = false } = {}) {
 
 function buildFilterControls() {
   const f = state.filters;
-  $('#f-unit').replaceChildren(...unitOptions(unitChoices(), f.unit));
+  $('#f-unit').replaceChildren(...unitOptions(unitChoices(), f.unit, { withAll: allUnitsAllowed() }));
   $('#f-status').replaceChildren(
     h('option', { value: 'open', selected: f.status === 'open' }, t('filters.statusOpen')),
     h('option', { value: 'all', selected: f.status === 'all' }, t('filters.statusAll')),
@@ -107,7 +120,7 @@ function buildFilterControls() {
 /** A short summary of the filters in force, shown on the closed filter box. */
 function summarize() {
   const f = state.filters;
-  const parts = [unitName(f.unit)];
+  const parts = [unitLabel(f.unit)];
   if (f.status === 'open') parts.push(t('filters.statusOpen'));
   else if (f.status === 'all') parts.push(t('filters.statusAll'));
   else parts.push(statusName(f.status));
