@@ -3,10 +3,14 @@
 // only staff can see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import {
   startService, launchBrowser, openPage, createReport, getReport, addStaffUser, staffSession,
   staffLogin, clickMapAt,
 } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
 
 let svc;
 let browser;
@@ -46,6 +50,22 @@ test('a caller\'s problem already reported: found nearby, the caller is added wi
   await hit.waitFor({ timeout: 20_000 });
   assert.match(await hit.textContent(), /Latarnia nie świeci/);
   assert.ok(await page.locator('#phone-form').isVisible(), 'a new report can be filed after the search');
+
+  // Another caller asks how report no. {id} is going.
+  await page.fill('#lookup-id', id);
+  await page.click('#lookup-submit');
+  const card = page.locator(`#lookup-result .lookup-card[data-report-id="${id}"]`);
+  await card.waitFor({ timeout: 20_000 });
+  assert.match(await card.textContent(), /Latarnia nie świeci/);
+  assert.match(await card.textContent(), /Nowe/);
+
+  // The phone view with results and a looked-up report passes a WCAG 2.1 AA audit.
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    exclude: [['.maplibregl-canvas']],
+  }));
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`), []);
 
   await page.fill('#phone-email', 'dzwoniacy@example.org');
   await hit.locator('.btn-metoo').click();

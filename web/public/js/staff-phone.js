@@ -34,6 +34,40 @@ export function initPhone() {
   });
   $('#phone-search').addEventListener('click', search);
   $('#phone-form').addEventListener('submit', send);
+  $('#lookup-form').addEventListener('submit', lookup);
+}
+
+/** A caller asks about a report: its status, unit, expected date and the latest public note. */
+async function lookup(ev) {
+  ev.preventDefault();
+  const out = $('#lookup-result');
+  const id = Number.parseInt($('#lookup-id').value, 10);
+  if (!Number.isFinite(id) || id <= 0) {
+    out.replaceChildren(h('p', { class: 'field-error' }, t('staff.actions.needReport')));
+    $('#lookup-id').focus();
+    return;
+  }
+  out.replaceChildren(h('p', { class: 'hint' }, t('list.loading')));
+  try {
+    const f = await staffGet(`/api/v1/staff/reports/${id}`);
+    const p = f.properties || {};
+    const st = ctx.ref.statusByCode.get(p.status);
+    const cat = ctx.ref.categoryByCode.get(p.category);
+    const notes = (p.timeline || []).filter((e) => e.note).sort((a, b) => String(a.at).localeCompare(String(b.at)));
+    const last = notes[notes.length - 1];
+    out.replaceChildren(h('div', { class: 'lookup-card', dataset: { reportId: String(id) } },
+      h('p', { class: 'inbox-line1' }, h('span', { class: 'inbox-id' }, `#${id}`),
+        categoryBadge(cat, cat ? nameOf(cat) : p.category),
+        statusBadge(p.status, st ? nameOf(st) : p.status, st && st.is_open)),
+      h('p', { class: 'lookup-desc' }, p.description || ''),
+      h('dl', { class: 'report-meta' },
+        h('dt', {}, t('details.unit')), h('dd', {}, (p.unit && p.unit.name) || t('details.unitNone')),
+        p.expected_at ? [h('dt', {}, t('staff.report.expected')), h('dd', {}, p.expected_at)] : null,
+        last ? [h('dt', {}, t('staff.lookup.lastNote')), h('dd', { class: 'lookup-note' }, last.note)] : null),
+      h('p', {}, h('a', { href: `/r/${id}`, target: '_blank', rel: 'noopener' }, t('staff.report.publicPage')))));
+  } catch (e) {
+    out.replaceChildren(h('p', { class: 'field-error' }, e.status === 404 ? t('track.notFound', { id }) : errorText(e)));
+  }
 }
 
 function buildCategories() {
