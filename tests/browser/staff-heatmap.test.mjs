@@ -2,10 +2,14 @@
 // with a count, changing with the category, status and time filters; the unit's hotspots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import {
   startService, launchBrowser, openPage, createReport, addStaffUser, staffLogin, staffSession, waitForMapIdle,
   screenshot,
 } from './harness.mjs';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
 
 let svc;
 let browser;
@@ -117,6 +121,21 @@ test('heatmap layer from decoded tiles, changing with the category, status and t
       const c = window.zglosMap.getCenter();
       return !window.zglosMap.isMoving() && Math.abs(c.lng - x) < 1e-4 && Math.abs(c.lat - y) < 1e-4;
     }, [lon, lat], { timeout: 10_000 });
+  }
+
+  // The view passes a WCAG 2.1 AA audit, in English too.
+  for (const l of ['pl', 'en']) {
+    if (l === 'en') {
+      await page.click('[data-lang="en"]');
+      await page.waitForFunction(() => document.querySelector('#view-heatmap h1').textContent === 'Heatmap');
+      assert.match(await page.locator('#heat-period-out').textContent(), /Last 7 days/);
+    }
+    await page.addScriptTag({ path: axePath });
+    const result = await page.evaluate(async () => window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      exclude: [['.maplibregl-canvas']],
+    }));
+    assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.help} ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`), [], l);
   }
   assert.deepEqual(page.errors, []);
   await page.context().close();
