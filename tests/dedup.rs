@@ -159,7 +159,7 @@ async fn two_processes_on_one_database_agree() {
     let client = reqwest::Client::new();
     for base in &bases {
         let mut ready = false;
-        for _ in 0..100 {
+        for _ in 0..300 {
             if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
                 ready = true;
                 break;
@@ -195,7 +195,7 @@ async fn two_processes_on_one_database_agree() {
     let id = created["properties"]["id"].as_u64().unwrap();
     let (z, tx, ty) = tile_of(16, x, y);
     let mut seen = false;
-    for _ in 0..50 {
+    for _ in 0..150 {
         let bytes = client.get(format!("{}/tiles/reports/{z}/{tx}/{ty}.mvt", bases[1])).send().await.unwrap().bytes().await.unwrap();
         let layers = zglos_tiles::decode::decode(&bytes).unwrap();
         if layers.iter().any(|l| l.name == "reports" && l.features.iter().any(|f| f.id == Some(id))) {

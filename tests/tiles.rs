@@ -38,7 +38,7 @@ async fn a_new_report_shows_up_in_the_next_tile_request() {
     sqlx::query("UPDATE reports SET status = 'resolved' WHERE id = $1").bind(id as i64).execute(&app.pool).await.unwrap();
     sqlx::query("SELECT pg_notify('zglos_reports', 'pothole')").execute(&app.pool).await.unwrap();
     let mut hidden = false;
-    for _ in 0..40 {
+    for _ in 0..150 {
         if layer(&app.tile(&path).await, "reports").is_none() {
             hidden = true;
             break;
@@ -68,7 +68,7 @@ async fn low_zoom_tiles_cluster_and_the_counts_add_up() {
     app.report(&point_report("pothole", PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, "Far away")).await;
     let (z, x, y) = tile_of(9, 19.937, 50.061);
     let mut total = 0;
-    for _ in 0..40 {
+    for _ in 0..150 {
         let layers = app.tile(&format!("/tiles/reports/{z}/{x}/{y}.mvt")).await;
         let clusters = layer(&layers, "clusters").map(|l| l.features.clone()).unwrap_or_default();
         let singles = layer(&layers, "reports").map(|l| l.features.len()).unwrap_or(0);

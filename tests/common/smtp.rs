@@ -41,9 +41,9 @@ impl Inbox {
         self.0.lock().unwrap().clone()
     }
 
-    /// Waits up to 10 s for at least `n` messages.
+    /// Waits up to 30 s for at least `n` messages.
     pub async fn wait_for(&self, n: usize) -> Vec<Mail> {
-        for _ in 0..100 {
+        for _ in 0..300 {
             if self.0.lock().unwrap().len() >= n {
                 break;
             }
