@@ -9,6 +9,8 @@
 //! - `report`: the side-by-side Markdown table from bench/out/results.jsonl.
 //! - `mvtinfo`: layers and feature counts of (uncompressed) vector tiles, to check that two
 //!   servers serve the same data.
+//! - `heatsum`: total `count` and `weight` of a heatmap tile (bench/heatmap.sh compares tiles
+//!   from the service and from PostGIS, and checks that a status change shows in the next tile).
 mod city;
 mod mvt;
 mod stats;
@@ -120,10 +122,26 @@ enum Cmd {
         fields: Vec<(String, String)>,
         files: Vec<PathBuf>,
     },
-    /// Markdown table from a results.jsonl (each scenario's first server vs the others).
-    Report { file: PathBuf },
+    /// Markdown table from a results.jsonl (each scenario's first server vs the others, or every
+    /// server vs `--peer`).
+    Report {
+        file: PathBuf,
+        /// Compare every server of a scenario with this one (e.g. `postgis`).
+        #[arg(long)]
+        peer: Option<String>,
+        /// Add a column saying whether p99 is within this many milliseconds.
+        #[arg(long)]
+        goal_p99_ms: Option<f64>,
+    },
     /// One line per tile file: layer, extent, features (points/lines/polygons), property keys.
     Mvtinfo { files: Vec<PathBuf> },
+    /// Sums of integer properties of one layer of a tile (default: `heatmap`'s `count` and
+    /// `weight`), as `features count weight` on one line; an empty tile gives `0 0 0`.
+    Heatsum {
+        #[arg(long, default_value = "heatmap")]
+        layer: String,
+        file: PathBuf,
+    },
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -245,7 +263,20 @@ fn run() -> Result<(), String> {
             }
             println!("{v}");
         }
-        Cmd::Report { file } => print!("{}", stats::report(&file)?),
+        Cmd::Report { file, peer, goal_p99_ms } => print!("{}", stats::report_with(&file, peer.as_deref(), goal_p99_ms)?),
+        Cmd::Heatsum { layer, file } => {
+            let buf = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let layers = mvt::read_tile(&buf).map_err(|e| format!("{}: {e}", file.display()))?;
+            match layers.get(&layer) {
+                Some(l) => println!(
+                    "{} {} {}",
+                    l.features(),
+                    l.sums.get("count").copied().unwrap_or(0),
+                    l.sums.get("weight").copied().unwrap_or(0)
+                ),
+                None => println!("0 0 0"),
+            }
+        }
         Cmd::Mvtinfo { files } => {
             for f in files {
                 let buf = std::fs::read(&f).map_err(|e| format!("{}: {e}", f.display()))?;

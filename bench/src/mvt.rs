@@ -10,6 +10,9 @@ pub struct LayerInfo {
     pub by_type: [u64; 4],
     pub with_id: u64,
     pub keys: Vec<String>,
+    /// Per property key, the sum of its integer values over all features (heatmap `count` and
+    /// `weight`).
+    pub sums: BTreeMap<String, u64>,
 }
 
 impl LayerInfo {
@@ -78,7 +81,25 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn feature(buf: &[u8], layer: &mut LayerInfo) -> Result<(), String> {
+/// An integer from a layer's `Value` message (int, uint or sint); `None` for other types.
+fn int_value(buf: &[u8]) -> Result<Option<u64>, String> {
+    let mut r = Reader::new(buf);
+    let mut out = None;
+    while !r.done() {
+        match r.key()? {
+            (4, 0) | (5, 0) => out = Some(r.varint()?),
+            (6, 0) => {
+                let v = r.varint()?;
+                out = Some(((v >> 1) as i64 ^ -((v & 1) as i64)) as u64);
+            }
+            (_, w) => r.skip(w)?,
+        }
+    }
+    Ok(out)
+}
+
+/// One feature: its geometry type, whether it has an id, and its tags as (key, value) indexes.
+fn feature(buf: &[u8], layer: &mut LayerInfo, tags: &mut Vec<(u64, u64)>) -> Result<(), String> {
     let mut r = Reader::new(buf);
     let mut gtype = 0u64;
     while !r.done() {
@@ -86,6 +107,14 @@ fn feature(buf: &[u8], layer: &mut LayerInfo) -> Result<(), String> {
             (1, 0) => {
                 r.varint()?;
                 layer.with_id += 1;
+            }
+            (2, 2) => {
+                let mut t = Reader::new(r.bytes()?);
+                while !t.done() {
+                    let k = t.varint()?;
+                    let v = t.varint()?;
+                    tags.push((k, v));
+                }
             }
             (3, 0) => gtype = r.varint()?,
             (_, w) => r.skip(w)?,
@@ -98,13 +127,21 @@ fn feature(buf: &[u8], layer: &mut LayerInfo) -> Result<(), String> {
 fn layer(buf: &[u8]) -> Result<LayerInfo, String> {
     let mut r = Reader::new(buf);
     let mut info = LayerInfo { extent: 4096, ..Default::default() };
+    let mut tags = Vec::new();
+    let mut values = Vec::new();
     while !r.done() {
         match r.key()? {
             (1, 2) => info.name = String::from_utf8_lossy(r.bytes()?).into_owned(),
-            (2, 2) => feature(r.bytes()?, &mut info)?,
+            (2, 2) => feature(r.bytes()?, &mut info, &mut tags)?,
             (3, 2) => info.keys.push(String::from_utf8_lossy(r.bytes()?).into_owned()),
+            (4, 2) => values.push(int_value(r.bytes()?)?),
             (5, 0) => info.extent = r.varint()?,
             (_, w) => r.skip(w)?,
+        }
+    }
+    for (k, v) in tags {
+        if let (Some(key), Some(Some(v))) = (info.keys.get(k as usize), values.get(v as usize)) {
+            *info.sums.entry(key.clone()).or_default() += v;
         }
     }
     Ok(info)
@@ -158,6 +195,7 @@ mod tests {
         varint(7, &mut point);
         varint(3 << 3, &mut point); // type
         varint(1, &mut point);
+        field_bytes(2, &[0, 0], &mut point); // tags: count = values[0]
         field_bytes(4, &[9, 50, 34], &mut point); // geometry
         let mut poly = Vec::new();
         varint(3 << 3, &mut poly);
@@ -167,7 +205,8 @@ mod tests {
         field_bytes(2, &point, &mut layer);
         field_bytes(2, &point, &mut layer);
         field_bytes(2, &poly, &mut layer);
-        field_bytes(3, b"category", &mut layer);
+        field_bytes(3, b"count", &mut layer);
+        field_bytes(4, &[5 << 3, 21], &mut layer); // uint 21
         varint(5 << 3, &mut layer);
         varint(4096, &mut layer);
         let mut tile = Vec::new();
@@ -177,7 +216,8 @@ mod tests {
         assert_eq!(l.by_type, [0, 2, 0, 1]);
         assert_eq!(l.with_id, 2);
         assert_eq!(l.features(), 3);
-        assert_eq!(l.keys, vec!["category".to_string()]);
+        assert_eq!(l.keys, vec!["count".to_string()]);
+        assert_eq!(l.sums["count"], 42);
         assert_eq!(l.extent, 4096);
         assert!(read_tile(&[]).unwrap().is_empty());
     }

@@ -70,9 +70,20 @@ fn fmt_ms(x: f64) -> String {
     }
 }
 
+fn fmt_rate(x: f64) -> String {
+    if x < 10.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.0}")
+    }
+}
+
 /// Renders results.jsonl (one object per measurement: scenario, server, rps, p50_ms, p99_ms, ...)
-/// as a Markdown table; every other server of a scenario is compared with its first one.
-pub fn report(path: &PathBuf) -> Result<String, String> {
+/// as a Markdown table. Without `peer`, every other server of a scenario is compared with its
+/// first one; with `peer`, every row with that server's row (this req/s ÷ peer's, peer's p99 ÷
+/// this p99: above 1 means faster than the peer). With `goal_p99_ms` a column says whether each
+/// row's p99 is within the goal.
+pub fn report_with(path: &PathBuf, peer: Option<&str>, goal_p99_ms: Option<f64>) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut by_scenario: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut order = Vec::new();
@@ -85,13 +96,31 @@ pub fn report(path: &PathBuf) -> Result<String, String> {
         by_scenario.entry(s).or_default().push(v);
     }
     let mut out = String::new();
-    out.push_str("| scenario | server | requests | req/s | p50 ms | p99 ms | errors | first ÷ this, req/s | this ÷ first, p99 |\n");
-    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    let goal_col = goal_p99_ms.map(|g| format!(" p99 ≤ {g} ms |")).unwrap_or_default();
+    let goal_sep = if goal_p99_ms.is_some() { "---|" } else { "" };
+    match peer {
+        Some(p) => out.push_str(&format!(
+            "| scenario | server | requests | req/s | p50 ms | p99 ms | errors | req/s ÷ {p} | {p} p99 ÷ this p99 |{goal_col}\n"
+        )),
+        None => out.push_str(&format!(
+            "| scenario | server | requests | req/s | p50 ms | p99 ms | errors | first ÷ this, req/s | this ÷ first, p99 |{goal_col}\n"
+        )),
+    }
+    out.push_str(&format!("|---|---|---:|---:|---:|---:|---:|---:|---:|{goal_sep}\n"));
     for s in order {
         let rows = &by_scenario[&s];
         let first = &rows[0];
+        let reference = peer.and_then(|p| rows.iter().find(|r| r["server"].as_str() == Some(p)));
         for (i, r) in rows.iter().enumerate() {
-            let (ratio, p99r) = if i == 0 {
+            let (ratio, p99r) = if let Some(pr) = reference {
+                if std::ptr::eq(pr, r) {
+                    ("".into(), "".into())
+                } else {
+                    (format!("**{:.1}×**", f(r, "rps") / f(pr, "rps")), format!("{:.1}×", f(pr, "p99_ms") / f(r, "p99_ms")))
+                }
+            } else if peer.is_some() {
+                ("–".into(), "–".into())
+            } else if i == 0 {
                 ("".into(), "".into())
             } else {
                 (
@@ -102,17 +131,23 @@ pub fn report(path: &PathBuf) -> Result<String, String> {
             let errors = r.get("errors").and_then(|x| x.as_u64()).unwrap_or(0)
                 + r.get("non2xx").and_then(|x| x.as_u64()).unwrap_or(0)
                 + r.get("timeouts").and_then(|x| x.as_u64()).unwrap_or(0);
+            let goal = match goal_p99_ms {
+                Some(g) if f(r, "p99_ms") <= g => " yes |".to_string(),
+                Some(_) => " **no** |".to_string(),
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |{}\n",
                 s,
                 r["server"].as_str().unwrap_or("?"),
                 r.get("requests").and_then(|x| x.as_u64()).unwrap_or(0),
-                f(r, "rps"),
+                fmt_rate(f(r, "rps")),
                 fmt_ms(f(r, "p50_ms")),
                 fmt_ms(f(r, "p99_ms")),
                 errors,
                 ratio,
-                p99r
+                p99r,
+                goal
             ));
         }
     }
