@@ -1,11 +1,13 @@
 // Thin client for the Zgłoś JSON API. Errors come back as ApiError with the API's code/message/field.
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'network', message = '', field = null, network = false } = {}) {
+  constructor({ status = 0, code = 'network', message = '', field = null, detail = null, network = false } = {}) {
     super(message || code);
     this.status = status;
     this.code = code;
     this.field = field;
+    /** Machine-readable detail, e.g. the allowed transitions of a 409. */
+    this.detail = detail;
     this.network = network;
   }
 
@@ -43,6 +45,7 @@ export async function api(path, { method = 'GET', json, form, headers = {}, sign
       code: err.code || `http_${res.status}`,
       message: err.message || res.statusText || `HTTP ${res.status}`,
       field: err.field || null,
+      detail: err.detail ?? null,
     });
   }
   return { data, res };

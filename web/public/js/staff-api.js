@@ -1,7 +1,7 @@
 // The staff side of the API: requests carry the session cookie, and every state-changing request
-// sends the session's CSRF token in X-CSRF-Token. Errors become StaffApiError, which also keeps the
-// error's `detail` (e.g. the allowed transitions of a 409).
-import { ApiError } from './api.js';
+// sends the session's CSRF token in X-CSRF-Token. Errors are the residents' ApiError, whose
+// `detail` keeps e.g. the allowed transitions of a 409.
+import { api, ApiError } from './api.js';
 
 let csrfToken = null;
 let onUnauthorized = null;
@@ -15,12 +15,7 @@ export function setUnauthorizedHandler(fn) {
   onUnauthorized = fn;
 }
 
-export class StaffApiError extends ApiError {
-  constructor(opts = {}) {
-    super(opts);
-    this.detail = opts.detail ?? null;
-  }
-}
+export { ApiError as StaffApiError };
 
 export async function staffApi(path, opts = {}) {
   try {
@@ -37,41 +32,15 @@ export async function staffApi(path, opts = {}) {
   }
 }
 
-async function request(path, { method = 'GET', json, form, headers = {}, signal, quiet401 = false } = {}) {
-  const h = { Accept: 'application/json', ...headers };
+async function request(path, { method = 'GET', headers = {}, quiet401 = false, retried, ...rest } = {}) {
+  const h = { ...headers };
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) h['X-CSRF-Token'] = csrfToken;
-  let body;
-  if (json !== undefined) {
-    h['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (form) {
-    body = form;
-  }
-  let res;
   try {
-    res = await fetch(path, { method, headers: h, body, signal, credentials: 'same-origin' });
+    return await api(path, { ...rest, method, headers: h });
   } catch (e) {
-    if (e && e.name === 'AbortError') throw e;
-    throw new StaffApiError({ network: true, code: 'network', message: String((e && e.message) || e) });
+    if (e.status === 401 && !quiet401 && onUnauthorized) onUnauthorized(e);
+    throw e;
   }
-  const text = await res.text().catch(() => '');
-  let data = null;
-  if (text) {
-    try { data = JSON.parse(text); } catch { data = null; }
-  }
-  if (!res.ok) {
-    const err = (data && data.error) || {};
-    const error = new StaffApiError({
-      status: res.status,
-      code: err.code || `http_${res.status}`,
-      message: err.message || res.statusText || `HTTP ${res.status}`,
-      field: err.field || null,
-      detail: err.detail ?? null,
-    });
-    if (res.status === 401 && !quiet401 && onUnauthorized) onUnauthorized(error);
-    throw error;
-  }
-  return { data, res };
 }
 
 export const staffGet = async (path, opts) => (await staffApi(path, opts)).data;
