@@ -59,8 +59,7 @@ PASSWORD=${BENCH_STAFF_PASSWORD:-bench-heatmap-$(od -An -N6 -tx1 /dev/urandom | 
 ANALYST=bench@example.org
 ADMIN=bench-admin@example.org
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" | tee -a "$OUT/run.log" >&2; }
-psql_q() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+source bench/lib.sh
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 PIDS=()
@@ -83,17 +82,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 
-wait_http() {
-    local url=$1 secs=$2 pid=$3 t0=$SECONDS
-    while ((SECONDS - t0 < secs)); do
-        if curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null; then return 0; fi
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.5
-    done
-    return 1
-}
 
 # ---------------------------------------------------------------------------------------------
 log "output: $OUT"
@@ -125,7 +114,6 @@ fi
 log "zglos setup (migrations + city pack)"
 "$ZGLOS_BIN" setup --database-url "$DATABASE_URL" --city cities/krakow >"$OUT/setup.log" 2>&1 ||
     { log "zglos setup failed, see $OUT/setup.log"; exit 1; }
-loaded() { psql -X -At -d "$DB" -c "select string_agg(key || '=' || value, ' ' order by key) from bench_meta where key in ('n', 'seed')" 2>/dev/null || true; }
 if [[ $FORCE_LOAD != 1 && "$(loaded)" == "n=$N seed=$SEED" ]]; then
     log "$DB already holds the $N reports of seed $SEED"
 else
