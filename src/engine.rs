@@ -286,7 +286,7 @@ impl Engine {
     }
 
     /// A gzipped tile from the cache, or built and cached.
-    pub fn tile(&self, layer: TileLayer, tile: TileId, filter: &Filter, filter_key: &str, heat_grid: u32) -> Arc<Vec<u8>> {
+    pub fn tile(&self, layer: TileLayer, tile: TileId, filter: &Filter, filter_key: &str, heat_grid_bits: u32) -> Arc<Vec<u8>> {
         let slot = (layer, tile.z, tile.x, tile.y);
         if let Some(hit) = self.cache.tiles.lock().get(&slot).and_then(|m| m.get(filter_key)) {
             metrics::counter!("zglos_tile_cache_hits_total").increment(1);
@@ -299,7 +299,7 @@ impl Engine {
                 let live = self.live.read();
                 tile::reports_tile(&live.store, tile, filter, &self.catalogue.vocabulary, &self.tile_options)
             }
-            TileLayer::Heatmap => tile::heatmap_tile(&self.live.read().store, tile, filter, heat_grid),
+            TileLayer::Heatmap => tile::heatmap_tile(&self.live.read().store, tile, filter, heat_grid_bits),
             TileLayer::Districts => tile::districts_tile(self.catalogue.districts.districts(), tile),
         };
         let bytes = Arc::new(gzip(&raw));

@@ -293,6 +293,10 @@ async fn edit(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     Ok(Json(detail(&state, id).await?))
 }
 
+/// Heatmap cells per tile side, as a power of two: 64 × 64 cells, so that at every zoom a cell is
+/// the area of a tile six zooms deeper.
+const HEAT_GRID_BITS: u32 = 6;
+
 async fn heatmap(
     State(state): State<AppState>,
     caller: Caller,
@@ -309,7 +313,7 @@ async fn heatmap(
     filter.created_from = from.map(|t| t.timestamp());
     filter.created_to = to.map(|t| t.timestamp());
     let key = format!("{key}f{:?}t{:?}", filter.created_from, filter.created_to);
-    let bytes = state.engine.tile(TileLayer::Heatmap, tile, &filter, &key, 64);
+    let bytes = state.engine.tile(TileLayer::Heatmap, tile, &filter, &key, HEAT_GRID_BITS);
     metrics::counter!("zglos_tiles_served_total", "layer" => "heatmap").increment(1);
     Ok(tile_response(&headers, &bytes, "private, no-cache"))
 }

@@ -8,8 +8,11 @@
 //! * [`dedup::DedupIndex`]: is there an open report of the same category nearby (an R-tree per category)?
 //! * [`store::ReportStore`]: every report as a compact record sorted along a Z-order curve, so that
 //!   the reports of any map tile are one contiguous slice.
+//! * [`aggregate`]: heatmap cells of a tile, counted from the store's keys without computing a
+//!   coordinate per report.
 //! * [`tile`]: vector tiles (MVT 2.1) of reports with server-side clustering, heatmap cells and
 //!   district boundaries, clipped to the tile.
+pub mod aggregate;
 pub mod dedup;
 pub mod districts;
 pub mod geometry;

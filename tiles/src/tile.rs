@@ -5,6 +5,7 @@
 use geo::{Geometry, LineString, MultiPolygon, Polygon};
 use mvt::{GeomEncoder, GeomType, Tile};
 
+use crate::aggregate;
 use crate::districts::District;
 use crate::mercator::{self, TileId};
 use crate::store::{Kind, ReportRec, ReportStore};
@@ -241,18 +242,18 @@ fn finish<const N: usize>(mut tile: Tile, layers: [mvt::Layer; N]) -> Vec<u8> {
     tile.to_bytes().unwrap_or_default()
 }
 
-/// A heatmap tile: layer `heatmap` with one point per occupied cell of a `grid` × `grid` lattice,
+/// A heatmap tile: layer `heatmap` with one point per occupied cell of a 2^`grid_bits`-wide grid,
 /// at the mean position of its reports, with `count` and `weight` (supporters).
-pub fn heatmap_tile(store: &ReportStore, tile: TileId, filter: &Filter, grid: u32) -> Vec<u8> {
-    let mut lattice = Lattice::new(tile, grid.clamp(1, 256), 1);
-    store.in_tile(tile).filter(|r| filter.matches(r)).for_each(|r| lattice.add(&ReportRec { category: 0, ..*r }));
+pub fn heatmap_tile(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<u8> {
+    let cells = aggregate::heat_grid(store, tile, filter, grid_bits);
+    let side = (1u32 << grid_bits.min(8).min(32 - tile.z as u32)) as f64;
+    let scale = EXTENT as f64 / side;
     let mvt_tile = Tile::new(EXTENT);
     let mut layer = mvt_tile.create_layer("heatmap");
-    for (i, cell) in lattice.occupied() {
-        let n = cell.count as f64;
-        let Some(g) = point_geom(cell.sum_x / n, cell.sum_y / n) else { continue };
+    for cell in cells {
+        let Some(g) = point_geom(cell.x * scale, cell.y * scale) else { continue };
         let mut f = layer.into_feature(g);
-        f.set_id(i as u64 + 1);
+        f.set_id(cell.row as u64 * side as u64 + cell.col as u64 + 1);
         f.add_tag_uint("count", cell.count as u64);
         f.add_tag_uint("weight", cell.weight);
         layer = f.into_layer();

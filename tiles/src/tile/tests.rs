@@ -112,7 +112,7 @@ fn polygons_are_clipped_with_clockwise_exteriors() {
     let t = tile_at(15, cx, cy);
     let unit = Geometry::Polygon(big).map_coords_unit();
     let data = encode_unit_geometry(t, &unit).unwrap();
-    let mut tile = Tile::new(EXTENT);
+    let tile = Tile::new(EXTENT);
     let l = tile.create_layer("x");
     let l = l.into_feature(data).into_layer();
     let layers = decode(&finish(tile, [l])).unwrap();
@@ -138,14 +138,14 @@ fn clip_ring_and_polyline_basics() {
 fn heatmap_cells_count_every_matching_report() {
     let store = crowd(3000);
     let t = tile_at(12, 19.9383, 50.0614);
-    let layers = decode(&heatmap_tile(&store, t, &Filter::everything(), 64)).unwrap();
+    let layers = decode(&heatmap_tile(&store, t, &Filter::everything(), 6)).unwrap();
     let cells = &layer(&layers, "heatmap").unwrap().features;
     let total: u64 = cells.iter().map(|f| f.properties["count"].as_u64().unwrap()).sum();
     let weight: u64 = cells.iter().map(|f| f.properties["weight"].as_u64().unwrap()).sum();
     assert_eq!(total, 3000);
     assert_eq!(weight, (0..3000u64).map(|i| 1 + i % 3).sum::<u64>());
     let only_litter = Filter { categories: Some(0b10), ..Filter::everything() };
-    let layers = decode(&heatmap_tile(&store, t, &only_litter, 64)).unwrap();
+    let layers = decode(&heatmap_tile(&store, t, &only_litter, 6)).unwrap();
     let total: u64 = layer(&layers, "heatmap").unwrap().features.iter().map(|f| f.properties["count"].as_u64().unwrap()).sum();
     assert_eq!(total, 1500);
 }
