@@ -16,7 +16,7 @@ use super::AppState;
 use crate::domain::new_report::{parse_email, parse_lang};
 use crate::domain::NewReport;
 use crate::error::{ApiError, ApiResult};
-use crate::storage::reports::{self as store, Idempotency, Submitted};
+use crate::storage::reports::{self as store, Idempotency, PublicReport, StoredReport, Submission};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,17 +76,22 @@ fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotenc
 
 async fn report_response(state: &AppState, id: i64, status: StatusCode, replayed: bool) -> ApiResult<Response> {
     let report = store::public_report(&state.pool, id).await?.ok_or_else(|| ApiError::internal(format!("report {id} vanished")))?;
+    let timeline = store::timeline(&state.pool, id).await?;
+    Ok(respond(&report, timeline, status, replayed))
+}
+
+fn respond(report: &PublicReport, timeline: Vec<Value>, status: StatusCode, replayed: bool) -> Response {
     let mut feature = report.to_feature();
-    feature["properties"]["timeline"] = json!(store::timeline(&state.pool, id).await?);
+    feature["properties"]["timeline"] = json!(timeline);
     let mut response = (status, Json(feature)).into_response();
-    let location = format!("/api/v1/reports/{id}");
+    let location = format!("/api/v1/reports/{}", report.id);
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
     if replayed {
         response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    Ok(response)
+    response
 }
 
 async fn create(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
@@ -96,13 +101,15 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, body: Result<
     let catalogue = state.engine.catalogue();
     let (_, category) = catalogue.require_category(&report.category, "properties.category")?;
     let placement = catalogue.place(category, &report.geometry)?;
-    match store::submit(&state.pool, &state.engine, &report, &placement, idem.as_ref()).await? {
-        Submitted::Created(id) => {
+    match store::submit_report(&state.pool, &state.engine, &report, &placement, idem.as_ref()).await? {
+        Submission::Created(stored) => {
             metrics::counter!("zglos_reports_submitted_total", "channel" => report.channel.as_str()).increment(1);
-            tracing::info!(id, category = %report.category, unit = ?placement.unit_code, rule = ?placement.rule_id, "report stored");
-            report_response(&state, id, StatusCode::CREATED, false).await
+            tracing::info!(id = stored.report.id, category = %report.category, unit = ?placement.unit_code, rule = ?placement.rule_id, "report stored");
+            // Built from what the insert returned: no second read of the report.
+            let StoredReport { report, timeline } = *stored;
+            Ok(respond(&report, timeline, StatusCode::CREATED, false))
         }
-        Submitted::Replayed(id) => report_response(&state, id, StatusCode::CREATED, true).await,
+        Submission::Replayed(id) => report_response(&state, id, StatusCode::CREATED, true).await,
     }
 }
 

@@ -34,8 +34,8 @@ where
 {
     let rows = match category {
         Some(cat) => {
-            let seen = engine.last_seen(&[cat.to_owned()])[0];
             let sql = format!("SELECT {INDEX_COLUMNS} FROM reports WHERE category = $1 AND rev > $2 ORDER BY rev");
+            let seen = engine.last_seen(&[cat.to_owned()])[0];
             sqlx::query_as::<_, IndexRow>(&sql).bind(cat).bind(seen).fetch_all(executor).await?
         }
         None => {
@@ -54,6 +54,22 @@ where
     Ok(n)
 }
 
+/// Takes the category's lock and brings the engine up to date with the category, in one round
+/// trip (see migration 0008): under the lock everything committed in the category is visible,
+/// whichever process wrote it, and nothing new can be committed in it until this transaction ends.
+async fn lock_and_catch_up(tx: &mut sqlx::PgConnection, engine: &Engine, category: &str) -> sqlx::Result<()> {
+    let sql = format!("SELECT {INDEX_COLUMNS} FROM lock_category_changes($1, $2, $3) ORDER BY rev");
+    let seen = engine.last_seen(&[category.to_owned()])[0];
+    let rows = sqlx::query_as::<_, IndexRow>(&sql)
+        .bind(super::CATEGORY_LOCK_SPACE)
+        .bind(category)
+        .bind(seen)
+        .fetch_all(tx)
+        .await?;
+    engine.apply(&rows);
+    Ok(())
+}
+
 /// A validated `Idempotency-Key` and the hash of the request it came with.
 #[derive(Clone, Debug)]
 pub struct Idempotency {
@@ -65,6 +81,19 @@ pub enum Submitted {
     Created(i64),
     /// The same request came before with this key: its report.
     Replayed(i64),
+}
+
+/// A submission's outcome with what the response shows.
+pub enum Submission {
+    /// The new report as stored, with its timeline: read from what the insert returned.
+    Created(Box<StoredReport>),
+    /// The same request came before with this key: its report.
+    Replayed(i64),
+}
+
+pub struct StoredReport {
+    pub report: PublicReport,
+    pub timeline: Vec<Value>,
 }
 
 async fn replay(executor: impl sqlx::PgExecutor<'_>, idem: &Idempotency) -> ApiResult<Option<i64>> {
@@ -84,8 +113,7 @@ async fn replay(executor: impl sqlx::PgExecutor<'_>, idem: &Idempotency) -> ApiR
     }
 }
 
-/// Stores a submission: dedup against open reports of its category, routed as `placement` says.
-/// Every submission is stored, duplicates included (linked with `duplicate_of`).
+/// Stores a submission; only the id of the report (see [`submit_report`]).
 pub async fn submit(
     pool: &PgPool,
     engine: &Engine,
@@ -93,97 +121,156 @@ pub async fn submit(
     placement: &Placement,
     idem: Option<&Idempotency>,
 ) -> ApiResult<Submitted> {
+    Ok(match submit_report(pool, engine, report, placement, idem).await? {
+        Submission::Created(stored) => Submitted::Created(stored.report.id),
+        Submission::Replayed(id) => Submitted::Replayed(id),
+    })
+}
+
+/// The new report's row: the public view (photos from the `attached` CTE), the engine's columns,
+/// and one of its timeline events (one row per event).
+#[derive(sqlx::FromRow)]
+struct InsertedRow {
+    #[sqlx(flatten)]
+    public: PublicReport,
+    #[sqlx(flatten)]
+    index: IndexRow,
+    at: DateTime<Utc>,
+    kind: String,
+    event_status: Option<String>,
+    public_note: Option<String>,
+}
+
+/// Stores a submission: dedup against open reports of its category, routed as `placement` says.
+/// Every submission is stored, duplicates included (linked with `duplicate_of`).
+///
+/// Round trips: BEGIN; the category's lock with the catch-up; for a likely duplicate, the
+/// confirmation of its original; one statement that inserts the report, its timeline, its photos,
+/// its idempotency key and the notification; COMMIT. The rows written are applied to the engine
+/// from what the statements returned, and the response is built from them too.
+pub async fn submit_report(
+    pool: &PgPool,
+    engine: &Engine,
+    report: &NewReport,
+    placement: &Placement,
+    idem: Option<&Idempotency>,
+) -> ApiResult<Submission> {
     if let Some(idem) = idem {
         if let Some(id) = replay(pool, idem).await? {
-            return Ok(Submitted::Replayed(id));
+            return Ok(Submission::Replayed(id));
         }
     }
     let mut tx = pool.begin().await?;
-    lock_category(&mut tx, &report.category).await?;
+    lock_and_catch_up(&mut tx, engine, &report.category).await?;
     if let Some(idem) = idem {
         // A concurrent retry of the same request may have committed while we waited for the lock.
         if let Some(id) = replay(&mut *tx, idem).await? {
-            return Ok(Submitted::Replayed(id));
+            return Ok(Submission::Replayed(id));
         }
     }
-    // Under the lock, everything committed in this category is visible: bring the index up to date.
-    catch_up(&mut *tx, engine, Some(&report.category)).await?;
 
     let now = Utc::now();
-    let open = engine.catalogue().open_statuses();
-    let mut original = None;
+    let mut changed = Vec::with_capacity(2);
     if let Some(candidate) = engine.find_original(&report.category, report.geometry.geometry(), now.timestamp()) {
         // The database has the last word: the original must still be an open original.
-        let updated: Option<(i64,)> = sqlx::query_as(
+        let sql = format!(
             "UPDATE reports SET supporters = supporters + 1
-             WHERE id = $1 AND duplicate_of IS NULL AND status = ANY($2) RETURNING id",
-        )
-        .bind(candidate.id)
-        .bind(&open)
-        .fetch_optional(&mut *tx)
-        .await?;
-        original = updated.map(|(id,)| id);
+             WHERE id = $1 AND duplicate_of IS NULL AND status = ANY($2) RETURNING {INDEX_COLUMNS}"
+        );
+        let original = sqlx::query_as::<_, IndexRow>(&sql)
+            .bind(candidate.id)
+            .bind(engine.catalogue().open_statuses())
+            .fetch_optional(&mut *tx)
+            .await?;
+        changed.extend(original);
     }
+    let original = changed.first().map(|o| o.id);
 
     let anchor = report.geometry.anchor();
-    let status = if original.is_some() { "duplicate" } else { "new" };
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
-             near_border, duplicate_of, channel, lang, contact_name, contact_email, contact_phone, created_at, updated_at)
-         VALUES ($1, $2, $3, ST_SetSRID(ST_GeomFromGeoJSON($4), 4326), ST_SetSRID(ST_MakePoint($5, $6), 4326),
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
-         RETURNING id",
-    )
-    .bind(&report.category)
-    .bind(status)
-    .bind(&report.description)
-    .bind(report.geometry.to_geojson())
-    .bind(anchor.x())
-    .bind(anchor.y())
-    .bind(placement.district_id)
-    .bind(&placement.unit_code)
-    .bind(&placement.rule_id)
-    .bind(placement.near_border)
-    .bind(original)
-    .bind(report.channel.as_str())
-    .bind(&report.lang)
-    .bind(&report.contact.name)
-    .bind(&report.contact.email)
-    .bind(&report.contact.phone)
-    .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-
-    sqlx::query("INSERT INTO report_events (report_id, at, kind, status, public_note, actor) VALUES ($1, $2, 'created', 'new', NULL, $3)")
-        .bind(id)
-        .bind(now)
+    let photos: Vec<&str> = report.photos.iter().map(String::as_str).collect();
+    let rows = sqlx::query_as::<_, InsertedRow>(&insert_sql())
+        .bind(&report.category)
+        .bind(if original.is_some() { "duplicate" } else { "new" })
+        .bind(&report.description)
+        .bind(report.geometry.to_geojson())
+        .bind(anchor.x())
+        .bind(anchor.y())
+        .bind(placement.district_id)
+        .bind(&placement.unit_code)
+        .bind(&placement.rule_id)
+        .bind(placement.near_border)
+        .bind(original)
         .bind(report.channel.as_str())
-        .execute(&mut *tx)
-        .await?;
-    if let Some(orig) = original {
-        sqlx::query(
-            "INSERT INTO report_events (report_id, at, kind, status, public_note, actor)
-             VALUES ($1, $2, 'duplicate', 'duplicate', $3, 'system')",
-        )
-        .bind(id)
+        .bind(&report.lang)
+        .bind(&report.contact.name)
+        .bind(&report.contact.email)
+        .bind(&report.contact.phone)
         .bind(now)
-        .bind(format!("#{orig}"))
-        .execute(&mut *tx)
+        .bind(&photos)
+        .bind(idem.map(|i| &i.key))
+        .bind(idem.map(|i| &i.request_hash))
+        .fetch_all(&mut *tx)
         .await?;
-    }
-    super::photos::attach(&mut tx, id, &report.photos).await?;
-    if let Some(idem) = idem {
-        sqlx::query("INSERT INTO idempotency_keys (key, request_hash, report_id) VALUES ($1, $2, $3)")
-            .bind(&idem.key)
-            .bind(&idem.request_hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    notify(&mut tx, &report.category).await?;
+    let first = rows.first().ok_or_else(|| ApiError::internal("the insert returned no row"))?;
+    check_photos(&report.photos, &first.public.photos)?;
     tx.commit().await?;
-    catch_up(pool, engine, Some(&report.category)).await?;
-    Ok(Submitted::Created(id))
+
+    // Committed: apply the rows written directly. The cursor skips them if a catch-up got there
+    // first, and nothing older in the category can be missing, since this transaction caught up
+    // under the lock before writing.
+    let timeline = rows.iter().map(|r| timeline_entry(r.at, &r.kind, r.event_status.as_deref(), r.public_note.as_deref())).collect();
+    let mut rows = rows.into_iter();
+    let Some(InsertedRow { public, index, .. }) = rows.next() else { unreachable!("checked above") };
+    changed.push(index);
+    engine.apply(&changed);
+    Ok(Submission::Created(Box::new(StoredReport { report: public, timeline })))
+}
+
+/// Photos the submission names but the insert could not attach (unknown, taken by another report,
+/// or named twice): the first of them is the error.
+fn check_photos(requested: &[String], attached: &[String]) -> ApiResult<()> {
+    for (i, id) in requested.iter().enumerate() {
+        if !attached.contains(id) || requested[..i].contains(id) {
+            return Err(ApiError::unprocessable("unknown_photo", format!("photo {id:?} was not uploaded or belongs to another report"))
+                .at(format!("properties.photos[{i}]")));
+        }
+    }
+    Ok(())
+}
+
+/// The statement that stores a new report ($1–$17), attaches its photos ($18), records its
+/// idempotency key ($19, $20; none when NULL), writes its timeline and tells the other processes,
+/// returning the report as [`InsertedRow`]s.
+fn insert_sql() -> String {
+    format!(
+        "WITH ins AS (
+             INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
+                 near_border, duplicate_of, channel, lang, contact_name, contact_email, contact_phone, created_at, updated_at)
+             VALUES ($1, $2, $3, ST_SetSRID(ST_GeomFromGeoJSON($4), 4326), ST_SetSRID(ST_MakePoint($5, $6), 4326),
+                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+             RETURNING {INDEX_COLUMNS}, description, geom, district_id, unit_code, near_border, channel, updated_at
+         ),
+         ev AS (
+             INSERT INTO report_events (report_id, at, kind, status, public_note, actor)
+             SELECT id, created_at, 'created', 'new', NULL, channel FROM ins
+             UNION ALL
+             SELECT id, created_at, 'duplicate', 'duplicate', '#' || duplicate_of, 'system' FROM ins WHERE duplicate_of IS NOT NULL
+             RETURNING id AS event_id, at, kind, status AS event_status, public_note
+         ),
+         attached AS (
+             UPDATE photos p SET report_id = ins.id FROM ins
+             WHERE p.id = ANY($18::text[]) AND p.report_id IS NULL
+             RETURNING p.id, p.created_at
+         ),
+         idem AS (
+             INSERT INTO idempotency_keys (key, request_hash, report_id)
+             SELECT $19, $20, id FROM ins WHERE $19::text IS NOT NULL
+         ),
+         notified AS (SELECT pg_notify('zglos_reports', category) FROM ins)
+         SELECT {SUBMITTED_COLUMNS}, r.lon, r.lat, r.rev, r.shape, ev.at, ev.kind, ev.event_status, ev.public_note
+         FROM ins r {PUBLIC_JOINS} CROSS JOIN ev CROSS JOIN notified
+         ORDER BY ev.event_id"
+    )
 }
 
 /// Tells other service processes that a category changed (delivered on commit).
@@ -268,11 +355,24 @@ pub struct PublicReport {
     pub photos: Vec<String>,
 }
 
-/// The columns of [`PublicReport`], over `reports r` joined with [`PUBLIC_JOINS`].
-pub const PUBLIC_COLUMNS: &str = "r.id, r.category, r.status, r.description, ST_AsGeoJSON(r.geom, 7) AS geometry,
+/// The columns of [`PublicReport`] over `reports r`, with the given expression for the photo ids.
+macro_rules! public_columns {
+    ($photos:literal) => {
+        concat!(
+            "r.id, r.category, r.status, r.description, ST_AsGeoJSON(r.geom, 7) AS geometry,
         r.district_id, d.name AS district_name, r.unit_code, u.name AS unit_name, r.duplicate_of, r.supporters,
-        r.near_border, r.channel, r.created_at, r.updated_at,
-        ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id) AS photos";
+        r.near_border, r.channel, r.created_at, r.updated_at, ",
+            $photos,
+            " AS photos"
+        )
+    };
+}
+
+/// The columns of [`PublicReport`], over `reports r` joined with [`PUBLIC_JOINS`].
+pub const PUBLIC_COLUMNS: &str = public_columns!("ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id)");
+/// The same over a new report, whose photos are attached by the same statement (so not yet visible
+/// in `photos` to it) and listed by its `attached` CTE.
+const SUBMITTED_COLUMNS: &str = public_columns!("ARRAY(SELECT a.id FROM attached a ORDER BY a.created_at, a.id)");
 pub const PUBLIC_JOINS: &str = "LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
 
 fn public_select() -> String {
@@ -325,7 +425,11 @@ pub async fn timeline(pool: &PgPool, id: i64) -> ApiResult<Vec<Value>> {
     .bind(id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(at, kind, status, note)| json!({"at": at, "kind": kind, "status": status, "note": note})).collect())
+    Ok(rows.into_iter().map(|(at, kind, status, note)| timeline_entry(at, &kind, status.as_deref(), note.as_deref())).collect())
+}
+
+fn timeline_entry(at: DateTime<Utc>, kind: &str, status: Option<&str>, note: Option<&str>) -> Value {
+    json!({"at": at, "kind": kind, "status": status, "note": note})
 }
 
 /// Newest first, keyset-paged: `after` is the (created_at, id) of the previous page's last item.
