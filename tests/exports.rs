@@ -127,6 +127,58 @@ async fn every_format_opens_in_gdal_with_the_database_counts_and_attributes() {
     }
 }
 
+/// Ids GDAL reads from `file` within a bbox (`-spat`, which FlatGeobuf and GeoPackage answer from
+/// their spatial index).
+async fn ids_in_bbox(file: &std::path::Path, [w, s, e, n]: [f64; 4]) -> Vec<i64> {
+    let spat = [w, s, e, n].map(|v| v.to_string());
+    let out = tokio::process::Command::new("ogr2ogr")
+        .args(["-preserve_fid", "-f", "GeoJSON", "/vsistdout/", file.to_str().unwrap(), "-spat"])
+        .args(&spat)
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "ogr2ogr -spat {file:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let fc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut ids: Vec<i64> = fc["features"].as_array().unwrap().iter().map(feature_id).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn spatial_indexes_answer_bbox_queries_like_the_database() {
+    if !have_gdal() {
+        return;
+    }
+    let app = spawn_app().await;
+    seed(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (w, s) = offset(RYNEK.0, RYNEK.1, -100.0, -100.0);
+    let (e, n) = offset(RYNEK.0, RYNEK.1, 700.0, 500.0);
+    let (w2, s2) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 450.0, -50.0);
+    let (e2, n2) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 700.0, 100.0);
+    let bboxes = [[w, s, e, n], [w2, s2, e2, n2], [0.0, 0.0, 1.0, 1.0]];
+    for ext in ["fgb", "gpkg"] {
+        let (file, _) = download(&app, &format!("/api/v1/exports/reports.{ext}"), None, dir.path(), &format!("spat.{ext}")).await;
+        for bbox in bboxes {
+            let expected: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM reports WHERE ST_Intersects(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) ORDER BY id")
+                    .bind(bbox[0])
+                    .bind(bbox[1])
+                    .bind(bbox[2])
+                    .bind(bbox[3])
+                    .fetch_all(&app.pool)
+                    .await
+                    .unwrap();
+            assert_eq!(ids_in_bbox(&file, bbox).await, expected, "{ext} {bbox:?}");
+        }
+        if ext == "gpkg" {
+            let conn = rusqlite::Connection::open(&file).unwrap();
+            let check: String = conn.query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0)).unwrap();
+            assert_eq!(check, "ok");
+        }
+    }
+}
+
 #[tokio::test]
 async fn filters_analyst_fields_and_errors() {
     let app = spawn_app().await;
@@ -202,6 +254,12 @@ async fn cli_export_writes_the_same_files() {
         let info = ogrinfo(&file).await;
         assert!(info.contains("Feature Count: 3"), "{ext}: {info}");
     }
+    // The GeoPackage is built beside its destination and renamed: no leftovers.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let mut expected = FORMATS.map(|ext| format!("cli.{ext}")).to_vec();
+    expected.sort();
+    assert_eq!(names, expected);
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_zglos"))
         .args(["export", "--output", dir.path().join("x.geojson").to_str().unwrap(), "--filter", "nope = 1"])
         .env("DATABASE_URL", &app.db.url)

@@ -1,6 +1,4 @@
 //! `zglos export`: the same exports as `/api/v1/exports`, to a file, with a progress bar.
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -84,9 +82,13 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     super::validate(&query, audience).map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
     let pool = crate::storage::connect(&args.db.database_url, 2).await.context("connecting to PostgreSQL")?;
-    let (city, attribution): (String, String) =
-        sqlx::query_as("SELECT name, attribution FROM city").fetch_optional(&pool).await?.context("no city loaded: run zglos setup first")?;
-    let meta = Meta::new(&city, &attribution, audience);
+    let (city, attribution, w, s, e, n): (String, String, f64, f64, f64, f64) = sqlx::query_as(
+        "SELECT name, attribution, ST_XMin(boundary::box2d), ST_YMin(boundary::box2d), ST_XMax(boundary::box2d), ST_YMax(boundary::box2d) FROM city",
+    )
+    .fetch_optional(&pool)
+    .await?
+    .context("no city loaded: run zglos setup first")?;
+    let meta = Meta::new(&city, &attribution, audience, [w, s, e, n]);
     let total = super::count(&pool, &query, audience).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
     let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total as u64) };
@@ -99,9 +101,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let output = args.output.clone();
     let progress = bar.clone();
     let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        let file = File::create(&output).with_context(|| format!("creating {}", output.display()))?;
-        let out: Box<dyn Write + Send> = Box::new(BufWriter::with_capacity(256 * 1024, file));
-        let w = super::writer(format, &meta, out)?;
+        let w = super::file_writer(format, &meta, &output).with_context(|| format!("creating {}", output.display()))?;
         Ok(super::consume(rx, w, &|n| progress.set_position(n))?)
     })
     .await??;

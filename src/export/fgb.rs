@@ -1,15 +1,17 @@
-//! FlatGeobuf with its packed Hilbert R-tree. The header and index come before the features and
-//! depend on all of them, so features are spooled to a temporary file while 48 bytes per feature
-//! are kept for the index (a million reports: ~48 MB); then header, index and features (in Hilbert
-//! order, read back from the spool) are written out.
+//! FlatGeobuf with its packed Hilbert R-tree, in bounded memory whatever the size. The header and
+//! index come before the features and depend on all of them, so each feature is encoded on
+//! arrival and handed with its box to the external sort (`sort.rs`); at the end the sorted runs are
+//! merged twice: once to stream the index (leaves, and each level above built as the one below
+//! goes by), once to copy the features out in the same order, every run read sequentially.
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 
 use flatbuffers::FlatBufferBuilder;
-use flatgeobuf::packed_r_tree::{hilbert_sort, NodeItem};
+use flatgeobuf::packed_r_tree::NodeItem;
 use flatgeobuf::{Column, ColumnArgs, ColumnType, Crs, CrsArgs, Feature, FeatureArgs, Geometry, GeometryArgs, GeometryType, Header, HeaderArgs};
 
+use super::sort::{hilbert_key, level_sizes, Entry, Limits, Sorted, Sorter, LIMITS};
 use super::wkb::{Geom, Kind};
 use super::{write_time, Meta, Writer};
 use crate::storage::exports::{fields, ExportRow, FieldType, Val};
@@ -18,12 +20,9 @@ const NODE_SIZE: u16 = 16;
 
 pub struct FgbWriter<'w> {
     out: Box<dyn Write + Send + 'w>,
-    spool: BufWriter<File>,
-    spooled: u64,
-    /// Leaf nodes: bbox, and in `offset` the feature's sequence number.
-    nodes: Vec<NodeItem>,
-    /// Spool offset of each feature (sequence number order), plus the end.
-    offsets: Vec<u64>,
+    sorter: Sorter,
+    /// The envelope of every feature, for the header.
+    extent: NodeItem,
     fbb: FlatBufferBuilder<'static>,
     props: Vec<u8>,
     text: Vec<u8>,
@@ -47,12 +46,14 @@ fn geometry_type(k: Kind) -> GeometryType {
 
 impl<'w> FgbWriter<'w> {
     pub fn new(out: Box<dyn Write + Send + 'w>, meta: &Meta) -> io::Result<Self> {
+        Self::with_limits(out, meta, LIMITS)
+    }
+
+    pub fn with_limits(out: Box<dyn Write + Send + 'w>, meta: &Meta, limits: Limits) -> io::Result<Self> {
         Ok(Self {
             out,
-            spool: BufWriter::with_capacity(256 * 1024, tempfile::tempfile()?),
-            spooled: 0,
-            nodes: Vec::new(),
-            offsets: vec![0],
+            sorter: Sorter::new(limits)?,
+            extent: NodeItem::create(0),
             fbb: FlatBufferBuilder::with_capacity(4096),
             props: Vec::new(),
             text: Vec::new(),
@@ -158,91 +159,127 @@ impl Writer for FgbWriter<'_> {
         let properties = fbb.create_vector(&self.props);
         let f = Feature::create(fbb, &FeatureArgs { geometry: Some(geometry), properties: Some(properties), ..Default::default() });
         fbb.finish_size_prefixed(f, None);
-        let data = fbb.finished_data();
-        self.spool.write_all(data)?;
-        self.spooled += data.len() as u64;
-        let [x0, y0, x1, y1] = g.bbox();
-        let mut node = NodeItem::bounds(x0, y0, x1, y1);
-        node.offset = self.nodes.len() as u64;
-        self.nodes.push(node);
-        self.offsets.push(self.spooled);
-        Ok(())
+        let bbox = g.bbox();
+        let [x0, y0, x1, y1] = bbox;
+        self.extent.expand(&NodeItem::bounds(x0, y0, x1, y1));
+        let entry = Entry { key: hilbert_key(&bbox, &self.meta.extent), len: 0, value: 0, bbox };
+        self.sorter.push(entry, fbb.finished_data())
     }
 
     fn finish(self: Box<Self>) -> io::Result<()> {
-        let count = self.nodes.len() as u64;
-        let mut extent = NodeItem::create(0);
-        for n in &self.nodes {
-            extent.expand(n);
-        }
-        let header = self.header(count, &extent);
-        let this = *self;
-        let FgbWriter { mut out, spool, mut nodes, offsets, .. } = this;
-        let spool = spool.into_inner().map_err(|e| e.into_error())?;
-        let out = &mut out;
+        let count = self.sorter.count();
+        let header = self.header(count, &self.extent);
+        let FgbWriter { mut out, sorter, .. } = *self;
         out.write_all(&flatgeobuf_magic())?;
         out.write_all(&header)?;
-        if count == 0 {
-            return out.flush();
-        }
-        hilbert_sort(&mut nodes, &extent);
-        let size = |seq: u64| offsets[seq as usize + 1] - offsets[seq as usize];
-
-        // Levels above the leaves, bottom-up; then written top-down, as the packed tree stores them.
-        let n = nodes.len();
-        let mut level_sizes = vec![n];
-        while *level_sizes.last().unwrap() > 1 {
-            level_sizes.push(level_sizes.last().unwrap().div_ceil(NODE_SIZE as usize));
-        }
-        let total: usize = level_sizes.iter().sum();
-        // Start index (in the stored array) of each level.
-        let mut starts = Vec::with_capacity(level_sizes.len());
-        let mut end = total;
-        for s in &level_sizes {
-            starts.push(end - s);
-            end -= s;
-        }
-        let mut levels: Vec<Vec<NodeItem>> = Vec::new();
-        for lvl in 1..level_sizes.len() {
-            let parents = {
-                let children: &[NodeItem] = if lvl == 1 { &nodes } else { &levels[lvl - 2] };
-                let mut parents = Vec::with_capacity(level_sizes[lvl]);
-                for (k, chunk) in children.chunks(NODE_SIZE as usize).enumerate() {
-                    let mut p = NodeItem::create((starts[lvl - 1] + k * NODE_SIZE as usize) as u64);
-                    for c in chunk {
-                        p.expand(c);
-                    }
-                    parents.push(p);
-                }
-                parents
-            };
-            levels.push(parents);
-        }
-        let mut w = io::BufWriter::with_capacity(256 * 1024, &mut *out);
-        for level in levels.iter().rev() {
-            for node in level {
-                node.write(&mut w)?;
+        if count > 0 {
+            let sorted = sorter.finish()?;
+            let index = Index::build(&sorted)?;
+            index.copy_to(&mut *out)?;
+            // Features in index order.
+            let mut merge = sorted.merge(true)?;
+            while merge.next()?.is_some() {
+                merge.copy_payload(&mut *out)?;
             }
         }
-        let mut offset = 0u64;
-        for node in &nodes {
-            let mut leaf = node.clone();
-            leaf.offset = offset;
-            offset += size(node.offset);
-            leaf.write(&mut w)?;
-        }
-        // Features in index order.
-        let mut buf = Vec::with_capacity(4096);
-        for node in &nodes {
-            let seq = node.offset as usize;
-            let (start, len) = (offsets[seq], size(node.offset) as usize);
-            buf.resize(len, 0);
-            spool.read_exact_at(&mut buf, start)?;
-            w.write_all(&buf)?;
-        }
-        w.flush()?;
-        drop(w);
         out.flush()
+    }
+}
+
+/// The packed R-tree, built in a temporary file in its stored layout (root first, leaves last).
+struct Index {
+    file: File,
+    len: u64,
+}
+
+const NODE_BYTES: u64 = 40;
+
+/// Writes one level's nodes at their place in the index file.
+struct LevelWriter<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl Write for LevelWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write_all_at(buf, self.pos)?;
+        self.pos += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A node being filled on a level above the leaves.
+struct Parent {
+    node: NodeItem,
+    children: usize,
+    /// Nodes of this level written so far.
+    written: u64,
+}
+
+impl Index {
+    /// Streams the leaves in Hilbert order; every NODE_SIZE nodes of a level make one node of the
+    /// level above, so the whole tree is written in one pass with one pending node per level.
+    fn build(sorted: &Sorted) -> io::Result<Self> {
+        let n = sorted.count();
+        let sizes = level_sizes(n, NODE_SIZE as u64);
+        // First node of each level in the stored array (top level first).
+        let starts: Vec<u64> = (0..sizes.len()).map(|l| sizes[l + 1..].iter().sum()).collect();
+        let total: u64 = sizes.iter().sum();
+        let file = tempfile::tempfile()?;
+        let mut levels: Vec<BufWriter<LevelWriter>> =
+            starts.iter().map(|s| BufWriter::with_capacity(64 << 10, LevelWriter { file: &file, pos: s * NODE_BYTES })).collect();
+        let mut parents: Vec<Parent> = (0..sizes.len()).map(|_| Parent { node: NodeItem::create(0), children: 0, written: 0 }).collect();
+
+        // Writes a node on `level` and adds it to its parent, cascading up as parents fill.
+        fn push(level: usize, node: &NodeItem, levels: &mut [BufWriter<LevelWriter>], parents: &mut [Parent], starts: &[u64]) -> io::Result<()> {
+            node.write(&mut levels[level])?;
+            if level + 1 < levels.len() {
+                let p = &mut parents[level + 1];
+                p.node.expand(node);
+                p.children += 1;
+                if p.children == NODE_SIZE as usize {
+                    close(level + 1, levels, parents, starts)?;
+                }
+            }
+            Ok(())
+        }
+        // Writes the pending node of `level` (whose children start at its first child's index).
+        fn close(level: usize, levels: &mut [BufWriter<LevelWriter>], parents: &mut [Parent], starts: &[u64]) -> io::Result<()> {
+            let p = &mut parents[level];
+            let mut node = std::mem::replace(&mut p.node, NodeItem::create(0));
+            node.offset = starts[level - 1] + p.written * NODE_SIZE as u64;
+            p.children = 0;
+            p.written += 1;
+            push(level, &node, levels, parents, starts)
+        }
+
+        let mut merge = sorted.merge(false)?;
+        let mut offset = 0u64;
+        while let Some(e) = merge.next()? {
+            let [x0, y0, x1, y1] = e.bbox;
+            let mut leaf = NodeItem::bounds(x0, y0, x1, y1);
+            leaf.offset = offset;
+            offset += e.len as u64;
+            push(0, &leaf, &mut levels, &mut parents, &starts)?;
+        }
+        for level in 1..parents.len() {
+            if parents[level].children > 0 {
+                close(level, &mut levels, &mut parents, &starts)?;
+            }
+        }
+        for l in levels {
+            l.into_inner().map_err(|e| e.into_error())?;
+        }
+        Ok(Self { len: total * NODE_BYTES, file })
+    }
+
+    fn copy_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut r = BufReader::with_capacity(1 << 20, Read::take(&self.file, self.len));
+        io::copy(&mut r, out)?;
+        Ok(())
     }
 }
 
@@ -253,4 +290,44 @@ fn FIELDS_TYPE(i: usize) -> FieldType {
 
 fn flatgeobuf_magic() -> [u8; 8] {
     [b'f', b'g', b'b', flatgeobuf::VERSION, b'f', b'g', b'b', 0]
+}
+
+#[cfg(test)]
+mod tests {
+    use flatgeobuf::{FallibleStreamingIterator, FeatureProperties, FgbReader};
+
+    use super::*;
+    use crate::export::testing::{ids_in, meta, rows};
+
+    #[test]
+    fn index_finds_the_features_of_a_bbox_across_many_runs() {
+        let rows = rows(5000);
+        let mut out = Vec::new();
+        // Small runs and fan-in: several sorted runs and a merge round before the final merges.
+        let limits = Limits { run_bytes: 64 << 10, run_entries: 300, fan_in: 4 };
+        let mut w: Box<dyn Writer> = Box::new(FgbWriter::with_limits(Box::new(&mut out), &meta(), limits).unwrap());
+        for r in &rows {
+            w.row(r).unwrap();
+        }
+        w.finish().unwrap();
+
+        let mut all = Vec::new();
+        let mut features = FgbReader::open(io::Cursor::new(&out)).unwrap().select_all().unwrap();
+        while let Some(f) = features.next().unwrap() {
+            all.push(f.property::<i64>("id").unwrap());
+        }
+        all.sort();
+        assert_eq!(all, (1..=5000).collect::<Vec<_>>());
+
+        for bbox in [[19.8501, 50.02005, 19.8701, 50.03005], [19.8, 50.0, 20.0, 50.1], [19.9501, 50.09005, 19.9901, 50.1]] {
+            let [w, s, e, n] = bbox;
+            let mut found = Vec::new();
+            let mut features = FgbReader::open(io::Cursor::new(&out)).unwrap().select_bbox(w, s, e, n).unwrap();
+            while let Some(f) = features.next().unwrap() {
+                found.push(f.property::<i64>("id").unwrap());
+            }
+            found.sort();
+            assert_eq!(found, ids_in(&rows, bbox), "{bbox:?}");
+        }
+    }
 }

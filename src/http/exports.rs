@@ -92,8 +92,8 @@ pub fn stream(state: &AppState, query: ReportQuery, format: Format, meta: Meta) 
 }
 
 pub fn meta(state: &AppState, audience: Audience) -> Meta {
-    let city = &state.engine.catalogue().city;
-    Meta::new(&city.name, &city.attribution, audience)
+    let catalogue = state.engine.catalogue();
+    Meta::new(&catalogue.city.name, &catalogue.city.attribution, audience, catalogue.bbox())
 }
 
 pub fn export_headers(format: Format, meta: &Meta, name: &str) -> Vec<(HeaderName, HeaderValue)> {
