@@ -88,6 +88,9 @@ async fn an_idempotency_key_returns_the_same_report_on_retry() {
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     let again: Value = again.json().await.unwrap();
     assert_eq!(first["id"], again["id"]);
+    // The first answer is built from what the insert returned, the replay reads the report back:
+    // they must not differ in anything.
+    assert_eq!(first, again);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM reports").fetch_one(&app.pool).await.unwrap();
     assert_eq!(count, 1, "a retried POST must not create a second report");
     // The same key with another body is refused, not silently mapped to the first report.
@@ -105,6 +108,29 @@ async fn an_idempotency_key_returns_the_same_report_on_retry() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1);
+}
+
+/// The 201 is built from the rows the submission wrote, not read back: it must be exactly what a
+/// later GET shows, for an original and for a duplicate (status, link, timeline and all).
+#[tokio::test]
+async fn the_created_answer_is_the_stored_report() {
+    let app = spawn_app().await;
+    let first = app.report(&point_report("pothole", RYNEK.0, RYNEK.1, "Pothole by the Cloth Hall")).await;
+    let near = offset(RYNEK.0, RYNEK.1, 3.0, 2.0);
+    let second = app.report(&point_report("pothole", near.0, near.1, "Same pothole, seen from the tram")).await;
+    let (id1, id2) = (first["id"].as_i64().unwrap(), second["id"].as_i64().unwrap());
+    assert_eq!(second["properties"]["status"], "duplicate");
+    assert_eq!(second["properties"]["duplicate_of"], id1);
+    let kinds: Vec<&Value> = second["properties"]["timeline"].as_array().unwrap().iter().map(|e| &e["kind"]).collect();
+    assert_eq!(kinds, [&json!("created"), &json!("duplicate")]);
+    let stored: Value = app.get(&format!("/api/v1/reports/{id2}")).await.json().await.unwrap();
+    assert_eq!(second, stored);
+    let original: Value = app.get(&format!("/api/v1/reports/{id1}")).await.json().await.unwrap();
+    assert_eq!(original["properties"]["supporters"], 2, "the duplicate adds a supporter to its original");
+    let mut expected = first.clone();
+    expected["properties"]["supporters"] = json!(2);
+    expected["properties"]["updated_at"] = original["properties"]["updated_at"].clone();
+    assert_eq!(original, expected);
 }
 
 async fn expect_error(app: &TestApp, req: reqwest::RequestBuilder, status: u16, code: &str, field: Option<&str>) {
