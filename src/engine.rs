@@ -7,8 +7,11 @@
 //! catch up with one indexed query (`category = $1 AND rev > $2`). Catch-ups are serialised by the
 //! `cursor` mutex, so an older row can never overwrite a newer one. A submission catches up its
 //! category while holding the lock (so dedup sees every committed report, whichever process wrote
-//! it) and again after commit; a LISTEN/NOTIFY listener and a periodic sweep bring in changes made
-//! by other processes for the tiles.
+//! it), and after commit applies the rows its own statements returned instead of querying again:
+//! nothing older in the category can be missing (it caught up under the lock, and nobody else
+//! could write there until it committed), and if a catch-up applied those rows first the cursor
+//! skips them. A LISTEN/NOTIFY listener and a periodic sweep bring in changes made by other
+//! processes for the tiles.
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
