@@ -6,12 +6,15 @@
 //!   Zgłoś and Martin from the same tile coordinates.
 //! - `points`: submission points (lon, lat, category) shared by the HTTP load and pgbench.
 //! - `pglat`: throughput and latency percentiles from pgbench's per-transaction logs.
+//! - `submit-load`: submissions at a fixed rate, open loop, with latency counted from when each
+//!   request was due.
 //! - `report`: the side-by-side Markdown table from bench/out/results.jsonl.
 //! - `mvtinfo`: layers and feature counts of (uncompressed) vector tiles, to check that two
 //!   servers serve the same data.
 //! - `heatsum`: total `count` and `weight` of a heatmap tile (bench/heatmap.sh compares tiles
 //!   from the service and from PostGIS, and checks that a status change shows in the next tile).
 mod city;
+mod load;
 mod mvt;
 mod stats;
 mod synth;
@@ -21,7 +24,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use rand::rngs::StdRng;
@@ -122,6 +125,38 @@ enum Cmd {
         fields: Vec<(String, String)>,
         files: Vec<PathBuf>,
     },
+    /// Open-loop submissions: `POST /api/v1/reports` at `--rate` per second for `--duration`
+    /// seconds whatever the answers, latency counted from each request's due time; prints JSON.
+    SubmitLoad {
+        /// The service, e.g. `http://127.0.0.1:8787`.
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "/api/v1/reports")]
+        path: String,
+        /// A `zglos-bench points` file (the one bench/wrk/submit.lua posts).
+        #[arg(long)]
+        points: PathBuf,
+        /// Requests per second.
+        #[arg(long)]
+        rate: f64,
+        /// Seconds.
+        #[arg(long, default_value_t = 20.0)]
+        duration: f64,
+        /// Connections (requests in flight at most).
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Poisson arrivals, as `pgbench --rate` schedules them, instead of fixed intervals.
+        #[arg(long)]
+        poisson: bool,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Seconds before an unanswered request counts as an error.
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
+        /// Extra fields merged into the JSON, `key=value`.
+        #[arg(long = "field", value_parser = parse_kv)]
+        fields: Vec<(String, String)>,
+    },
     /// Markdown table from a results.jsonl (each scenario's first server vs the others, or every
     /// server vs `--peer`).
     Report {
@@ -146,6 +181,14 @@ enum Cmd {
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("expected key=value, got {s}"))
+}
+
+/// `key=value` fields merged into a JSON result (numbers as numbers).
+fn with_fields(mut v: serde_json::Value, fields: Vec<(String, String)>) -> serde_json::Value {
+    for (k, val) in fields {
+        v[k] = val.parse::<f64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::from(val));
+    }
+    v
 }
 
 fn open_out(path: &str) -> Result<Box<dyn Write>, String> {
@@ -256,12 +299,23 @@ fn run() -> Result<(), String> {
             }
             w.flush().map_err(|e| e.to_string())?;
         }
-        Cmd::Pglat { fields, files } => {
-            let mut v = stats::pgbench_logs(&files)?;
-            for (k, val) in fields {
-                v[k] = val.parse::<f64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::from(val));
+        Cmd::Pglat { fields, files } => println!("{}", with_fields(stats::pgbench_logs(&files)?, fields)),
+        Cmd::SubmitLoad { url, path, points, rate, duration, connections, poisson, seed, timeout, fields } => {
+            if !(rate > 0.0 && duration > 0.0 && connections > 0 && timeout > 0.0) {
+                return Err("--rate, --duration, --connections and --timeout must be positive".into());
             }
-            println!("{v}");
+            let opts = load::LoadOptions {
+                url,
+                path,
+                rate,
+                duration: Duration::from_secs_f64(duration),
+                connections,
+                poisson,
+                seed,
+                timeout: Duration::from_secs_f64(timeout),
+            };
+            let v = load::run(&opts, load::read_points(&points)?)?;
+            println!("{}", with_fields(v, fields));
         }
         Cmd::Report { file, peer, goal_p99_ms } => print!("{}", stats::report_with(&file, peer.as_deref(), goal_p99_ms)?),
         Cmd::Heatsum { layer, file } => {
