@@ -47,6 +47,14 @@ impl Format {
             Self::Gpkg => "gpkg",
         }
     }
+    /// The order rows are read in: FlatGeobuf puts its features in index order whatever order
+    /// they come in, so it spares PostgreSQL the sort; the others keep report id order.
+    pub fn row_order(self) -> Option<&'static str> {
+        match self {
+            Self::Fgb => None,
+            Self::GeoJson | Self::Csv | Self::Gpkg => Some(BY_ID),
+        }
+    }
     pub fn content_type(self) -> &'static str {
         match self {
             Self::GeoJson => "application/geo+json",
@@ -110,12 +118,13 @@ fn decode(row: &sqlx::postgres::PgRow) -> sqlx::Result<ExportRow> {
 
 /// Checks the query (CQL2 names, types) before anything is sent.
 pub fn validate(query: &ReportQuery, audience: Audience) -> Result<(), ApiError> {
-    query.select(audience, BY_ID, None, None).map(|_| ())
+    query.select(audience, Some(BY_ID), None, None).map(|_| ())
 }
 
-/// Reads every matching row in id order and sends them in batches; stops when the receiver goes.
-pub async fn produce(pool: PgPool, query: ReportQuery, audience: Audience, tx: mpsc::Sender<Vec<ExportRow>>) -> Result<u64, String> {
-    let mut q = query.select(audience, BY_ID, None, None).map_err(|e| e.message)?;
+/// Reads every matching row (in the format's row order) and sends them in batches; stops when the
+/// receiver goes.
+pub async fn produce(pool: PgPool, query: ReportQuery, format: Format, audience: Audience, tx: mpsc::Sender<Vec<ExportRow>>) -> Result<u64, String> {
+    let mut q = query.select(audience, format.row_order(), None, None).map_err(|e| e.message)?;
     let mut stream = q.build().fetch(&pool);
     let mut batch = Vec::with_capacity(BATCH);
     let mut n = 0u64;
@@ -136,7 +145,7 @@ pub async fn produce(pool: PgPool, query: ReportQuery, audience: Audience, tx: m
 
 /// Fetches a page of rows (OGC API items, Open311).
 pub async fn fetch_page(pool: &PgPool, query: &ReportQuery, audience: Audience, order: &str, limit: i64, offset: i64) -> Result<Vec<ExportRow>, ApiError> {
-    let mut q = query.select(audience, order, Some(limit), Some(offset))?;
+    let mut q = query.select(audience, Some(order), Some(limit), Some(offset))?;
     let rows = q.build().fetch_all(pool).await?;
     rows.iter().map(|r| decode(r).map_err(ApiError::from)).collect()
 }

@@ -243,13 +243,15 @@ impl ReportQuery {
         Ok(())
     }
 
-    /// `SELECT ... WHERE ...` in id order, then `tail` (LIMIT/OFFSET) if given.
-    pub fn select(&self, audience: Audience, order: &str, limit: Option<i64>, offset: Option<i64>) -> Result<QueryBuilder<'static, Postgres>, ApiError> {
+    /// `SELECT ... WHERE ...` in `order` (none: as PostgreSQL finds them), then LIMIT/OFFSET if given.
+    pub fn select(&self, audience: Audience, order: Option<&str>, limit: Option<i64>, offset: Option<i64>) -> Result<QueryBuilder<'static, Postgres>, ApiError> {
         let mut q = QueryBuilder::new(SELECT_PUBLIC);
         q.push(if audience == Audience::Internal { INTERNAL_COLUMNS } else { PUBLIC_NULLS });
         q.push(FROM);
         self.push_where(&mut q, audience)?;
-        q.push(" ORDER BY ").push(order);
+        if let Some(order) = order {
+            q.push(" ORDER BY ").push(order);
+        }
         if let Some(l) = limit {
             q.push(" LIMIT ").push_bind(l);
         }
