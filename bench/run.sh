@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Zgłoś benchmark, in one go, side by side on one PostGIS database:
 #   (a) vector tiles: Zgłoś vs Martin serving the same `reports` table, same tile URL lists (wrk);
-#   (b) submissions: POST /api/v1/reports (wrk) vs one SQL statement doing the same dedup +
-#       district + insert (pgbench).
+#   (b) submissions: POST /api/v1/reports vs one SQL statement doing the same dedup + district +
+#       insert (pgbench): first pgbench saturating (8 clients, closed loop) for its top rate P; then
+#       the service open loop at a fixed rate (SUBMIT_SHARE × P) with `zglos-bench submit-load` and
+#       pgbench at the same rate (`pgbench --rate`), both counting latency from when each request
+#       was due; and the service closed loop with wrk, its saturation throughput.
 # Everything runs on loopback, every load step is bounded in time, and whatever this script
 # starts is stopped when it exits. Raw outputs go to bench/out/<timestamp>/ (bench/out/latest).
 #
 #   bench/run.sh                       # 1,000,000 reports, 20 s per measurement
 #   N=20000 DURATION=5 bench/run.sh    # quick check
+#   SKIP_TILES=1 bench/run.sh          # submissions only
 #
 # Settings (environment): N, SEED, DB, PGHOST, PGPORT, PGUSER, DURATION (s), CONNECTIONS, THREADS,
 # ZGLOS_PORT, MARTIN_PORT, URL_COUNT, POINTS, SCENARIOS ("mixed z16 z14 z12"), ACCEPT_ENCODING
@@ -15,7 +19,9 @@
 # MARTIN_PORT, and with its default cache, on MARTIN_PORT+1), WRK_TIMEOUT (s),
 # FORCE_LOAD=1 (regenerate and reload even if the database already holds N reports of SEED),
 # ZGLOS_BIN (measure this binary instead of building the working tree),
-# SKIP_ZGLOS=1 / SKIP_MARTIN=1 / SKIP_SUBMIT=1 (leave a part out).
+# SKIP_ZGLOS=1 / SKIP_MARTIN=1 / SKIP_TILES=1 / SKIP_SUBMIT=1 (leave a part out),
+# SUBMIT_SHARE (0.6: the open-loop rate as a share of pgbench's saturated rate), SUBMIT_RATE (a
+# fixed open-loop rate instead), ARRIVALS (fixed, or poisson as pgbench --rate schedules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +46,11 @@ FORCE_LOAD=${FORCE_LOAD:-0}
 SKIP_ZGLOS=${SKIP_ZGLOS:-0}
 SKIP_MARTIN=${SKIP_MARTIN:-0}
 SKIP_SUBMIT=${SKIP_SUBMIT:-0}
+SKIP_TILES=${SKIP_TILES:-0}
+SUBMIT_SHARE=${SUBMIT_SHARE:-0.6}
+SUBMIT_RATE=${SUBMIT_RATE:-}
+ARRIVALS=${ARRIVALS:-fixed}
+[[ $SKIP_TILES == 1 ]] && SKIP_MARTIN=1
 export PGHOST PGPORT PGUSER ACCEPT_ENCODING
 
 case "$PGHOST" in
@@ -96,7 +107,8 @@ log "output: $OUT"
     echo "postgis: $(psql -X -At -d postgres -c "select default_version from pg_available_extensions where name = 'postgis'")"
     echo "wrk: $(wrk -v 2>&1 | head -1)"
     echo "pgbench: $(pgbench --version)"
-    echo "settings: N=$N SEED=$SEED DURATION=${DURATION}s CONNECTIONS=$CONNECTIONS THREADS=$THREADS URL_COUNT=$URL_COUNT POINTS=$POINTS ACCEPT_ENCODING=${ACCEPT_ENCODING:-identity} MARTIN_MODES='$MARTIN_MODES'"
+    echo "settings: N=$N SEED=$SEED DURATION=${DURATION}s CONNECTIONS=$CONNECTIONS THREADS=$THREADS URL_COUNT=$URL_COUNT POINTS=$POINTS ACCEPT_ENCODING=${ACCEPT_ENCODING:-identity} MARTIN_MODES='$MARTIN_MODES' SKIP_TILES=$SKIP_TILES SUBMIT_SHARE=$SUBMIT_SHARE SUBMIT_RATE=${SUBMIT_RATE:-} ARRIVALS=$ARRIVALS"
+    echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
 
 log "building release binaries"
@@ -258,11 +270,12 @@ YAML
     done
 fi
 ZGLOS_PID=
-if [[ $SKIP_ZGLOS != 1 ]]; then
+# start_zglos: a fresh service process (it loads every report into memory), in ZGLOS_PID.
+start_zglos() {
     port_free "$ZGLOS_PORT" || { log "port $ZGLOS_PORT is taken"; exit 1; }
     log "starting zglos on 127.0.0.1:$ZGLOS_PORT"
-    t0=$SECONDS
-    "$ZGLOS_BIN" serve --database-url "$DATABASE_URL" --listen "127.0.0.1:$ZGLOS_PORT" >"$OUT/zglos.log" 2>&1 &
+    local t0=$SECONDS
+    "$ZGLOS_BIN" serve --database-url "$DATABASE_URL" --listen "127.0.0.1:$ZGLOS_PORT" >>"$OUT/zglos.log" 2>&1 &
     ZGLOS_PID=$!
     PIDS+=("$ZGLOS_PID")
     wait_http "http://127.0.0.1:$ZGLOS_PORT/readyz" 600 "$ZGLOS_PID" ||
@@ -270,10 +283,18 @@ if [[ $SKIP_ZGLOS != 1 ]]; then
     log "zglos ready after $((SECONDS - t0)) s (holds $N reports in memory)"
     echo "zglos_ready_s: $((SECONDS - t0))" >>"$OUT/machine.txt"
     echo "zglos_rss_mb_after_start: $(($(awk '/VmRSS/ {print $2}' /proc/$ZGLOS_PID/status) / 1024))" >>"$OUT/machine.txt"
+}
+stop_zglos() {
+    if [[ -n $ZGLOS_PID ]]; then stop_pid "$ZGLOS_PID"; fi
+    ZGLOS_PID=
+}
+if [[ $SKIP_ZGLOS != 1 && $SKIP_TILES != 1 ]]; then
+    start_zglos
 fi
 
 # The same tiles from each server, as a check that they serve the same data: status, bytes on the
 # wire, time, and the decoded layers (feature counts by geometry type, property keys).
+if [[ $SKIP_TILES != 1 ]]; then
 mkdir -p "$OUT/tiles"
 {
     for z in 16 15 14 12 10; do
@@ -294,6 +315,7 @@ mkdir -p "$OUT/tiles"
     done
 } >"$OUT/sanity.txt" 2>&1
 cat "$OUT/sanity.txt" >&2
+fi
 
 # run_wrk SCENARIO SERVER PORT SCRIPT LIST
 run_wrk() {
@@ -302,7 +324,7 @@ run_wrk() {
     timeout $((DURATION + WRK_TIMEOUT + 30)) \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout "${WRK_TIMEOUT}s" --latency \
         -s "$script" "http://127.0.0.1:$port" -- "$list" >"$raw" 2>&1 || log "wrk exited with $? ($raw)"
-    sed -n "s/^RESULT {/{\"scenario\":\"$sc\",\"server\":\"$srv\",/p" "$raw" | tee -a "$RESULTS" >&2
+    sed -n "s/^RESULT {/{\"scenario\":\"$sc\",\"server\":\"$srv\",/p" "$raw" | tee -a "${WRK_RESULTS:-$RESULTS}" >&2
 }
 
 warm() {
@@ -311,6 +333,7 @@ warm() {
         -- "$OUT/urls-warmup-$srv.txt" >"$OUT/warmup-$srv.txt" 2>&1 || true
 }
 
+if [[ $SKIP_TILES != 1 ]]; then
 [[ $SKIP_ZGLOS == 1 ]] || warm zglos "$ZGLOS_PORT"
 for m in "${MARTINS[@]}"; do
     read -r name port _ <<<"$m"
@@ -325,37 +348,83 @@ for sc in $SCENARIOS; do
     done
     sleep 2
 done
+fi
 for m in "${MARTINS[@]}"; do
     read -r _ _ pid <<<"$m"
     stop_pid "$pid"
 done
 
 # --- submissions --------------------------------------------------------------------------------
-if [[ $SKIP_SUBMIT != 1 ]]; then
-    if [[ $SKIP_ZGLOS != 1 ]]; then
-        before=$(psql -X -At -d "$DB" -c "select coalesce(max(id), 0) from reports")
-        run_wrk submit zglos "$ZGLOS_PORT" bench/wrk/submit.lua "$OUT/points.tsv"
-        psql -X -d "$DB" -c "select status, count(*), count(duplicate_of) as with_duplicate_of from reports where id > $before group by 1" \
-            >"$OUT/submit-zglos-rows.txt"
-        stop_pid "$ZGLOS_PID"
-        ZGLOS_PID=
-        reset_submissions
-    fi
-    log "pgbench submit (${DURATION}s, $CONNECTIONS clients)"
-    before=$(psql -X -At -d "$DB" -c "select coalesce(max(id), 0) from reports")
+# Rows added by each load are removed before the next, so every load deduplicates against the
+# same N reports; the service is restarted after each removal, since its memory held them.
+# rows_since BEFORE NAME: what a load stored (status, duplicates) into submit-NAME-rows.txt.
+rows_since() {
+    psql -X -d "$DB" -c "select status, count(*), count(duplicate_of) as with_duplicate_of from reports where id > $1 group by 1" \
+        >"$OUT/submit-$2-rows.txt"
+}
+max_id() { psql -X -At -d "$DB" -c "select coalesce(max(id), 0) from reports"; }
+# run_pgbench NAME [pgbench options...]: one pgbench submission run, its JSON line on stdout.
+run_pgbench() {
+    local name=$1 before
+    shift
+    before=$(max_id)
     rm -f "$OUT"/pgbench_log.*
     timeout $((DURATION + 60)) \
-        pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -D npoints="$POINTS" \
-        -l --log-prefix="$OUT/pgbench_log" -f bench/pgbench/submit.sql "$DB" >"$OUT/pgbench.txt" 2>&1 ||
-        log "pgbench exited with $? ($OUT/pgbench.txt)"
-    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/pgbench.txt")
-    "$BENCH_BIN" pglat --field scenario=submit --field server=pgbench --field pgbench_tps="${tps:-0}" \
-        "$OUT"/pgbench_log.* | tee -a "$RESULTS" >&2
-    psql -X -d "$DB" -c "select status, count(*), count(duplicate_of) as with_duplicate_of from reports where id > $before group by 1" \
-        >"$OUT/submit-pgbench-rows.txt"
-    gzip -f "$OUT"/pgbench_log.*
+        pgbench -n -M prepared -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -D npoints="$POINTS" "$@" \
+        -l --log-prefix="$OUT/pgbench_log" -f bench/pgbench/submit.sql "$DB" >"$OUT/$name.txt" 2>&1 ||
+        log "pgbench exited with $? ($OUT/$name.txt)"
+    local tps
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT/$name.txt")
+    "$BENCH_BIN" pglat --field pgbench_tps="${tps:-0}" --field load="$(cut -d' ' -f1 /proc/loadavg)" "$OUT"/pgbench_log.*
+    rows_since "$before" "$name"
+    mkdir -p "$OUT/$name-log" && mv "$OUT"/pgbench_log.* "$OUT/$name-log/" && gzip -f "$OUT/$name-log"/*
+    reset_submissions >&2
+}
+with() { sed "s/^{/{\"scenario\":\"$1\",\"server\":\"$2\",/"; }
+
+if [[ $SKIP_SUBMIT != 1 ]]; then
+    stop_zglos
     reset_submissions
+    log "pgbench submit, saturating (${DURATION}s, $CONNECTIONS clients, closed loop)"
+    pg_sat=$(run_pgbench pgbench-saturated | with submit-saturated pgbench)
+    echo "$pg_sat" >&2
+    top=$(jq -r '.rps' <<<"$pg_sat")
+    rate=${SUBMIT_RATE:-$(awk -v p="$top" -v s="$SUBMIT_SHARE" 'BEGIN { printf "%.0f", p * s }')}
+    log "open-loop rate: $rate/s ($(awk -v r="$rate" -v p="$top" 'BEGIN { printf "%.2f", r / p }') × pgbench's saturated $top/s)"
+    echo "submit_open_loop_rate: $rate (pgbench saturated: $top)" >>"$OUT/machine.txt"
+    open_scenario="submit-open-loop-$rate"
+    zg_open= zg_sat=
+    if [[ $SKIP_ZGLOS != 1 ]]; then
+        start_zglos
+        log "zglos submit, open loop at $rate/s (${DURATION}s, $CONNECTIONS connections, $ARRIVALS arrivals)"
+        before=$(max_id)
+        poisson=
+        [[ $ARRIVALS == poisson ]] && poisson=--poisson
+        zg_open=$("$BENCH_BIN" submit-load --url "http://127.0.0.1:$ZGLOS_PORT" --points "$OUT/points.tsv" \
+            --rate "$rate" --duration "$DURATION" --connections "$CONNECTIONS" $poisson \
+            --field load="$(cut -d' ' -f1 /proc/loadavg)" | with "$open_scenario" zglos) ||
+            log "submit-load failed"
+        echo "$zg_open" >&2
+        rows_since "$before" zglos-open-loop
+        stop_zglos
+        reset_submissions
+        start_zglos
+        before=$(max_id)
+        # Its line goes to results.jsonl below, with the others in the order the table wants.
+        WRK_RESULTS=$OUT/wrk-submit.jsonl run_wrk submit-saturated zglos "$ZGLOS_PORT" bench/wrk/submit.lua "$OUT/points.tsv"
+        zg_sat=$(tail -n 1 "$OUT/wrk-submit.jsonl" 2>/dev/null || true)
+        rows_since "$before" zglos-saturated
+        stop_zglos
+        reset_submissions
+    fi
+    log "pgbench submit at $rate/s (${DURATION}s, $CONNECTIONS clients, pgbench --rate: Poisson arrivals, schedule lag counted)"
+    pg_open=$(run_pgbench pgbench-rate --rate="$rate" | with "$open_scenario" pgbench)
+    echo "$pg_open" >&2
+    for line in "$zg_sat" "$pg_sat" "$zg_open" "$pg_open"; do
+        [[ -n $line ]] && echo "$line" >>"$RESULTS"
+    done
+    echo "load average after the submissions: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 fi
 
-"$BENCH_BIN" report "$RESULTS" | tee "$OUT/results.md"
+"$BENCH_BIN" report --goal-p99-ms 15 "$RESULTS" | tee "$OUT/results.md"
 log "done: $OUT/results.md"
