@@ -248,17 +248,12 @@ pub fn heatmap_tile(store: &ReportStore, tile: TileId, filter: &Filter, grid_bit
     let cells = aggregate::heat_grid(store, tile, filter, grid_bits);
     let side = (1u32 << grid_bits.min(8).min(32 - tile.z as u32)) as f64;
     let scale = EXTENT as f64 / side;
-    let mvt_tile = Tile::new(EXTENT);
-    let mut layer = mvt_tile.create_layer("heatmap");
+    let mut layer = points::PointLayer::new("heatmap", EXTENT, &["count", "weight"]);
     for cell in cells {
-        let Some(g) = point_geom(cell.x * scale, cell.y * scale) else { continue };
-        let mut f = layer.into_feature(g);
-        f.set_id(cell.row as u64 * side as u64 + cell.col as u64 + 1);
-        f.add_tag_uint("count", cell.count as u64);
-        f.add_tag_uint("weight", cell.weight);
-        layer = f.into_layer();
+        let (x, y) = ((cell.x * scale).round() as i32, (cell.y * scale).round() as i32);
+        layer.add(cell.row as u64 * side as u64 + cell.col as u64 + 1, x, y, &[cell.count as u64, cell.weight]);
     }
-    finish(mvt_tile, [layer])
+    layer.into_tile()
 }
 
 /// District boundaries (layer `districts`) and label points (layer `district_labels`).
@@ -496,5 +491,6 @@ pub fn clip_ring(points: &[Pt], lo: f64, hi: f64) -> Vec<Pt> {
     ring
 }
 
+mod points;
 #[cfg(test)]
 mod tests;
