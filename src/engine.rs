@@ -309,9 +309,11 @@ impl Engine {
         let unchanged = layer == TileLayer::Districts || self.cache.generation.load(Ordering::SeqCst) == generation;
         if unchanged {
             if self.cache.entries.load(Ordering::Relaxed) >= self.cache.capacity {
-                // Crude but bounded: start over rather than grow without limit.
-                self.cache.tiles.lock().clear();
+                // Crude but bounded: start over rather than grow without limit. The old tiles are
+                // freed after the lock is released, so other requests don't wait on that.
+                let old = std::mem::take(&mut *self.cache.tiles.lock());
                 self.cache.entries.store(0, Ordering::Relaxed);
+                drop(old);
             }
             let mut tiles = self.cache.tiles.lock();
             if tiles.entry(slot).or_default().insert(filter_key.to_owned(), bytes.clone()).is_none() {

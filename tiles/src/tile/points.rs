@@ -48,14 +48,6 @@ impl PointLayer {
         Self { name, extent, keys, values: Vec::new(), value_index: HashMap::new(), features: Vec::new(), count: 0, feature: Vec::new(), tags: Vec::new(), geometry: Vec::new() }
     }
 
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
     /// A point at tile coordinates (x, y) with one value per key.
     pub fn add(&mut self, id: u64, x: i32, y: i32, values: &[u64]) {
         debug_assert_eq!(values.len(), self.keys.len());
