@@ -145,9 +145,10 @@ struct InsertedRow {
 /// Every submission is stored, duplicates included (linked with `duplicate_of`).
 ///
 /// Round trips: BEGIN; the category's lock with the catch-up; for a likely duplicate, the
-/// confirmation of its original; one statement that inserts the report, its timeline, its photos,
-/// its idempotency key and the notification; COMMIT. The rows written are applied to the engine
-/// from what the statements returned, and the response is built from them too.
+/// confirmation of its original; one statement that inserts the report, its timeline, its photos
+/// and its idempotency key; COMMIT. The rows written are applied to the engine from what the
+/// statements returned, and the response is built from them too; other processes are notified
+/// after the commit, off the request's path.
 pub async fn submit_report(
     pool: &PgPool,
     engine: &Engine,
@@ -223,7 +224,24 @@ pub async fn submit_report(
     let Some(InsertedRow { public, index, .. }) = rows.next() else { unreachable!("checked above") };
     changed.push(index);
     engine.apply(&changed);
+    notify_after_commit(pool, &report.category);
     Ok(Submission::Created(Box::new(StoredReport { report: public, timeline })))
+}
+
+/// Tells other service processes that a category changed, after the commit and off the request's
+/// path. A NOTIFY inside the transaction would make its commit take PostgreSQL's cluster-wide
+/// notification lock until the commit record is flushed, so every submission's commit would wait
+/// for the previous one's flush; sent on its own, the notification writes nothing and holds that
+/// lock only for an instant. Other processes do not need it to deduplicate (they catch up under
+/// the category's lock); it keeps their tiles fresh, and if it is lost (a crash right after the
+/// commit) their periodic sweep makes up for it.
+fn notify_after_commit(pool: &PgPool, category: &str) {
+    let (pool, category) = (pool.clone(), category.to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = notify(&pool, &category).await {
+            tracing::warn!(error = %e, category, "notification failed; other processes will see the report at their next sweep");
+        }
+    });
 }
 
 /// Photos the submission names but the insert could not attach (unknown, taken by another report,
@@ -239,8 +257,8 @@ fn check_photos(requested: &[String], attached: &[String]) -> ApiResult<()> {
 }
 
 /// The statement that stores a new report ($1–$17), attaches its photos ($18), records its
-/// idempotency key ($19, $20; none when NULL), writes its timeline and tells the other processes,
-/// returning the report as [`InsertedRow`]s.
+/// idempotency key ($19, $20; none when NULL) and writes its timeline, returning the report as
+/// [`InsertedRow`]s.
 fn insert_sql() -> String {
     format!(
         "WITH ins AS (
@@ -265,17 +283,16 @@ fn insert_sql() -> String {
          idem AS (
              INSERT INTO idempotency_keys (key, request_hash, report_id)
              SELECT $19, $20, id FROM ins WHERE $19::text IS NOT NULL
-         ),
-         notified AS (SELECT pg_notify('zglos_reports', category) FROM ins)
+         )
          SELECT {SUBMITTED_COLUMNS}, r.lon, r.lat, r.rev, r.shape, ev.at, ev.kind, ev.event_status, ev.public_note
-         FROM ins r {PUBLIC_JOINS} CROSS JOIN ev CROSS JOIN notified
+         FROM ins r {PUBLIC_JOINS} CROSS JOIN ev
          ORDER BY ev.event_id"
     )
 }
 
 /// Tells other service processes that a category changed (delivered on commit).
-async fn notify(tx: &mut sqlx::PgConnection, category: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify('zglos_reports', $1)").bind(category).execute(tx).await?;
+async fn notify(executor: impl sqlx::PgExecutor<'_>, category: &str) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify('zglos_reports', $1)").bind(category).execute(executor).await?;
     Ok(())
 }
 
@@ -306,7 +323,7 @@ pub async fn support(pool: &PgPool, engine: &Engine, id: i64, email: Option<&str
     if let Some(email) = email {
         subscribe_in(&mut tx, target, email, lang).await?;
     }
-    notify(&mut tx, &category).await?;
+    notify(&mut *tx, &category).await?;
     tx.commit().await?;
     catch_up(pool, engine, Some(&category)).await?;
     Ok(target)
