@@ -128,13 +128,14 @@ pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: 
     let mut grid = Grid { count: vec![0; n], weight: vec![0; n], sub_x: vec![0; n], sub_y: vec![0; n] };
 
     let (heat, base, delta) = store.heat_in_tile(tile);
-    // `cell_shift` is 64 only for a whole-world tile with no grid: everything is cell 0.
-    let cell_of = |rel: u64| rel.checked_shr(cell_shift).unwrap_or(0) as usize;
+    // The mask keeps a whole-world tile with no grid (a 64-bit shift) in its one cell.
+    let cell_of = |rel: u64| ((rel >> cell_shift.min(63)) & (n as u64 - 1)) as usize;
     let sub_of = |rel: u64| SUB_XY[((rel >> sub_shift) & sub_mask) as usize];
     // Records come in key order, so a cell's records are one run: sum the run in registers and
     // store it when the cell changes.
     let mut run = Run { cell: 0, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
-    for (h, full) in heat.iter().zip(base) {
+    let mut saturated = 0u32;
+    for h in heat {
         let rel = h.key - lo;
         let cell = cell_of(rel);
         if cell != run.cell {
@@ -142,14 +143,20 @@ pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: 
             run = Run { cell, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
         }
         let pass = matcher.pass(h);
-        let supporters = if h.supporters == u16::MAX { full.supporters } else { h.supporters as u32 };
         let [sx, sy] = sub_of(rel);
         run.count += pass;
-        run.weight += (pass * supporters) as u64;
+        run.weight += (pass * h.supporters as u32) as u64;
         run.sub_x += pass * sx as u32;
         run.sub_y += pass * sy as u32;
+        saturated += (h.supporters == u16::MAX) as u32;
     }
     run.store(&mut grid);
+    if saturated > 0 {
+        // Supporters beyond the u16 column: add what the column left out, from the full records.
+        for (h, full) in heat.iter().zip(base).filter(|(h, _)| h.supporters == u16::MAX && matcher.pass(h) == 1) {
+            grid.weight[cell_of(h.key - lo)] += (full.supporters - u16::MAX as u32) as u64;
+        }
+    }
     for r in delta.filter(|r| filter.matches(r)) {
         let rel = r.key - lo;
         let [sx, sy] = sub_of(rel);
