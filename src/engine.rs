@@ -27,8 +27,9 @@ use zglos_tiles::tile::{self, Filter, ReportTileOptions};
 
 use crate::catalogue::Catalogue;
 
-/// A report row as the engine needs it.
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A report row as the engine needs it (also read as JSON, when a statement returns it beside
+/// another row).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct IndexRow {
     pub id: i64,
     pub category: String,

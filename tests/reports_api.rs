@@ -131,6 +131,14 @@ async fn the_created_answer_is_the_stored_report() {
     expected["properties"]["supporters"] = json!(2);
     expected["properties"]["updated_at"] = original["properties"]["updated_at"].clone();
     assert_eq!(original, expected);
+
+    // The in-memory store got both rows from the statement's answer: the next tile shows them.
+    let (z, x, y) = tile_of(16, RYNEK.0, RYNEK.1);
+    let tile = app.tile(&format!("/tiles/reports/{z}/{x}/{y}.mvt?status=all")).await;
+    let reports = tile.iter().find(|l| l.name == "reports").expect("reports layer");
+    let feature = |id: i64| reports.features.iter().find(|f| f.id == Some(id as u64)).expect("the report in the tile");
+    assert_eq!(feature(id1).properties["supporters"].as_u64(), Some(2));
+    assert_eq!(feature(id2).properties["status"].as_str(), Some("duplicate"));
 }
 
 async fn expect_error(app: &TestApp, req: reqwest::RequestBuilder, status: u16, code: &str, field: Option<&str>) {

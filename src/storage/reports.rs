@@ -135,6 +135,8 @@ struct InsertedRow {
     public: PublicReport,
     #[sqlx(flatten)]
     index: IndexRow,
+    /// The original that gained a supporter, when the report is a duplicate.
+    original: Option<sqlx::types::Json<IndexRow>>,
     at: DateTime<Utc>,
     kind: String,
     event_status: Option<String>,
@@ -144,8 +146,8 @@ struct InsertedRow {
 /// Stores a submission: dedup against open reports of its category, routed as `placement` says.
 /// Every submission is stored, duplicates included (linked with `duplicate_of`).
 ///
-/// Round trips: BEGIN; the category's lock with the catch-up; for a likely duplicate, the
-/// confirmation of its original; one statement that inserts the report, its timeline, its photos
+/// Round trips: BEGIN; the category's lock with the catch-up; one statement that confirms the
+/// original the in-memory index found (if any) and inserts the report, its timeline, its photos
 /// and its idempotency key; COMMIT. The rows written are applied to the engine from what the
 /// statements returned, and the response is built from them too; other processes are notified
 /// after the commit, off the request's path.
@@ -171,27 +173,14 @@ pub async fn submit_report(
     }
 
     let now = Utc::now();
-    let mut changed = Vec::with_capacity(2);
-    if let Some(candidate) = engine.find_original(&report.category, report.geometry.geometry(), now.timestamp()) {
-        // The database has the last word: the original must still be an open original.
-        let sql = format!(
-            "UPDATE reports SET supporters = supporters + 1
-             WHERE id = $1 AND duplicate_of IS NULL AND status = ANY($2) RETURNING {INDEX_COLUMNS}"
-        );
-        let original = sqlx::query_as::<_, IndexRow>(&sql)
-            .bind(candidate.id)
-            .bind(engine.catalogue().open_statuses())
-            .fetch_optional(&mut *tx)
-            .await?;
-        changed.extend(original);
-    }
-    let original = changed.first().map(|o| o.id);
+    let candidate = engine.find_original(&report.category, report.geometry.geometry(), now.timestamp()).map(|c| c.id);
 
     let anchor = report.geometry.anchor();
     let photos: Vec<&str> = report.photos.iter().map(String::as_str).collect();
     let rows = sqlx::query_as::<_, InsertedRow>(&insert_sql())
         .bind(&report.category)
-        .bind(if original.is_some() { "duplicate" } else { "new" })
+        .bind(candidate)
+        .bind(engine.catalogue().open_statuses())
         .bind(&report.description)
         .bind(report.geometry.to_geojson())
         .bind(anchor.x())
@@ -200,7 +189,6 @@ pub async fn submit_report(
         .bind(&placement.unit_code)
         .bind(&placement.rule_id)
         .bind(placement.near_border)
-        .bind(original)
         .bind(report.channel.as_str())
         .bind(&report.lang)
         .bind(&report.contact.name)
@@ -221,8 +209,9 @@ pub async fn submit_report(
     // under the lock before writing.
     let timeline = rows.iter().map(|r| timeline_entry(r.at, &r.kind, r.event_status.as_deref(), r.public_note.as_deref())).collect();
     let mut rows = rows.into_iter();
-    let Some(InsertedRow { public, index, .. }) = rows.next() else { unreachable!("checked above") };
-    changed.push(index);
+    let Some(InsertedRow { public, index, original, .. }) = rows.next() else { unreachable!("checked above") };
+    let mut changed: Vec<IndexRow> = original.map(|o| o.0).into_iter().chain([index]).collect();
+    changed.sort_by_key(|r| r.rev);
     engine.apply(&changed);
     notify_after_commit(pool, &report.category);
     Ok(Submission::Created(Box::new(StoredReport { report: public, timeline })))
@@ -256,16 +245,24 @@ fn check_photos(requested: &[String], attached: &[String]) -> ApiResult<()> {
     Ok(())
 }
 
-/// The statement that stores a new report ($1–$17), attaches its photos ($18), records its
-/// idempotency key ($19, $20; none when NULL) and writes its timeline, returning the report as
-/// [`InsertedRow`]s.
+/// The statement that stores a new report: category $1; the original the in-memory index found
+/// ($2, or NULL), which must still be an open ($3) original, else the report is a new original;
+/// the report's other columns ($4–$17); its photos ($18) and idempotency key ($19, $20; none when
+/// NULL); and its timeline. Returns the report as [`InsertedRow`]s.
 fn insert_sql() -> String {
     format!(
-        "WITH ins AS (
+        "WITH orig AS (
+             -- The database has the last word on the candidate the in-memory index found.
+             UPDATE reports SET supporters = supporters + 1
+             WHERE id = $2 AND duplicate_of IS NULL AND status = ANY($3) RETURNING {INDEX_COLUMNS}
+         ),
+         ins AS (
              INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
                  near_border, duplicate_of, channel, lang, contact_name, contact_email, contact_phone, created_at, updated_at)
-             VALUES ($1, $2, $3, ST_SetSRID(ST_GeomFromGeoJSON($4), 4326), ST_SetSRID(ST_MakePoint($5, $6), 4326),
-                 $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+             SELECT $1, CASE WHEN o.id IS NULL THEN 'new' ELSE 'duplicate' END, $4,
+                 ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), ST_SetSRID(ST_MakePoint($6, $7), 4326),
+                 $8, $9, $10, $11, o.id, $12, $13, $14, $15, $16, $17, $17
+             FROM (SELECT 1) one LEFT JOIN orig o ON true
              RETURNING {INDEX_COLUMNS}, description, geom, district_id, unit_code, near_border, channel, updated_at
          ),
          ev AS (
@@ -284,7 +281,8 @@ fn insert_sql() -> String {
              INSERT INTO idempotency_keys (key, request_hash, report_id)
              SELECT $19, $20, id FROM ins WHERE $19::text IS NOT NULL
          )
-         SELECT {SUBMITTED_COLUMNS}, r.lon, r.lat, r.rev, r.shape, ev.at, ev.kind, ev.event_status, ev.public_note
+         SELECT {SUBMITTED_COLUMNS}, r.lon, r.lat, r.rev, r.shape, (SELECT to_jsonb(o) FROM orig o) AS original,
+             ev.at, ev.kind, ev.event_status, ev.public_note
          FROM ins r {PUBLIC_JOINS} CROSS JOIN ev
          ORDER BY ev.event_id"
     )
