@@ -411,8 +411,9 @@ if [[ $SKIP_SUBMIT != 1 ]]; then
         start_zglos
         before=$(max_id)
         # Its line goes to results.jsonl below, with the others in the order the table wants.
+        load=$(cut -d' ' -f1 /proc/loadavg)
         WRK_RESULTS=$OUT/wrk-submit.jsonl run_wrk submit-saturated zglos "$ZGLOS_PORT" bench/wrk/submit.lua "$OUT/points.tsv"
-        zg_sat=$(tail -n 1 "$OUT/wrk-submit.jsonl" 2>/dev/null || true)
+        zg_sat=$(tail -n 1 "$OUT/wrk-submit.jsonl" 2>/dev/null | sed "s/}\$/,\"load\":$load}/" || true)
         rows_since "$before" zglos-saturated
         stop_zglos
         reset_submissions
