@@ -97,7 +97,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (tx, rx) = mpsc::channel(4);
-    let producer = tokio::spawn(super::produce(pool.clone(), query, format, audience, tx));
+    let producer = tokio::spawn(super::produce(pool.clone(), query, audience, tx));
     let output = args.output.clone();
     let progress = bar.clone();
     let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {

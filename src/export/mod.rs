@@ -48,14 +48,6 @@ impl Format {
             Self::Gpkg => "gpkg",
         }
     }
-    /// The order rows are read in: FlatGeobuf puts its features in index order whatever order
-    /// they come in, so it spares PostgreSQL the sort; the others keep report id order.
-    pub fn row_order(self) -> Option<&'static str> {
-        match self {
-            Self::Fgb => None,
-            Self::GeoJson | Self::Csv | Self::Gpkg => Some(BY_ID),
-        }
-    }
     pub fn content_type(self) -> &'static str {
         match self {
             Self::GeoJson => "application/geo+json",
@@ -92,29 +84,54 @@ impl Meta {
 const BATCH: usize = 1024;
 
 fn decode(row: &PgRow) -> sqlx::Result<ExportRow> {
-    Ok(ExportRow {
-        id: row.try_get(0)?,
-        category: row.try_get(1)?,
-        status: row.try_get(2)?,
-        description: row.try_get(3)?,
-        district_id: row.try_get(4)?,
-        district: row.try_get(5)?,
-        unit_code: row.try_get(6)?,
-        unit: row.try_get(7)?,
-        duplicate_of: row.try_get(8)?,
-        supporters: row.try_get(9)?,
-        near_border: row.try_get(10)?,
-        channel: row.try_get(11)?,
-        created_at: row.try_get(12)?,
-        updated_at: row.try_get(13)?,
-        lon: row.try_get(14)?,
-        lat: row.try_get(15)?,
-        wkb: row.try_get(16)?,
-        routing_rule: row.try_get(17)?,
-        lang: row.try_get(18)?,
-        first_response_at: row.try_get(19)?,
-        closed_at: row.try_get(20)?,
-    })
+    let mut out = ExportRow::default();
+    decode_into(row, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes a row into `out`, reusing its strings' buffers: an export decodes a million rows, and
+/// allocating eight strings for each was a tenth of its time. The columns' types are fixed by the
+/// one query that produces them, so sqlx's per-value type check is skipped.
+fn decode_into(row: &PgRow, out: &mut ExportRow) -> sqlx::Result<()> {
+    fn text(row: &PgRow, i: usize, to: &mut String) -> sqlx::Result<()> {
+        to.clear();
+        to.push_str(row.try_get_unchecked::<&str, _>(i)?);
+        Ok(())
+    }
+    fn opt_text(row: &PgRow, i: usize, to: &mut Option<String>) -> sqlx::Result<()> {
+        match row.try_get_unchecked::<Option<&str>, _>(i)? {
+            None => *to = None,
+            Some(v) => {
+                let s = to.get_or_insert_with(String::new);
+                s.clear();
+                s.push_str(v);
+            }
+        }
+        Ok(())
+    }
+    out.id = row.try_get_unchecked(0)?;
+    text(row, 1, &mut out.category)?;
+    text(row, 2, &mut out.status)?;
+    text(row, 3, &mut out.description)?;
+    out.district_id = row.try_get_unchecked(4)?;
+    opt_text(row, 5, &mut out.district)?;
+    opt_text(row, 6, &mut out.unit_code)?;
+    opt_text(row, 7, &mut out.unit)?;
+    out.duplicate_of = row.try_get_unchecked(8)?;
+    out.supporters = row.try_get_unchecked(9)?;
+    out.near_border = row.try_get_unchecked(10)?;
+    text(row, 11, &mut out.channel)?;
+    out.created_at = row.try_get_unchecked(12)?;
+    out.updated_at = row.try_get_unchecked(13)?;
+    out.lon = row.try_get_unchecked(14)?;
+    out.lat = row.try_get_unchecked(15)?;
+    out.wkb.clear();
+    out.wkb.extend_from_slice(row.try_get_unchecked::<&[u8], _>(16)?);
+    opt_text(row, 17, &mut out.routing_rule)?;
+    opt_text(row, 18, &mut out.lang)?;
+    out.first_response_at = row.try_get_unchecked(19)?;
+    out.closed_at = row.try_get_unchecked(20)?;
+    Ok(())
 }
 
 /// Checks the query (CQL2 names, types) before anything is sent.
@@ -122,11 +139,16 @@ pub fn validate(query: &ReportQuery, audience: Audience) -> Result<(), ApiError>
     query.select(audience, Some(BY_ID), None, None).map(|_| ())
 }
 
-/// Reads every matching row (in the format's row order) and sends them in batches, undecoded:
+/// Reads every matching row (in storage order) and sends them in batches, undecoded:
 /// decoding is left to the writer's thread, which shares the work with this one (the reader was
 /// the bottleneck); stops when the receiver goes.
-pub async fn produce(pool: PgPool, query: ReportQuery, format: Format, audience: Audience, tx: mpsc::Sender<Vec<PgRow>>) -> Result<u64, String> {
-    let mut q = query.select(audience, format.row_order(), None, None).map_err(|e| e.message)?;
+pub async fn produce(pool: PgPool, query: ReportQuery, audience: Audience, tx: mpsc::Sender<Vec<PgRow>>) -> Result<u64, String> {
+    // No ORDER BY: FlatGeobuf puts its features in index order whatever order they come in, and
+    // the other formats have no order either. Reading the table as it lies (a sequential scan
+    // with hash joins) costs PostgreSQL about half of reading it in id order (an index scan, which
+    // it also splits over parallel workers that compete with the writer for the same cores), and
+    // rows stored in id order mostly come out in id order anyway.
+    let mut q = query.select(audience, None, None, None).map_err(|e| e.message)?;
     let mut stream = q.build().fetch(&pool);
     let mut batch = Vec::with_capacity(BATCH);
     let mut n = 0u64;
@@ -184,9 +206,11 @@ pub fn file_writer(format: Format, meta: &Meta, path: &std::path::Path) -> io::R
 /// Drains batches into a writer (run on a blocking thread). `progress` is told each batch.
 pub fn consume(mut rx: mpsc::Receiver<Vec<PgRow>>, mut w: Box<dyn Writer + '_>, progress: &dyn Fn(u64)) -> io::Result<u64> {
     let mut n = 0;
+    let mut current = ExportRow::default();
     while let Some(batch) = rx.blocking_recv() {
         for row in &batch {
-            w.row(&decode(row).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?)?;
+            decode_into(row, &mut current).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            w.row(&current)?;
         }
         n += batch.len() as u64;
         progress(n);

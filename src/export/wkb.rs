@@ -1,6 +1,5 @@
 //! A small reader of the (little- or big-endian, 2D) WKB that PostGIS sends, and the writers that
 //! turn it into GeoJSON and WKT text without building intermediate objects.
-use std::io::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -289,8 +288,15 @@ pub fn int(out: &mut Vec<u8>, v: i64) {
 
 /// A JSON string literal.
 pub fn json_str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
-    let _ = out.flush();
+    // Most text needs no escaping: copy it whole, and leave the rest to serde_json.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 #[cfg(test)]
@@ -303,6 +309,15 @@ mod tests {
         v.extend(x.to_le_bytes());
         v.extend(y.to_le_bytes());
         v
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_does() {
+        for s in ["plain", "", "Dziura w jezdni, ul. Długa 7", "quote \" and \\ backslash", "tab\tnew\nline\u{1}", "emoji 🕳️ \u{2028}"] {
+            let mut out = Vec::new();
+            json_str(&mut out, s);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
     }
 
     #[test]

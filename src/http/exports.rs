@@ -65,7 +65,7 @@ pub fn stream(state: &AppState, query: ReportQuery, format: Format, meta: Meta) 
     let audience = meta.audience;
     let err_tx = body_tx.clone();
     tokio::spawn(async move {
-        let result = export::produce(pool, query, format, audience, row_tx.clone()).await;
+        let result = export::produce(pool, query, audience, row_tx.clone()).await;
         if let Err(e) = result {
             tracing::error!(error = %e, "export failed while reading reports");
             // Abort the body before the writer can close it as if complete.

@@ -15,7 +15,7 @@ pub enum Audience {
     Internal,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct ExportRow {
     pub id: i64,
     pub category: String,
