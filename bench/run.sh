@@ -5,7 +5,8 @@
 #       insert (pgbench): first pgbench saturating (8 clients, closed loop) for its top rate P; then
 #       the service open loop at a fixed rate (SUBMIT_SHARE × P) with `zglos-bench submit-load` and
 #       pgbench at the same rate (`pgbench --rate`), both counting latency from when each request
-#       was due; and the service closed loop with wrk, its saturation throughput.
+#       was due; the service closed loop with wrk, its saturation throughput; and both closed loop
+#       with SUBMIT_FEW (2) clients, below saturation.
 # Everything runs on loopback, every load step is bounded in time, and whatever this script
 # starts is stopped when it exits. Raw outputs go to bench/out/<timestamp>/ (bench/out/latest).
 #
@@ -21,7 +22,8 @@
 # ZGLOS_BIN (measure this binary instead of building the working tree),
 # SKIP_ZGLOS=1 / SKIP_MARTIN=1 / SKIP_TILES=1 / SKIP_SUBMIT=1 (leave a part out),
 # SUBMIT_SHARE (0.6: the open-loop rate as a share of pgbench's saturated rate), SUBMIT_RATE (a
-# fixed open-loop rate instead), ARRIVALS (fixed, or poisson as pgbench --rate schedules).
+# fixed open-loop rate instead), ARRIVALS (fixed, or poisson as pgbench --rate schedules),
+# SUBMIT_FEW (2: connections of the closed-loop run below saturation, for both servers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +50,7 @@ SKIP_MARTIN=${SKIP_MARTIN:-0}
 SKIP_SUBMIT=${SKIP_SUBMIT:-0}
 SKIP_TILES=${SKIP_TILES:-0}
 SUBMIT_SHARE=${SUBMIT_SHARE:-0.6}
+SUBMIT_FEW=${SUBMIT_FEW:-2}
 SUBMIT_RATE=${SUBMIT_RATE:-}
 ARRIVALS=${ARRIVALS:-fixed}
 [[ $SKIP_TILES == 1 ]] && SKIP_MARTIN=1
@@ -393,7 +396,8 @@ if [[ $SKIP_SUBMIT != 1 ]]; then
     log "open-loop rate: $rate/s ($(awk -v r="$rate" -v p="$top" 'BEGIN { printf "%.2f", r / p }') × pgbench's saturated $top/s)"
     echo "submit_open_loop_rate: $rate (pgbench saturated: $top)" >>"$OUT/machine.txt"
     open_scenario="submit-open-loop-$rate"
-    zg_open= zg_sat=
+    few_scenario="submit-$SUBMIT_FEW-connections"
+    zg_open= zg_sat= zg_few=
     if [[ $SKIP_ZGLOS != 1 ]]; then
         start_zglos
         log "zglos submit, open loop at $rate/s (${DURATION}s, $CONNECTIONS connections, $ARRIVALS arrivals)"
@@ -417,11 +421,25 @@ if [[ $SKIP_SUBMIT != 1 ]]; then
         rows_since "$before" zglos-saturated
         stop_zglos
         reset_submissions
+        # Closed loop again, with as few connections as it takes to keep half of pgbench's rate:
+        # what one client at a time sees when the server is not saturated.
+        start_zglos
+        before=$(max_id)
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        CONNECTIONS=$SUBMIT_FEW THREADS=1 WRK_RESULTS=$OUT/wrk-submit.jsonl \
+            run_wrk "$few_scenario" zglos "$ZGLOS_PORT" bench/wrk/submit.lua "$OUT/points.tsv"
+        zg_few=$(tail -n 1 "$OUT/wrk-submit.jsonl" 2>/dev/null | sed "s/}\$/,\"load\":$load}/" || true)
+        rows_since "$before" zglos-few
+        stop_zglos
+        reset_submissions
     fi
+    log "pgbench submit, closed loop with $SUBMIT_FEW clients"
+    pg_few=$(CONNECTIONS=$SUBMIT_FEW THREADS=1 run_pgbench pgbench-few | with "$few_scenario" pgbench)
+    echo "$pg_few" >&2
     log "pgbench submit at $rate/s (${DURATION}s, $CONNECTIONS clients, pgbench --rate: Poisson arrivals, schedule lag counted)"
     pg_open=$(run_pgbench pgbench-rate --rate="$rate" | with "$open_scenario" pgbench)
     echo "$pg_open" >&2
-    for line in "$zg_sat" "$pg_sat" "$zg_open" "$pg_open"; do
+    for line in "$zg_sat" "$pg_sat" "$zg_few" "$pg_few" "$zg_open" "$pg_open"; do
         [[ -n $line ]] && echo "$line" >>"$RESULTS"
     done
     echo "load average after the submissions: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
