@@ -347,12 +347,7 @@ fn run() -> Result<(), String> {
                             l.by_type[3],
                             l.with_id,
                             l.extent,
-                            {
-                                let mut k = l.keys.clone();
-                                k.sort();
-                                k.dedup();
-                                k.join(",")
-                            }
+                            l.keys.join(",")
                         )
                     })
                     .collect();

@@ -1,6 +1,9 @@
-//! Just enough Mapbox Vector Tile (protobuf) reading to compare two servers' tiles: per layer,
-//! the extent and how many features of each geometry type it holds.
-use std::collections::BTreeMap;
+//! Per-layer summaries of a Mapbox Vector Tile, to compare two servers' tiles: the extent, how
+//! many features of each geometry type, and the sums of integer properties (heatmap `count` and
+//! `weight`). The tile is read with the spatial core's own decoder.
+use std::collections::{BTreeMap, BTreeSet};
+
+use zglos_tiles::decode;
 
 #[derive(Debug, Default, PartialEq)]
 pub struct LayerInfo {
@@ -9,9 +12,9 @@ pub struct LayerInfo {
     /// Feature counts by geometry type: unknown, point, linestring, polygon.
     pub by_type: [u64; 4],
     pub with_id: u64,
+    /// Property keys used by the layer's features, sorted.
     pub keys: Vec<String>,
-    /// Per property key, the sum of its integer values over all features (heatmap `count` and
-    /// `weight`).
+    /// Per property key, the sum of its non-negative integer values over all features.
     pub sums: BTreeMap<String, u64>,
 }
 
@@ -21,149 +24,31 @@ impl LayerInfo {
     }
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0 }
-    }
-
-    fn done(&self) -> bool {
-        self.pos >= self.buf.len()
-    }
-
-    fn varint(&mut self) -> Result<u64, String> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = *self.buf.get(self.pos).ok_or("truncated varint")?;
-            self.pos += 1;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err("varint too long".into())
-    }
-
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
-        let n = self.varint()? as usize;
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or("truncated field")?;
-        let s = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    /// Reads a field key; returns (field number, wire type).
-    fn key(&mut self) -> Result<(u64, u64), String> {
-        let k = self.varint()?;
-        Ok((k >> 3, k & 7))
-    }
-
-    fn skip(&mut self, wire: u64) -> Result<(), String> {
-        match wire {
-            0 => {
-                self.varint()?;
-            }
-            1 => self.pos += 8,
-            2 => {
-                self.bytes()?;
-            }
-            5 => self.pos += 4,
-            w => return Err(format!("unsupported wire type {w}")),
-        }
-        if self.pos > self.buf.len() {
-            return Err("truncated".into());
-        }
-        Ok(())
-    }
-}
-
-/// An integer from a layer's `Value` message (int, uint or sint); `None` for other types.
-fn int_value(buf: &[u8]) -> Result<Option<u64>, String> {
-    let mut r = Reader::new(buf);
-    let mut out = None;
-    while !r.done() {
-        match r.key()? {
-            (4, 0) | (5, 0) => out = Some(r.varint()?),
-            (6, 0) => {
-                let v = r.varint()?;
-                out = Some(((v >> 1) as i64 ^ -((v & 1) as i64)) as u64);
-            }
-            (_, w) => r.skip(w)?,
-        }
-    }
-    Ok(out)
-}
-
-/// One feature: its geometry type, whether it has an id, and its tags as (key, value) indexes.
-fn feature(buf: &[u8], layer: &mut LayerInfo, tags: &mut Vec<(u64, u64)>) -> Result<(), String> {
-    let mut r = Reader::new(buf);
-    let mut gtype = 0u64;
-    while !r.done() {
-        match r.key()? {
-            (1, 0) => {
-                r.varint()?;
-                layer.with_id += 1;
-            }
-            (2, 2) => {
-                let mut t = Reader::new(r.bytes()?);
-                while !t.done() {
-                    let k = t.varint()?;
-                    let v = t.varint()?;
-                    tags.push((k, v));
-                }
-            }
-            (3, 0) => gtype = r.varint()?,
-            (_, w) => r.skip(w)?,
-        }
-    }
-    layer.by_type[gtype.min(3) as usize] += 1;
-    Ok(())
-}
-
-fn layer(buf: &[u8]) -> Result<LayerInfo, String> {
-    let mut r = Reader::new(buf);
-    let mut info = LayerInfo { extent: 4096, ..Default::default() };
-    let mut tags = Vec::new();
-    let mut values = Vec::new();
-    while !r.done() {
-        match r.key()? {
-            (1, 2) => info.name = String::from_utf8_lossy(r.bytes()?).into_owned(),
-            (2, 2) => feature(r.bytes()?, &mut info, &mut tags)?,
-            (3, 2) => info.keys.push(String::from_utf8_lossy(r.bytes()?).into_owned()),
-            (4, 2) => values.push(int_value(r.bytes()?)?),
-            (5, 0) => info.extent = r.varint()?,
-            (_, w) => r.skip(w)?,
-        }
-    }
-    for (k, v) in tags {
-        if let (Some(key), Some(Some(v))) = (info.keys.get(k as usize), values.get(v as usize)) {
-            *info.sums.entry(key.clone()).or_default() += v;
-        }
-    }
-    Ok(info)
-}
-
 /// Layers of an uncompressed MVT, by name.
 pub fn read_tile(buf: &[u8]) -> Result<BTreeMap<String, LayerInfo>, String> {
     if buf.starts_with(&[0x1f, 0x8b]) {
         return Err("gzip-compressed tile: fetch it with `curl --compressed`".into());
     }
-    let mut r = Reader::new(buf);
-    let mut out = BTreeMap::new();
-    while !r.done() {
-        match r.key()? {
-            (3, 2) => {
-                let l = layer(r.bytes()?)?;
-                out.insert(l.name.clone(), l);
+    let layers = decode::decode(buf).map_err(|e| e.0.to_string())?;
+    Ok(layers
+        .into_iter()
+        .map(|l| {
+            let mut info = LayerInfo { name: l.name.clone(), extent: l.extent as u64, ..Default::default() };
+            let mut keys = BTreeSet::new();
+            for f in &l.features {
+                info.by_type[f.geom_type.min(3) as usize] += 1;
+                info.with_id += f.id.is_some() as u64;
+                for (k, v) in &f.properties {
+                    keys.insert(k.clone());
+                    if let Some(n) = v.as_u64() {
+                        *info.sums.entry(k.clone()).or_default() += n;
+                    }
+                }
             }
-            (_, w) => r.skip(w)?,
-        }
-    }
-    Ok(out)
+            info.keys = keys.into_iter().collect();
+            (l.name, info)
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -1,16 +1,32 @@
 //! Heatmap aggregation: the reports of a tile counted into a 2^g × 2^g grid of cells.
 //!
-//! The store keeps records in Z-order, so a tile is one slice of it and each grid cell (a tile
-//! `g` zooms deeper) is a run of that slice. A record's cell, and its position inside the cell to
-//! 1/16 of the cell's side, are bits of its key: no coordinate is computed per record. A z8 tile
-//! over a whole city reads every record once, at 16 bytes each, without a branch per record; the
-//! cost of a heatmap tile is the count of reports under it, a few nanoseconds each.
+//! A cell of a tile's grid is a tile `g` zooms deeper, so on the Z-order curve a cell is a range
+//! of keys, and a report's cell and its position inside the cell (to 1/16 of the cell's side) are
+//! bits of its key: no coordinate is computed per report. The reports are kept twice over in a
+//! [`HeatIndex`]:
+//!
+//! * by week of creation, each week's sorted by key: a tile reads, from the weeks its filter's
+//!   time range touches, the slice under the tile; "the last 30 days" reads five short slices;
+//! * summed per cell of zoom 16 (a few hundred metres), category and status: a filter without
+//!   time bounds at zoom 10 and below (where a tile holds a large part of the city) adds up these
+//!   sums instead of reading every report.
+//!
+//! Both give exact counts and weights; the tests check them against the plain aggregation.
+use std::collections::BTreeMap;
+
 use crate::mercator::TileId;
-use crate::store::{HeatRec, ReportStore};
+use crate::store::{ReportRec, ReportStore};
 use crate::tile::Filter;
 
 /// Levels below a cell used for the mean position inside it (1/16 of a cell's side).
 const SUB_LEVELS: u32 = 4;
+/// The zoom of the cells the summary sums over; tiles whose grid cells are this size or larger
+/// are served from it.
+const SUMMARY_LEVEL: u32 = 16;
+/// Reports are grouped by this span of creation times (a week, in seconds): short enough that a
+/// recent time range skips most reports, long enough that a tile without one does not spend its
+/// time looking into thousands of groups.
+const SPAN: i64 = 7 * 86_400;
 
 /// One occupied cell of a heatmap grid.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -25,6 +41,179 @@ pub struct HeatCell {
     /// `col ≤ x < col + 1`).
     pub x: f64,
     pub y: f64,
+}
+
+/// What a heatmap needs of a report, in 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HeatRec {
+    key: u64,
+    /// Unix seconds, clamped to the u32 range (1970–2106).
+    created_at: u32,
+    /// Clamped to u16::MAX; beyond that, [`HeatIndex::heavy`] holds the true count.
+    supporters: u16,
+    /// Clamped to u8::MAX (a filter names at most 64 categories).
+    category: u8,
+    status: u8,
+}
+
+impl From<&ReportRec> for HeatRec {
+    fn from(r: &ReportRec) -> Self {
+        Self {
+            key: r.key,
+            created_at: r.created_at.clamp(0, u32::MAX as i64) as u32,
+            supporters: r.supporters.min(u16::MAX as u32) as u16,
+            category: r.category.min(u8::MAX as u16) as u8,
+            status: r.status,
+        }
+    }
+}
+
+/// Sums over the reports of one summary cell, category and status.
+#[derive(Clone, Copy, Debug, Default)]
+struct CellSum {
+    /// The cell's key at [`SUMMARY_LEVEL`] (the top 32 bits of its reports' keys).
+    cell: u32,
+    category: u8,
+    status: u8,
+    count: u32,
+    weight: u64,
+    /// Sums of the reports' positions inside the cell, in 1/16 of its side.
+    sub_x: u64,
+    sub_y: u64,
+}
+
+impl CellSum {
+    fn order(&self) -> (u32, u8, u8) {
+        (self.cell, self.category, self.status)
+    }
+}
+
+/// The live reports arranged for heatmaps; the store keeps it in step with every change.
+pub struct HeatIndex {
+    /// Reports by [`SPAN`] of creation, each span's sorted by key.
+    spans: BTreeMap<u32, Vec<HeatRec>>,
+    /// Sorted by cell, category and status ...
+    sums: Vec<CellSum>,
+    /// ... and, not yet merged into it, sums of combinations first seen since the last merge.
+    new_sums: Vec<CellSum>,
+    /// Reports with more supporters than a u16 holds: (key, created_at, category, supporters).
+    heavy: Vec<(u64, u32, u8, u32)>,
+    /// Creation times of every report ever added: a time filter that spans them cuts nothing.
+    oldest: i64,
+    newest: i64,
+}
+
+impl Default for HeatIndex {
+    fn default() -> Self {
+        Self { spans: BTreeMap::new(), sums: Vec::new(), new_sums: Vec::new(), heavy: Vec::new(), oldest: i64::MAX, newest: i64::MIN }
+    }
+}
+
+/// New combinations wait unsorted until there are this many.
+const NEW_SUMS_LIMIT: usize = 1024;
+
+impl HeatIndex {
+    pub fn build(records: &[ReportRec]) -> Self {
+        let mut index = Self::default();
+        let mut by_span: Vec<HeatRec> = records.iter().map(HeatRec::from).collect();
+        by_span.sort_unstable_by_key(|h| (h.created_at / SPAN as u32, h.key));
+        for chunk in by_span.chunk_by(|a, b| a.created_at / SPAN as u32 == b.created_at / SPAN as u32) {
+            index.spans.insert(chunk[0].created_at / SPAN as u32, chunk.to_vec());
+        }
+        let mut sums: BTreeMap<(u32, u8, u8), CellSum> = BTreeMap::new();
+        for r in records {
+            let h = HeatRec::from(r);
+            let e = sums.entry(summary_order(&h)).or_default();
+            accumulate(e, &h, r.supporters, 1);
+            index.note(r);
+        }
+        index.sums = sums.into_iter().map(|((cell, category, status), e)| CellSum { cell, category, status, ..e }).collect();
+        index
+    }
+
+    fn note(&mut self, r: &ReportRec) {
+        if r.supporters >= u16::MAX as u32 {
+            let h = HeatRec::from(r);
+            self.heavy.push((h.key, h.created_at, h.category, r.supporters));
+        }
+        self.oldest = self.oldest.min(r.created_at);
+        self.newest = self.newest.max(r.created_at);
+    }
+
+    pub fn add(&mut self, r: &ReportRec) {
+        let h = HeatRec::from(r);
+        let span = self.spans.entry(h.created_at / SPAN as u32).or_default();
+        let at = span.partition_point(|d| d.key < h.key);
+        span.insert(at, h);
+        match self.sum_mut(&h) {
+            Some(e) => accumulate(e, &h, r.supporters, 1),
+            None => {
+                let (cell, category, status) = summary_order(&h);
+                let mut e = CellSum { cell, category, status, ..CellSum::default() };
+                accumulate(&mut e, &h, r.supporters, 1);
+                self.new_sums.push(e);
+                if self.new_sums.len() >= NEW_SUMS_LIMIT {
+                    self.merge_sums();
+                }
+            }
+        }
+        self.note(r);
+    }
+
+    pub fn remove(&mut self, r: &ReportRec) {
+        let h = HeatRec::from(r);
+        let span_key = h.created_at / SPAN as u32;
+        if let Some(span) = self.spans.get_mut(&span_key) {
+            // Reports equal in everything a heatmap sees are interchangeable: any one will do.
+            let from = span.partition_point(|d| d.key < h.key);
+            if let Some(i) = span[from..].iter().take_while(|d| d.key == h.key).position(|d| *d == h) {
+                span.remove(from + i);
+            }
+            if span.is_empty() {
+                self.spans.remove(&span_key);
+            }
+        }
+        if let Some(e) = self.sum_mut(&h) {
+            accumulate(e, &h, r.supporters, -1);
+        }
+        if r.supporters >= u16::MAX as u32 {
+            if let Some(i) = self.heavy.iter().position(|&(k, c, cat, s)| (k, c, cat, s) == (h.key, h.created_at, h.category, r.supporters)) {
+                self.heavy.swap_remove(i);
+            }
+        }
+    }
+
+    fn sum_mut(&mut self, h: &HeatRec) -> Option<&mut CellSum> {
+        let target = summary_order(h);
+        match self.sums.binary_search_by(|e| e.order().cmp(&target)) {
+            Ok(i) => Some(&mut self.sums[i]),
+            Err(_) => self.new_sums.iter_mut().find(|e| e.order() == target),
+        }
+    }
+
+    fn merge_sums(&mut self) {
+        self.sums.append(&mut self.new_sums);
+        self.sums.sort_by_key(CellSum::order);
+    }
+
+    /// The true supporters of a report whose u16 column is saturated.
+    fn heavy_supporters(&self, h: &HeatRec) -> u32 {
+        self.heavy.iter().find(|&&(k, c, cat, _)| (k, c, cat) == (h.key, h.created_at, h.category)).map_or(u16::MAX as u32, |e| e.3)
+    }
+}
+
+fn summary_order(h: &HeatRec) -> (u32, u8, u8) {
+    ((h.key >> 32) as u32, h.category, h.status)
+}
+
+/// Adds (`sign` 1) or takes away (-1) one report from a summary sum.
+fn accumulate(e: &mut CellSum, h: &HeatRec, supporters: u32, sign: i64) {
+    let [sx, sy] = SUB_XY[((h.key >> (2 * (32 - SUMMARY_LEVEL - SUB_LEVELS))) & 0xFF) as usize];
+    let add = |v: &mut u64, d: u64| *v = v.wrapping_add_signed(sign * d as i64);
+    e.count = e.count.wrapping_add_signed(sign as i32);
+    add(&mut e.weight, supporters as u64);
+    add(&mut e.sub_x, sx as u64);
+    add(&mut e.sub_y, sy as u64);
 }
 
 /// The filter as lookup tables, so that matching a record is a few integer operations.
@@ -50,12 +239,16 @@ impl Matcher {
         Self { statuses_by_category, from, to }
     }
 
-    /// 1 if the record is shown, else 0 (tombstones never are: their status is beyond 63).
+    #[inline(always)]
+    fn shows(&self, category: u8, status: u8) -> u32 {
+        let statuses = self.statuses_by_category[category as usize];
+        ((statuses >> (status & 63)) & 1) as u32 & (status < 64) as u32
+    }
+
+    /// 1 if the report is shown, else 0.
     #[inline(always)]
     fn pass(&self, h: &HeatRec) -> u32 {
-        let statuses = self.statuses_by_category[h.category as usize];
-        let status_ok = ((statuses >> (h.status & 63)) & 1) as u32 & (h.status < 64) as u32;
-        status_ok & (h.created_at >= self.from) as u32 & ((h.created_at as u64) < self.to) as u32
+        self.shows(h.category, h.status) & (h.created_at >= self.from) as u32 & ((h.created_at as u64) < self.to) as u32
     }
 }
 
@@ -76,22 +269,22 @@ const fn deinterleave_table() -> [[u8; 2]; 256] {
 }
 const SUB_XY: [[u8; 2]; 256] = deinterleave_table();
 
-/// Column and row of a Morton cell index (x in the even bits).
-fn cell_xy(morton: usize) -> (u32, u32) {
-    let (mut x, mut y) = (0u32, 0u32);
-    for bit in 0..16 {
-        x |= (((morton >> (2 * bit)) & 1) as u32) << bit;
-        y |= (((morton >> (2 * bit + 1)) & 1) as u32) << bit;
-    }
-    (x, y)
+/// Column and row of a 32-bit Morton code (x in the even bits).
+fn morton_xy(m: u64) -> (u32, u32) {
+    (0..4).fold((0, 0), |(x, y), byte| {
+        let [bx, by] = SUB_XY[((m >> (8 * byte)) & 0xFF) as usize];
+        (x | (bx as u32) << (4 * byte), y | (by as u32) << (4 * byte))
+    })
 }
 
-/// Accumulators per cell, indexed by the cell's Morton code inside the tile.
+/// Accumulators per cell, indexed by the cell's Morton code inside the tile; positions in units of
+/// `1 / units` of a cell.
 struct Grid {
     count: Vec<u32>,
     weight: Vec<u64>,
     sub_x: Vec<u64>,
     sub_y: Vec<u64>,
+    units: f64,
 }
 
 /// Sums over consecutive records of one cell. Sub-position sums fit in u32: a run holds at
@@ -116,63 +309,99 @@ impl Run {
 /// The tile's grid: occupied cells only, in Morton order. `grid_bits` = g: 2^g cells a side
 /// (at most 8, and no finer than the keys' 2^-32 resolution).
 pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<HeatCell> {
+    let index = store.heat();
     let g = grid_bits.min(8).min(32 - tile.z as u32);
-    let below_cell = 32 - tile.z as u32 - g;
+    let level = tile.z as u32 + g;
+    let n = 1usize << (2 * g);
+    let matcher = Matcher::new(filter);
+    let mut grid = Grid { count: vec![0; n], weight: vec![0; n], sub_x: vec![0; n], sub_y: vec![0; n], units: 1.0 };
+    let all_times = filter.created_from.is_none_or(|t| t <= index.oldest) && filter.created_to.is_none_or(|t| t > index.newest);
+    if all_times && level <= SUMMARY_LEVEL {
+        from_sums(index, tile, level, &matcher, &mut grid);
+    } else {
+        from_spans(index, tile, level, filter, &matcher, &mut grid);
+    }
+    (0..n)
+        .filter(|&i| grid.count[i] > 0)
+        .map(|i| {
+            let (col, row) = morton_xy(i as u64);
+            let count = grid.count[i];
+            let mean = |s: u64| (s as f64 / count as f64 + 0.5) / grid.units;
+            HeatCell { col, row, count, weight: grid.weight[i], x: col as f64 + mean(grid.sub_x[i]), y: row as f64 + mean(grid.sub_y[i]) }
+        })
+        .collect()
+}
+
+/// Adds up the summary cells under the tile (grid cells at `level` ≤ the summary's).
+fn from_sums(index: &HeatIndex, tile: TileId, level: u32, matcher: &Matcher, grid: &mut Grid) {
+    let (lo, hi) = tile.key_range();
+    let (lo, hi) = ((lo >> 32) as u32, (hi >> 32) as u32);
+    // Summary cells per grid cell side: 2^below; positions in 1/16 of a summary cell.
+    let below = SUMMARY_LEVEL - level;
+    grid.units = (1u64 << (below + SUB_LEVELS)) as f64;
+    let main = &index.sums[index.sums.partition_point(|e| e.cell < lo)..index.sums.partition_point(|e| e.cell <= hi)];
+    let new = index.new_sums.iter().filter(|e| (lo..=hi).contains(&e.cell));
+    for e in main.iter().chain(new) {
+        if matcher.shows(e.category, e.status) == 0 || e.count == 0 {
+            continue;
+        }
+        let rel = (e.cell - lo) as u64;
+        let cell = (rel >> (2 * below)) as usize & (grid.count.len() - 1);
+        let (ox, oy) = morton_xy(rel & ((1u64 << (2 * below)) - 1));
+        let scale = (1u64 << SUB_LEVELS) * e.count as u64;
+        grid.count[cell] += e.count;
+        grid.weight[cell] += e.weight;
+        grid.sub_x[cell] += ox as u64 * scale + e.sub_x;
+        grid.sub_y[cell] += oy as u64 * scale + e.sub_y;
+    }
+}
+
+/// Reads the reports under the tile from the spans the filter's time range touches.
+fn from_spans(index: &HeatIndex, tile: TileId, level: u32, filter: &Filter, matcher: &Matcher, grid: &mut Grid) {
+    let below_cell = 32 - level;
     let sub = below_cell.min(SUB_LEVELS);
     let cell_shift = 2 * below_cell;
     let sub_shift = 2 * (below_cell - sub);
     let sub_mask = (1u64 << (2 * sub)) - 1;
-    let n = 1usize << (2 * g);
-    let lo = tile.key_range().0;
-    let matcher = Matcher::new(filter);
-    let mut grid = Grid { count: vec![0; n], weight: vec![0; n], sub_x: vec![0; n], sub_y: vec![0; n] };
-
-    let (heat, base, delta) = store.heat_in_tile(tile);
+    grid.units = (1u64 << sub) as f64;
+    let n = grid.count.len() as u64;
+    let (lo, hi) = tile.key_range();
     // The mask keeps a whole-world tile with no grid (a 64-bit shift) in its one cell.
-    let cell_of = |rel: u64| ((rel >> cell_shift.min(63)) & (n as u64 - 1)) as usize;
-    let sub_of = |rel: u64| SUB_XY[((rel >> sub_shift) & sub_mask) as usize];
-    // Records come in key order, so a cell's records are one run: sum the run in registers and
-    // store it when the cell changes.
-    let mut run = Run { cell: 0, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
-    let mut saturated = 0u32;
-    for h in heat {
-        let rel = h.key - lo;
-        let cell = cell_of(rel);
-        if cell != run.cell {
-            run.store(&mut grid);
-            run = Run { cell, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
+    let cell_of = |rel: u64| ((rel >> cell_shift.min(63)) & (n - 1)) as usize;
+    let first = filter.created_from.map_or(0, |t| (t.clamp(0, u32::MAX as i64) / SPAN) as u32);
+    let last = filter.created_to.map_or(u32::MAX, |t| ((t - 1).clamp(0, u32::MAX as i64) / SPAN) as u32);
+    if first > last {
+        return;
+    }
+    for span in index.spans.range(first..=last).map(|(_, s)| s) {
+        let slice = &span[span.partition_point(|h| h.key < lo)..span.partition_point(|h| h.key <= hi)];
+        // A span's reports come in key order, so a cell's reports are one run: sum the run in
+        // registers and store it when the cell changes.
+        let mut run = Run { cell: 0, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
+        let mut saturated = false;
+        for h in slice {
+            let rel = h.key - lo;
+            let cell = cell_of(rel);
+            if cell != run.cell {
+                run.store(grid);
+                run = Run { cell, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
+            }
+            let pass = matcher.pass(h);
+            let [sx, sy] = SUB_XY[((rel >> sub_shift) & sub_mask) as usize];
+            run.count += pass;
+            run.weight += (pass * h.supporters as u32) as u64;
+            run.sub_x += pass * sx as u32;
+            run.sub_y += pass * sy as u32;
+            saturated |= h.supporters == u16::MAX;
         }
-        let pass = matcher.pass(h);
-        let [sx, sy] = sub_of(rel);
-        run.count += pass;
-        run.weight += (pass * h.supporters as u32) as u64;
-        run.sub_x += pass * sx as u32;
-        run.sub_y += pass * sy as u32;
-        saturated += (h.supporters == u16::MAX) as u32;
-    }
-    run.store(&mut grid);
-    if saturated > 0 {
-        // Supporters beyond the u16 column: add what the column left out, from the full records.
-        for (h, full) in heat.iter().zip(base).filter(|(h, _)| h.supporters == u16::MAX && matcher.pass(h) == 1) {
-            grid.weight[cell_of(h.key - lo)] += (full.supporters - u16::MAX as u32) as u64;
+        run.store(grid);
+        if saturated {
+            // Supporters beyond the u16 column: add what it left out.
+            for h in slice.iter().filter(|h| h.supporters == u16::MAX && matcher.pass(h) == 1) {
+                grid.weight[cell_of(h.key - lo)] += (index.heavy_supporters(h) - u16::MAX as u32) as u64;
+            }
         }
     }
-    for r in delta.filter(|r| filter.matches(r)) {
-        let rel = r.key - lo;
-        let [sx, sy] = sub_of(rel);
-        Run { cell: cell_of(rel), count: 1, weight: r.supporters as u64, sub_x: sx as u32, sub_y: sy as u32 }.store(&mut grid);
-    }
-
-    let sub_cells = (1u64 << sub) as f64;
-    (0..n)
-        .filter(|&i| grid.count[i] > 0)
-        .map(|i| {
-            let (col, row) = cell_xy(i);
-            let count = grid.count[i];
-            let mean = |s: u64| (s as f64 / count as f64 + 0.5) / sub_cells;
-            HeatCell { col, row, count, weight: grid.weight[i], x: col as f64 + mean(grid.sub_x[i]), y: row as f64 + mean(grid.sub_y[i]) }
-        })
-        .collect()
 }
 
 /// The same aggregation done the plain way: every record's position computed, then binned. Kept

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use geo::{BoundingRect, Geometry, MapCoords};
 use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
+use crate::aggregate::HeatIndex;
 use crate::mercator::{self, TileId};
 
 /// What a report was drawn as.
@@ -55,33 +56,7 @@ pub struct ReportRec {
 }
 
 /// Status value of a record that was moved elsewhere and awaits the next merge.
-pub const TOMBSTONE: u8 = u8::MAX;
-
-/// The columns of a record that heatmaps aggregate, in 16 bytes: a heatmap tile at a low zoom
-/// reads every record of a large part of the city, and half the bytes make that scan twice as fast.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HeatRec {
-    pub key: u64,
-    /// Unix seconds (clamped to the u32 range: until 2106).
-    pub created_at: u32,
-    /// Clamped to u16::MAX: at that value the full record holds the true count.
-    pub supporters: u16,
-    /// Clamped to u8::MAX (a filter names at most 64 categories).
-    pub category: u8,
-    pub status: u8,
-}
-
-impl From<&ReportRec> for HeatRec {
-    fn from(r: &ReportRec) -> Self {
-        Self {
-            key: r.key,
-            created_at: r.created_at.clamp(0, u32::MAX as i64) as u32,
-            supporters: r.supporters.min(u16::MAX as u32) as u16,
-            category: r.category.min(u8::MAX as u16) as u8,
-            status: r.status,
-        }
-    }
-}
+const TOMBSTONE: u8 = u8::MAX;
 
 impl ReportRec {
     pub fn new(id: u64, lon: f64, lat: f64, category: u16, status: u8, created_at: i64, supporters: u32, kind: Kind) -> Self {
@@ -109,8 +84,8 @@ type ShapeEntry = GeomWithData<Rectangle<[f64; 2]>, u64>;
 
 pub struct ReportStore {
     base: Vec<ReportRec>,
-    /// `base[i]`'s heatmap columns at `heat[i]`.
-    heat: Vec<HeatRec>,
+    /// Every live record again, arranged for heatmaps.
+    heat: HeatIndex,
     delta: Vec<ReportRec>,
     keys: HashMap<u64, u64>,
     /// Lines and areas on the unit square, by id, with their envelope in `shape_tree`.
@@ -142,7 +117,7 @@ impl ReportStore {
     pub fn with_delta_limit(delta_limit: usize) -> Self {
         Self {
             base: Vec::new(),
-            heat: Vec::new(),
+            heat: HeatIndex::default(),
             delta: Vec::new(),
             keys: HashMap::new(),
             shapes: HashMap::new(),
@@ -156,7 +131,7 @@ impl ReportStore {
         records.sort_unstable_by_key(ReportRec::order);
         let mut store = Self::new();
         store.keys = records.iter().map(|r| (r.id, r.key)).collect();
-        store.heat = records.iter().map(HeatRec::from).collect();
+        store.heat = HeatIndex::build(&records);
         store.base = records;
         let mut entries = Vec::with_capacity(shapes.len());
         for (id, g) in shapes {
@@ -208,20 +183,20 @@ impl ReportStore {
         }
     }
 
-    /// Writes a record in place (same key), keeping the heatmap columns in step.
     fn set(&mut self, slot: Slot, rec: ReportRec) {
         match slot {
             Slot::Delta(i) => self.delta[i] = rec,
-            Slot::Base(i) => {
-                self.base[i] = rec;
-                self.heat[i] = HeatRec::from(&rec);
-            }
+            Slot::Base(i) => self.base[i] = rec,
         }
     }
 
     /// Adds a report or replaces what the store knows of it. `shape` is the lon/lat geometry of a
     /// line or area report (None for points).
     pub fn upsert(&mut self, rec: ReportRec, shape: Option<&Geometry<f64>>) {
+        if let Some(old) = self.get(rec.id).copied() {
+            self.heat.remove(&old);
+        }
+        self.heat.add(&rec);
         match self.keys.get(&rec.id).copied() {
             Some(old) if old == rec.key => {
                 if let Some(slot) = self.locate(rec.id, old) {
@@ -280,7 +255,6 @@ impl ReportStore {
                 merged.push(r);
             }
         }
-        self.heat = merged.iter().map(HeatRec::from).collect();
         self.base = merged;
     }
 
@@ -294,14 +268,9 @@ impl ReportStore {
         self.base[rb].iter().chain(self.delta[rd].iter()).filter(|r| r.status != TOMBSTONE)
     }
 
-    /// The merged records whose anchor lies in `tile` as heatmap columns and, index for index,
-    /// as full records (tombstones included: their status is [`TOMBSTONE`]); and the live
-    /// records of the delta there.
-    pub fn heat_in_tile(&self, tile: TileId) -> (&[HeatRec], &[ReportRec], impl Iterator<Item = &ReportRec>) {
-        let (lo, hi) = tile.key_range();
-        let range = self.heat.partition_point(|r| r.key < lo)..self.heat.partition_point(|r| r.key <= hi);
-        let delta = &self.delta[self.delta.partition_point(|r| r.key < lo)..self.delta.partition_point(|r| r.key <= hi)];
-        (&self.heat[range.clone()], &self.base[range], delta.iter().filter(|r| r.status != TOMBSTONE))
+    /// The live records arranged for heatmaps.
+    pub fn heat(&self) -> &HeatIndex {
+        &self.heat
     }
 
     /// Lines and areas (unit-square geometry) whose envelope meets the given unit-square box.
