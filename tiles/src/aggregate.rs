@@ -7,9 +7,9 @@
 //!
 //! * by week of creation, each week's sorted by key: a tile reads, from the weeks its filter's
 //!   time range touches, the slice under the tile; "the last 30 days" reads five short slices;
-//! * summed per cell of zoom 16 (a few hundred metres), category and status: a filter without
-//!   time bounds at zoom 10 and below (where a tile holds a large part of the city) adds up these
-//!   sums instead of reading every report.
+//! * summed per cell of zoom 16 and of zoom 18 (a few hundred and about a hundred metres),
+//!   category and status: a filter without time bounds at zoom 12 and below (where a tile holds a
+//!   large part of the city) adds up these sums instead of reading every report.
 //!
 //! Both give exact counts and weights; the tests check them against the plain aggregation.
 use std::collections::BTreeMap;
@@ -20,9 +20,9 @@ use crate::tile::Filter;
 
 /// Levels below a cell used for the mean position inside it (1/16 of a cell's side).
 const SUB_LEVELS: u32 = 4;
-/// The zoom of the cells the summary sums over; tiles whose grid cells are this size or larger
-/// are served from it.
-const SUMMARY_LEVEL: u32 = 16;
+/// The zooms of the cells the summaries sum over, coarsest first; a tile whose grid cells are the
+/// size of one of them or larger is served from the coarsest that fits.
+const SUMMARY_LEVELS: [u32; 2] = [16, 18];
 /// Reports are grouped by this span of creation times (a week, in seconds): short enough that a
 /// recent time range skips most reports, long enough that a tile without one does not spend its
 /// time looking into thousands of groups.
@@ -71,8 +71,8 @@ impl From<&ReportRec> for HeatRec {
 /// Sums over the reports of one summary cell, category and status.
 #[derive(Clone, Copy, Debug, Default)]
 struct CellSum {
-    /// The cell's key at [`SUMMARY_LEVEL`] (the top 32 bits of its reports' keys).
-    cell: u32,
+    /// The cell's key at its summary's level (the top bits of its reports' keys).
+    cell: u64,
     category: u8,
     status: u8,
     count: u32,
@@ -83,19 +83,83 @@ struct CellSum {
 }
 
 impl CellSum {
-    fn order(&self) -> (u32, u8, u8) {
+    fn order(&self) -> (u64, u8, u8) {
         (self.cell, self.category, self.status)
     }
+}
+
+/// Sums per cell of one zoom, category and status.
+struct Summary {
+    level: u32,
+    /// Sorted by cell, category and status ...
+    sums: Vec<CellSum>,
+    /// ... and, not yet merged into it, sums of combinations first seen since the last merge.
+    new_sums: Vec<CellSum>,
+}
+
+/// New combinations wait unsorted until there are this many.
+const NEW_SUMS_LIMIT: usize = 1024;
+
+impl Summary {
+    fn new(level: u32) -> Self {
+        Self { level, sums: Vec::new(), new_sums: Vec::new() }
+    }
+
+    fn build(level: u32, records: &[ReportRec]) -> Self {
+        let mut sums: BTreeMap<(u64, u8, u8), CellSum> = BTreeMap::new();
+        let mut summary = Self::new(level);
+        for r in records {
+            let h = HeatRec::from(r);
+            accumulate(level, sums.entry(summary.order(&h)).or_default(), &h, r.supporters, 1);
+        }
+        summary.sums = sums.into_iter().map(|((cell, category, status), e)| CellSum { cell, category, status, ..e }).collect();
+        summary
+    }
+
+    fn order(&self, h: &HeatRec) -> (u64, u8, u8) {
+        (h.key >> (64 - 2 * self.level), h.category, h.status)
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) one report.
+    fn add(&mut self, h: &HeatRec, supporters: u32, sign: i64) {
+        let target = self.order(h);
+        let level = self.level;
+        let e = match self.sums.binary_search_by(|e| e.order().cmp(&target)) {
+            Ok(i) => &mut self.sums[i],
+            Err(_) => match self.new_sums.iter().position(|e| e.order() == target) {
+                Some(j) => &mut self.new_sums[j],
+                None if sign > 0 => {
+                    let (cell, category, status) = target;
+                    self.new_sums.push(CellSum { cell, category, status, ..CellSum::default() });
+                    self.new_sums.last_mut().expect("just pushed")
+                }
+                None => return,
+            },
+        };
+        accumulate(level, e, h, supporters, sign);
+        if self.new_sums.len() >= NEW_SUMS_LIMIT {
+            self.sums.append(&mut self.new_sums);
+            self.sums.sort_by_key(CellSum::order);
+        }
+    }
+}
+
+/// Adds (`sign` 1) or takes away (-1) one report from the sums of a cell at `level`.
+fn accumulate(level: u32, e: &mut CellSum, h: &HeatRec, supporters: u32, sign: i64) {
+    let [sx, sy] = SUB_XY[((h.key >> (2 * (32 - level - SUB_LEVELS))) & 0xFF) as usize];
+    let add = |v: &mut u64, d: u64| *v = v.wrapping_add_signed(sign * d as i64);
+    e.count = e.count.wrapping_add_signed(sign as i32);
+    add(&mut e.weight, supporters as u64);
+    add(&mut e.sub_x, sx as u64);
+    add(&mut e.sub_y, sy as u64);
 }
 
 /// The live reports arranged for heatmaps; the store keeps it in step with every change.
 pub struct HeatIndex {
     /// Reports by [`SPAN`] of creation, each span's sorted by key.
     spans: BTreeMap<u32, Vec<HeatRec>>,
-    /// Sorted by cell, category and status ...
-    sums: Vec<CellSum>,
-    /// ... and, not yet merged into it, sums of combinations first seen since the last merge.
-    new_sums: Vec<CellSum>,
+    /// One per level of [`SUMMARY_LEVELS`].
+    summaries: Vec<Summary>,
     /// Reports with more supporters than a u16 holds: (key, created_at, category, supporters).
     heavy: Vec<(u64, u32, u8, u32)>,
     /// Creation times of every report ever added: a time filter that spans them cuts nothing.
@@ -105,12 +169,10 @@ pub struct HeatIndex {
 
 impl Default for HeatIndex {
     fn default() -> Self {
-        Self { spans: BTreeMap::new(), sums: Vec::new(), new_sums: Vec::new(), heavy: Vec::new(), oldest: i64::MAX, newest: i64::MIN }
+        let summaries = SUMMARY_LEVELS.iter().map(|&l| Summary::new(l)).collect();
+        Self { spans: BTreeMap::new(), summaries, heavy: Vec::new(), oldest: i64::MAX, newest: i64::MIN }
     }
 }
-
-/// New combinations wait unsorted until there are this many.
-const NEW_SUMS_LIMIT: usize = 1024;
 
 impl HeatIndex {
     pub fn build(records: &[ReportRec]) -> Self {
@@ -120,14 +182,10 @@ impl HeatIndex {
         for chunk in by_span.chunk_by(|a, b| a.created_at / SPAN as u32 == b.created_at / SPAN as u32) {
             index.spans.insert(chunk[0].created_at / SPAN as u32, chunk.to_vec());
         }
-        let mut sums: BTreeMap<(u32, u8, u8), CellSum> = BTreeMap::new();
+        index.summaries = SUMMARY_LEVELS.iter().map(|&l| Summary::build(l, records)).collect();
         for r in records {
-            let h = HeatRec::from(r);
-            let e = sums.entry(summary_order(&h)).or_default();
-            accumulate(e, &h, r.supporters, 1);
             index.note(r);
         }
-        index.sums = sums.into_iter().map(|((cell, category, status), e)| CellSum { cell, category, status, ..e }).collect();
         index
     }
 
@@ -145,17 +203,8 @@ impl HeatIndex {
         let span = self.spans.entry(h.created_at / SPAN as u32).or_default();
         let at = span.partition_point(|d| d.key < h.key);
         span.insert(at, h);
-        match self.sum_mut(&h) {
-            Some(e) => accumulate(e, &h, r.supporters, 1),
-            None => {
-                let (cell, category, status) = summary_order(&h);
-                let mut e = CellSum { cell, category, status, ..CellSum::default() };
-                accumulate(&mut e, &h, r.supporters, 1);
-                self.new_sums.push(e);
-                if self.new_sums.len() >= NEW_SUMS_LIMIT {
-                    self.merge_sums();
-                }
-            }
+        for summary in &mut self.summaries {
+            summary.add(&h, r.supporters, 1);
         }
         self.note(r);
     }
@@ -173,8 +222,8 @@ impl HeatIndex {
                 self.spans.remove(&span_key);
             }
         }
-        if let Some(e) = self.sum_mut(&h) {
-            accumulate(e, &h, r.supporters, -1);
+        for summary in &mut self.summaries {
+            summary.add(&h, r.supporters, -1);
         }
         if r.supporters >= u16::MAX as u32 {
             if let Some(i) = self.heavy.iter().position(|&(k, c, cat, s)| (k, c, cat, s) == (h.key, h.created_at, h.category, r.supporters)) {
@@ -183,37 +232,10 @@ impl HeatIndex {
         }
     }
 
-    fn sum_mut(&mut self, h: &HeatRec) -> Option<&mut CellSum> {
-        let target = summary_order(h);
-        match self.sums.binary_search_by(|e| e.order().cmp(&target)) {
-            Ok(i) => Some(&mut self.sums[i]),
-            Err(_) => self.new_sums.iter_mut().find(|e| e.order() == target),
-        }
-    }
-
-    fn merge_sums(&mut self) {
-        self.sums.append(&mut self.new_sums);
-        self.sums.sort_by_key(CellSum::order);
-    }
-
     /// The true supporters of a report whose u16 column is saturated.
     fn heavy_supporters(&self, h: &HeatRec) -> u32 {
         self.heavy.iter().find(|&&(k, c, cat, _)| (k, c, cat) == (h.key, h.created_at, h.category)).map_or(u16::MAX as u32, |e| e.3)
     }
-}
-
-fn summary_order(h: &HeatRec) -> (u32, u8, u8) {
-    ((h.key >> 32) as u32, h.category, h.status)
-}
-
-/// Adds (`sign` 1) or takes away (-1) one report from a summary sum.
-fn accumulate(e: &mut CellSum, h: &HeatRec, supporters: u32, sign: i64) {
-    let [sx, sy] = SUB_XY[((h.key >> (2 * (32 - SUMMARY_LEVEL - SUB_LEVELS))) & 0xFF) as usize];
-    let add = |v: &mut u64, d: u64| *v = v.wrapping_add_signed(sign * d as i64);
-    e.count = e.count.wrapping_add_signed(sign as i32);
-    add(&mut e.weight, supporters as u64);
-    add(&mut e.sub_x, sx as u64);
-    add(&mut e.sub_y, sy as u64);
 }
 
 /// The filter as lookup tables, so that matching a record is a few integer operations.
@@ -316,8 +338,8 @@ pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: 
     let matcher = Matcher::new(filter);
     let mut grid = Grid { count: vec![0; n], weight: vec![0; n], sub_x: vec![0; n], sub_y: vec![0; n], units: 1.0 };
     let all_times = filter.created_from.is_none_or(|t| t <= index.oldest) && filter.created_to.is_none_or(|t| t > index.newest);
-    if all_times && level <= SUMMARY_LEVEL {
-        from_sums(index, tile, level, &matcher, &mut grid);
+    if let Some(summary) = index.summaries.iter().find(|s| all_times && level <= s.level) {
+        from_sums(summary, tile, level, &matcher, &mut grid);
     } else {
         from_spans(index, tile, level, filter, &matcher, &mut grid);
     }
@@ -333,19 +355,21 @@ pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: 
 }
 
 /// Adds up the summary cells under the tile (grid cells at `level` ≤ the summary's).
-fn from_sums(index: &HeatIndex, tile: TileId, level: u32, matcher: &Matcher, grid: &mut Grid) {
+fn from_sums(summary: &Summary, tile: TileId, level: u32, matcher: &Matcher, grid: &mut Grid) {
     let (lo, hi) = tile.key_range();
-    let (lo, hi) = ((lo >> 32) as u32, (hi >> 32) as u32);
+    let shift = 64 - 2 * summary.level;
+    let (lo, hi) = (lo >> shift, hi >> shift);
     // Summary cells per grid cell side: 2^below; positions in 1/16 of a summary cell.
-    let below = SUMMARY_LEVEL - level;
+    let below = summary.level - level;
     grid.units = (1u64 << (below + SUB_LEVELS)) as f64;
-    let main = &index.sums[index.sums.partition_point(|e| e.cell < lo)..index.sums.partition_point(|e| e.cell <= hi)];
-    let new = index.new_sums.iter().filter(|e| (lo..=hi).contains(&e.cell));
+    let sums = &summary.sums;
+    let main = &sums[sums.partition_point(|e| e.cell < lo)..sums.partition_point(|e| e.cell <= hi)];
+    let new = summary.new_sums.iter().filter(|e| (lo..=hi).contains(&e.cell));
     for e in main.iter().chain(new) {
         if matcher.shows(e.category, e.status) == 0 || e.count == 0 {
             continue;
         }
-        let rel = (e.cell - lo) as u64;
+        let rel = e.cell - lo;
         let cell = (rel >> (2 * below)) as usize & (grid.count.len() - 1);
         let (ox, oy) = morton_xy(rel & ((1u64 << (2 * below)) - 1));
         let scale = (1u64 << SUB_LEVELS) * e.count as u64;
