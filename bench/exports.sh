@@ -116,6 +116,13 @@ timed() {
         return 1
     fi
 }
+# settle: write out what earlier steps left in the page cache, so that no step pays for the
+# writeback of the files the one before it wrote (each step writes hundreds of MB).
+settle() {
+    sync
+    sleep 2
+}
+
 # wall_s FILE / rss_mb FILE: from /usr/bin/time -v output ("m:ss.ss" or "h:mm:ss"; kB -> MiB).
 wall_s() { awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f", s }' "$1"; }
 rss_mb() { awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$1"; }
@@ -168,6 +175,7 @@ for fmt in $FORMATS; do
     if [[ $fmt == geojson ]]; then
         log "floor: psql \\copy of one GeoJSON feature per line"
         rm -f "$WORK/floor.jsonl"
+        settle
         timed floor psql -X -d "$DB" -c "\\copy (SELECT ST_AsGeoJSON(r.*)::text FROM (SELECT id, category, status, created_at, geom FROM reports) r) TO '$WORK/floor.jsonl'" &&
             record geojson "psql-copy-floor" "$(wall_s "$OUT/floor.time")" "$(rss_mb "$OUT/floor.time")" "$(cpu_s "$OUT/floor.time")" "$WORK/floor.jsonl" "lines: $(wc -l <"$WORK/floor.jsonl")"
         sleep 2
@@ -175,12 +183,14 @@ for fmt in $FORMATS; do
 
     log "$fmt: zglos export (CLI)"
     rm -f "$WORK/x.$fmt"
+    settle
     timed "zglos-cli-$fmt" "$ZGLOS_BIN" export --quiet --output "$WORK/x.$fmt" --database-url "$DATABASE_URL" &&
         record "$fmt" zglos-cli "$(wall_s "$OUT/zglos-cli-$fmt.time")" "$(rss_mb "$OUT/zglos-cli-$fmt.time")" "$(cpu_s "$OUT/zglos-cli-$fmt.time")" "$WORK/x.$fmt"
     sleep 2
 
     log "$fmt: GET /api/v1/exports/reports.$fmt"
     rm -f "$WORK/h.$fmt"
+    settle
     base=$(kb VmRSS) hwm0=$(kb VmHWM)
     reset=no
     if echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null; then reset=yes; fi
@@ -199,6 +209,7 @@ for fmt in $FORMATS; do
 
     log "$fmt: ogr2ogr -f $drv (the issue's seven columns)"
     rm -f "$WORK/o.$fmt"
+    settle
     timed "ogr2ogr-$fmt" ogr2ogr -f "$drv" "$WORK/o.$fmt" PG:"$PG_DSN" -sql "$OGR_SQL" &&
         record "$fmt" ogr2ogr "$(wall_s "$OUT/ogr2ogr-$fmt.time")" "$(rss_mb "$OUT/ogr2ogr-$fmt.time")" "$(cpu_s "$OUT/ogr2ogr-$fmt.time")" "$WORK/o.$fmt"
     sleep 2
@@ -206,6 +217,7 @@ for fmt in $FORMATS; do
     if [[ $LIKE_FOR_LIKE == 1 ]]; then
         log "$fmt: ogr2ogr -f $drv (the service's 14 columns, joins, id order)"
         rm -f "$WORK/s.$fmt"
+    settle
         timed "ogr2ogr-same-$fmt" ogr2ogr -f "$drv" "$WORK/s.$fmt" PG:"$PG_DSN" -sql "$OGR_SQL_SAME" -nln reports &&
             record "$fmt" ogr2ogr-same "$(wall_s "$OUT/ogr2ogr-same-$fmt.time")" "$(rss_mb "$OUT/ogr2ogr-same-$fmt.time")" "$(cpu_s "$OUT/ogr2ogr-same-$fmt.time")" "$WORK/s.$fmt"
         sleep 2
