@@ -118,6 +118,22 @@ fn main() {
         }
     }
 
+    // What a submission or status change costs the store (records, heatmap index) under its lock.
+    let mut store = store;
+    let mut rng = StdRng::seed_from_u64(7);
+    let adds = if quick { 1_000 } else { 100_000 };
+    let mut worst = Duration::ZERO;
+    let t = Instant::now();
+    for i in 0..adds {
+        let rec = ReportRec::new(n + i, rng.gen_range(19.79..20.22), rng.gen_range(49.97..50.13), rng.gen_range(0..13), 0, NOW, 1, Kind::Point);
+        let one = Instant::now();
+        store.upsert(rec, None);
+        worst = worst.max(one.elapsed());
+    }
+    let per_add = t.elapsed() / adds as u32;
+    println!("\n{adds} new reports added to the store: {:.1} µs each on average, {:.2} ms at worst", per_add.as_secs_f64() * 1e6, worst.as_secs_f64() * 1e3);
+    let store = store;
+
     println!("\nwhole tiles (MVT bytes, not compressed), busiest tile per zoom; ms per tile");
     println!("| zoom | heatmap median | heatmap p99 | heatmap gzipped median | reports median | reports p99 |");
     println!("|---|---:|---:|---:|---:|---:|");

@@ -88,21 +88,80 @@ impl CellSum {
     }
 }
 
+/// The reports of one span of creation times, in key order: a sorted base and, for the reports
+/// added since its last merge, a small sorted delta, so that adding a report never moves the
+/// whole span (new reports all land in the current span).
+#[derive(Default)]
+struct Span {
+    base: Vec<HeatRec>,
+    delta: Vec<HeatRec>,
+}
+
+/// Reports a span's delta takes before it is merged into the base (small in tests, so that they
+/// go through merges).
+const SPAN_DELTA_LIMIT: usize = if cfg!(test) { 8 } else { 1024 };
+
+impl Span {
+    fn add(&mut self, h: HeatRec) {
+        let at = self.delta.partition_point(|d| d.key < h.key);
+        self.delta.insert(at, h);
+        if self.delta.len() >= SPAN_DELTA_LIMIT {
+            let (base, delta) = (std::mem::take(&mut self.base), std::mem::take(&mut self.delta));
+            self.base = merge_sorted(base, delta, |h| h.key);
+        }
+    }
+
+    /// Removes one report equal to `h` (reports equal in everything a heatmap sees are
+    /// interchangeable: any one will do).
+    fn remove(&mut self, h: &HeatRec) {
+        for v in [&mut self.delta, &mut self.base] {
+            let from = v.partition_point(|d| d.key < h.key);
+            if let Some(i) = v[from..].iter().take_while(|d| d.key == h.key).position(|d| d == h) {
+                v.remove(from + i);
+                return;
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.base.is_empty() && self.delta.is_empty()
+    }
+
+    /// The reports whose keys lie in `lo..=hi`, as two key-ordered slices.
+    fn slices(&self, lo: u64, hi: u64) -> [&[HeatRec]; 2] {
+        [&self.base, &self.delta].map(|v| &v[v.partition_point(|h| h.key < lo)..v.partition_point(|h| h.key <= hi)])
+    }
+}
+
+/// Two sorted vectors as one.
+fn merge_sorted<T, K: Ord>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        let next = if key(x) <= key(y) { a.next() } else { b.next() };
+        out.extend(next);
+    }
+    out.extend(a);
+    out.extend(b);
+    out
+}
+
 /// Sums per cell of one zoom, category and status.
 struct Summary {
     level: u32,
     /// Sorted by cell, category and status ...
     sums: Vec<CellSum>,
     /// ... and, not yet merged into it, sums of combinations first seen since the last merge.
-    new_sums: Vec<CellSum>,
+    new_sums: BTreeMap<(u64, u8, u8), CellSum>,
 }
 
-/// New combinations wait unsorted until there are this many.
-const NEW_SUMS_LIMIT: usize = 1024;
+/// New combinations wait apart until there are this many: a merge moves every sum (small in
+/// tests, so that they go through merges).
+const NEW_SUMS_LIMIT: usize = if cfg!(test) { 64 } else { 65_536 };
 
 impl Summary {
     fn new(level: u32) -> Self {
-        Self { level, sums: Vec::new(), new_sums: Vec::new() }
+        Self { level, sums: Vec::new(), new_sums: BTreeMap::new() }
     }
 
     fn build(level: u32, records: &[ReportRec]) -> Self {
@@ -126,20 +185,16 @@ impl Summary {
         let level = self.level;
         let e = match self.sums.binary_search_by(|e| e.order().cmp(&target)) {
             Ok(i) => &mut self.sums[i],
-            Err(_) => match self.new_sums.iter().position(|e| e.order() == target) {
-                Some(j) => &mut self.new_sums[j],
-                None if sign > 0 => {
-                    let (cell, category, status) = target;
-                    self.new_sums.push(CellSum { cell, category, status, ..CellSum::default() });
-                    self.new_sums.last_mut().expect("just pushed")
-                }
-                None => return,
-            },
+            Err(_) if sign < 0 && !self.new_sums.contains_key(&target) => return,
+            Err(_) => self.new_sums.entry(target).or_insert_with(|| {
+                let (cell, category, status) = target;
+                CellSum { cell, category, status, ..CellSum::default() }
+            }),
         };
         accumulate(level, e, h, supporters, sign);
         if self.new_sums.len() >= NEW_SUMS_LIMIT {
-            self.sums.append(&mut self.new_sums);
-            self.sums.sort_by_key(CellSum::order);
+            let new: Vec<CellSum> = std::mem::take(&mut self.new_sums).into_values().collect();
+            self.sums = merge_sorted(std::mem::take(&mut self.sums), new, CellSum::order);
         }
     }
 }
@@ -157,7 +212,7 @@ fn accumulate(level: u32, e: &mut CellSum, h: &HeatRec, supporters: u32, sign: i
 /// The live reports arranged for heatmaps; the store keeps it in step with every change.
 pub struct HeatIndex {
     /// Reports by [`SPAN`] of creation, each span's sorted by key.
-    spans: BTreeMap<u32, Vec<HeatRec>>,
+    spans: BTreeMap<u32, Span>,
     /// One per level of [`SUMMARY_LEVELS`].
     summaries: Vec<Summary>,
     /// Reports with more supporters than a u16 holds: (key, created_at, category, supporters).
@@ -180,7 +235,7 @@ impl HeatIndex {
         let mut by_span: Vec<HeatRec> = records.iter().map(HeatRec::from).collect();
         by_span.sort_unstable_by_key(|h| (h.created_at / SPAN as u32, h.key));
         for chunk in by_span.chunk_by(|a, b| a.created_at / SPAN as u32 == b.created_at / SPAN as u32) {
-            index.spans.insert(chunk[0].created_at / SPAN as u32, chunk.to_vec());
+            index.spans.insert(chunk[0].created_at / SPAN as u32, Span { base: chunk.to_vec(), delta: Vec::new() });
         }
         index.summaries = SUMMARY_LEVELS.iter().map(|&l| Summary::build(l, records)).collect();
         for r in records {
@@ -200,9 +255,7 @@ impl HeatIndex {
 
     pub fn add(&mut self, r: &ReportRec) {
         let h = HeatRec::from(r);
-        let span = self.spans.entry(h.created_at / SPAN as u32).or_default();
-        let at = span.partition_point(|d| d.key < h.key);
-        span.insert(at, h);
+        self.spans.entry(h.created_at / SPAN as u32).or_default().add(h);
         for summary in &mut self.summaries {
             summary.add(&h, r.supporters, 1);
         }
@@ -213,11 +266,7 @@ impl HeatIndex {
         let h = HeatRec::from(r);
         let span_key = h.created_at / SPAN as u32;
         if let Some(span) = self.spans.get_mut(&span_key) {
-            // Reports equal in everything a heatmap sees are interchangeable: any one will do.
-            let from = span.partition_point(|d| d.key < h.key);
-            if let Some(i) = span[from..].iter().take_while(|d| d.key == h.key).position(|d| *d == h) {
-                span.remove(from + i);
-            }
+            span.remove(&h);
             if span.is_empty() {
                 self.spans.remove(&span_key);
             }
@@ -364,7 +413,7 @@ fn from_sums(summary: &Summary, tile: TileId, level: u32, matcher: &Matcher, gri
     grid.units = (1u64 << (below + SUB_LEVELS)) as f64;
     let sums = &summary.sums;
     let main = &sums[sums.partition_point(|e| e.cell < lo)..sums.partition_point(|e| e.cell <= hi)];
-    let new = summary.new_sums.iter().filter(|e| (lo..=hi).contains(&e.cell));
+    let new = summary.new_sums.range((lo, 0, 0)..=(hi, u8::MAX, u8::MAX)).map(|(_, e)| e);
     for e in main.iter().chain(new) {
         if matcher.shows(e.category, e.status) == 0 || e.count == 0 {
             continue;
@@ -397,8 +446,7 @@ fn from_spans(index: &HeatIndex, tile: TileId, level: u32, filter: &Filter, matc
     if first > last {
         return;
     }
-    for span in index.spans.range(first..=last).map(|(_, s)| s) {
-        let slice = &span[span.partition_point(|h| h.key < lo)..span.partition_point(|h| h.key <= hi)];
+    for slice in index.spans.range(first..=last).flat_map(|(_, s)| s.slices(lo, hi)) {
         // A span's reports come in key order, so a cell's reports are one run: sum the run in
         // registers and store it when the cell changes.
         let mut run = Run { cell: 0, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
