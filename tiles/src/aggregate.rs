@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use crate::mercator::TileId;
-use crate::store::{ReportRec, ReportStore};
+use crate::store::{merge_sorted, ReportRec, ReportStore};
 use crate::tile::Filter;
 
 /// Levels below a cell used for the mean position inside it (1/16 of a cell's side).
@@ -107,7 +107,7 @@ impl Span {
         self.delta.insert(at, h);
         if self.delta.len() >= SPAN_DELTA_LIMIT {
             let (base, delta) = (std::mem::take(&mut self.base), std::mem::take(&mut self.delta));
-            self.base = merge_sorted(base, delta, |h| h.key);
+            self.base = merged(base, delta, |h| h.key);
         }
     }
 
@@ -133,16 +133,10 @@ impl Span {
     }
 }
 
-/// Two sorted vectors as one.
-fn merge_sorted<T, K: Ord>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+/// Two sorted vectors as one sorted vector.
+fn merged<T, K: Ord>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
     let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-        let next = if key(x) <= key(y) { a.next() } else { b.next() };
-        out.extend(next);
-    }
-    out.extend(a);
-    out.extend(b);
+    out.extend(merge_sorted(a, b, key));
     out
 }
 
@@ -194,7 +188,7 @@ impl Summary {
         accumulate(level, e, h, supporters, sign);
         if self.new_sums.len() >= NEW_SUMS_LIMIT {
             let new: Vec<CellSum> = std::mem::take(&mut self.new_sums).into_values().collect();
-            self.sums = merge_sorted(std::mem::take(&mut self.sums), new, CellSum::order);
+            self.sums = merged(std::mem::take(&mut self.sums), new, CellSum::order);
         }
     }
 }
@@ -377,11 +371,16 @@ impl Run {
     }
 }
 
-/// The tile's grid: occupied cells only, in Morton order. `grid_bits` = g: 2^g cells a side
-/// (at most 8, and no finer than the keys' 2^-32 resolution).
+/// The grid a tile gets for `grid_bits`: 2^g cells a side, g at most 8 and no finer than the
+/// keys' 2^-32 resolution.
+pub fn grid_side_bits(tile: TileId, grid_bits: u32) -> u32 {
+    grid_bits.min(8).min(32 - tile.z as u32)
+}
+
+/// The tile's grid ([`grid_side_bits`] of `grid_bits`): occupied cells only, in Morton order.
 pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<HeatCell> {
     let index = store.heat();
-    let g = grid_bits.min(8).min(32 - tile.z as u32);
+    let g = grid_side_bits(tile, grid_bits);
     let level = tile.z as u32 + g;
     let n = 1usize << (2 * g);
     let matcher = Matcher::new(filter);
@@ -479,7 +478,7 @@ fn from_spans(index: &HeatIndex, tile: TileId, level: u32, filter: &Filter, matc
 /// The same aggregation done the plain way: every record's position computed, then binned. Kept
 /// as the reference the fast path is checked and benchmarked against.
 pub fn heat_grid_reference(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<HeatCell> {
-    let g = grid_bits.min(8).min(32 - tile.z as u32);
+    let g = grid_side_bits(tile, grid_bits);
     let side = 1u32 << g;
     let mut cells: std::collections::BTreeMap<(u32, u32), (u32, u64, f64, f64)> = Default::default();
     for r in store.in_tile(tile).filter(|r| filter.matches(r)) {

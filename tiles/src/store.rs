@@ -73,6 +73,16 @@ impl ReportRec {
     }
 }
 
+/// Two vectors sorted by `key` as one sorted sequence (ties: `a` first).
+pub(crate) fn merge_sorted<T, K: Ord>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> K) -> impl Iterator<Item = T> {
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if key(x) > key(y) => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
 /// Where a record sits.
 #[derive(Clone, Copy)]
 enum Slot {
@@ -193,24 +203,19 @@ impl ReportStore {
     /// Adds a report or replaces what the store knows of it. `shape` is the lon/lat geometry of a
     /// line or area report (None for points).
     pub fn upsert(&mut self, rec: ReportRec, shape: Option<&Geometry<f64>>) {
-        if let Some(old) = self.get(rec.id).copied() {
-            self.heat.remove(&old);
+        let slot = self.keys.get(&rec.id).and_then(|&key| self.locate(rec.id, key));
+        let old = slot.map(|s| self.record(s));
+        if let Some(old) = &old {
+            self.heat.remove(old);
         }
         self.heat.add(&rec);
-        match self.keys.get(&rec.id).copied() {
-            Some(old) if old == rec.key => {
-                if let Some(slot) = self.locate(rec.id, old) {
-                    self.set(slot, rec);
-                }
-            }
-            Some(old) => {
-                if let Some(slot) = self.locate(rec.id, old) {
-                    let gone = ReportRec { status: TOMBSTONE, ..self.record(slot) };
-                    self.set(slot, gone);
-                }
+        match (slot, old) {
+            (Some(slot), Some(old)) if old.key == rec.key => self.set(slot, rec),
+            (Some(slot), Some(old)) => {
+                self.set(slot, ReportRec { status: TOMBSTONE, ..old });
                 self.insert_delta(rec);
             }
-            None => self.insert_delta(rec),
+            _ => self.insert_delta(rec),
         }
         self.keys.insert(rec.id, rec.key);
         if let Some((_, old)) = self.shapes.remove(&rec.id) {
@@ -242,19 +247,7 @@ impl ReportStore {
         let base = std::mem::take(&mut self.base);
         let delta = std::mem::take(&mut self.delta);
         let mut merged = Vec::with_capacity(base.len() + delta.len());
-        let (mut a, mut b) = (base.into_iter().peekable(), delta.into_iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) if x.order() <= y.order() => a.next(),
-                (Some(_), Some(_)) => b.next(),
-                (Some(_), None) => a.next(),
-                (None, Some(_)) => b.next(),
-                (None, None) => break,
-            };
-            if let Some(r) = next.filter(|r| r.status != TOMBSTONE) {
-                merged.push(r);
-            }
-        }
+        merged.extend(merge_sorted(base, delta, ReportRec::order).filter(|r| r.status != TOMBSTONE));
         self.base = merged;
     }
 

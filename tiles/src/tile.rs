@@ -246,7 +246,7 @@ fn finish<const N: usize>(mut tile: Tile, layers: [mvt::Layer; N]) -> Vec<u8> {
 /// at the mean position of its reports, with `count` and `weight` (supporters).
 pub fn heatmap_tile(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<u8> {
     let cells = aggregate::heat_grid(store, tile, filter, grid_bits);
-    let side = (1u32 << grid_bits.min(8).min(32 - tile.z as u32)) as f64;
+    let side = (1u32 << aggregate::grid_side_bits(tile, grid_bits)) as f64;
     let scale = EXTENT as f64 / side;
     let mut layer = points::PointLayer::new("heatmap", EXTENT, &["count", "weight"]);
     for cell in cells {
