@@ -26,7 +26,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::UnitStaff, Role::Consultant, Role::Analyst];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::UnitStaff,
+        Role::Consultant,
+        Role::Analyst,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,20 +76,30 @@ pub struct Caller {
 impl Caller {
     /// A staff session with the analyst or admin role, or an analyst API key.
     pub fn is_analyst(&self) -> bool {
-        self.user.as_ref().is_some_and(|u| u.has(Role::Analyst) || u.has(Role::Admin)) || self.api_key_role.as_deref() == Some("analyst")
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.has(Role::Analyst) || u.has(Role::Admin))
+            || self.api_key_role.as_deref() == Some("analyst")
     }
 
     /// The staff member, if they hold one of `roles`: 401 for nobody, 403 for the wrong role.
     pub fn require(&self, roles: &[Role]) -> Result<&StaffUser, ApiError> {
-        let user = self
-            .user
-            .as_ref()
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in as city staff first"))?;
+        let user = self.user.as_ref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "log in as city staff first",
+            )
+        })?;
         if roles.iter().any(|r| user.has(*r)) {
             Ok(user)
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("this needs one of the roles: {}", names.join(", "))))
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("this needs one of the roles: {}", names.join(", ")),
+            ))
         }
     }
 }
@@ -102,12 +117,18 @@ pub fn random_token() -> String {
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
-    let hash: PasswordHash = Argon2::default().hash_password_with_salt(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash: PasswordHash = Argon2::default()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(hash.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
@@ -146,7 +167,10 @@ pub async fn api_key_role(pool: &PgPool, key: &str) -> sqlx::Result<Option<Strin
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let mut caller = Caller::default();
         if let Some(token) = cookie(parts, SESSION_COOKIE) {
             caller.user = session_user(&state.pool, &token).await?;
@@ -166,7 +190,14 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// Creates a staff account (CLI: `zglos user add`).
-pub async fn add_user(pool: &PgPool, login: &str, name: &str, password: &str, roles: &[Role], units: &[String]) -> anyhow::Result<i64> {
+pub async fn add_user(
+    pool: &PgPool,
+    login: &str,
+    name: &str,
+    password: &str,
+    roles: &[Role],
+    units: &[String],
+) -> anyhow::Result<i64> {
     if password.chars().count() < 10 {
         anyhow::bail!("the password must have at least 10 characters");
     }

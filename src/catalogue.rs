@@ -34,7 +34,10 @@ impl Category {
     }
 
     pub fn dedup_rule(&self) -> zglos_tiles::dedup::DedupRule {
-        zglos_tiles::dedup::DedupRule { radius_m: self.dedup_radius_m, window_secs: self.dedup_window_days as i64 * 86_400 }
+        zglos_tiles::dedup::DedupRule {
+            radius_m: self.dedup_radius_m,
+            window_secs: self.dedup_window_days as i64 * 86_400,
+        }
     }
 }
 
@@ -98,7 +101,13 @@ impl Catalogue {
         let centre = bbox.map(|r| r.center()).unwrap_or_default();
         let proj = LocalMetres::around(centre.x, centre.y);
         let vocabulary = Vocabulary {
-            categories: categories.iter().map(|c| CategoryStyle { code: c.code.clone(), color: c.color.clone() }).collect(),
+            categories: categories
+                .iter()
+                .map(|c| CategoryStyle {
+                    code: c.code.clone(),
+                    color: c.color.clone(),
+                })
+                .collect(),
             statuses: statuses.iter().map(|s| s.code.clone()).collect(),
         };
         let boundary = Boundary::new(boundary);
@@ -116,24 +125,42 @@ impl Catalogue {
     }
 
     pub fn category(&self, code: &str) -> Option<(u16, &Category)> {
-        self.categories.iter().enumerate().find(|(_, c)| c.code == code).map(|(i, c)| (i as u16, c))
+        self.categories
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.code == code)
+            .map(|(i, c)| (i as u16, c))
     }
 
     /// The category of a submission, or a 422 listing the ones the city has.
     pub fn require_category(&self, code: &str, field: &str) -> Result<(u16, &Category), ApiError> {
         self.category(code).ok_or_else(|| {
             let known: Vec<&str> = self.categories.iter().map(|c| c.code.as_str()).collect();
-            ApiError::unprocessable("unknown_category", format!("unknown category {code:?}; the city has: {}", known.join(", ")))
-                .at(field)
+            ApiError::unprocessable(
+                "unknown_category",
+                format!(
+                    "unknown category {code:?}; the city has: {}",
+                    known.join(", ")
+                ),
+            )
+            .at(field)
         })
     }
 
     pub fn status(&self, code: &str) -> Option<(u8, &Status)> {
-        self.statuses.iter().enumerate().find(|(_, s)| s.code == code).map(|(i, s)| (i as u8, s))
+        self.statuses
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.code == code)
+            .map(|(i, s)| (i as u8, s))
     }
 
     pub fn open_statuses(&self) -> Vec<String> {
-        self.statuses.iter().filter(|s| s.is_open).map(|s| s.code.clone()).collect()
+        self.statuses
+            .iter()
+            .filter(|s| s.is_open)
+            .map(|s| s.code.clone())
+            .collect()
     }
 
     pub fn unit(&self, code: &str) -> Option<&Unit> {
@@ -148,11 +175,20 @@ impl Catalogue {
 
     /// Checks that a report can be accepted and decides where it goes: inside the city, a shape
     /// its category allows, its district (and whether it sits on a border), its unit and rule.
-    pub fn place(&self, category: &Category, geometry: &ReportGeometry) -> Result<Placement, ApiError> {
+    pub fn place(
+        &self,
+        category: &Category,
+        geometry: &ReportGeometry,
+    ) -> Result<Placement, ApiError> {
         if !category.geometry_kinds.iter().any(|k| k == geometry.kind()) {
             return Err(ApiError::unprocessable(
                 "geometry_not_allowed",
-                format!("category {} takes {}; got a {}", category.code, category.geometry_kinds.join(" or "), geometry.kind()),
+                format!(
+                    "category {} takes {}; got a {}",
+                    category.code,
+                    category.geometry_kinds.join(" or "),
+                    geometry.kind()
+                ),
             )
             .at("geometry.type"));
         }
@@ -166,13 +202,21 @@ impl Catalogue {
             };
             return Err(ApiError::unprocessable(
                 "outside_city",
-                format!("the location ({:.5}, {:.5}) is outside {}.{hint}", anchor.x(), anchor.y(), self.city.name),
+                format!(
+                    "the location ({:.5}, {:.5}) is outside {}.{hint}",
+                    anchor.x(),
+                    anchor.y(),
+                    self.city.name
+                ),
             )
             .at("geometry.coordinates"));
         }
         let hit = self.districts.locate(anchor);
         let near_border = hit.is_some_and(|h| {
-            h.border_distance_m <= self.city.near_border_m && self.districts.other_within(anchor, h.index, self.city.near_border_m)
+            h.border_distance_m <= self.city.near_border_m
+                && self
+                    .districts
+                    .other_within(anchor, h.index, self.city.near_border_m)
         });
         let rule = self.router.route(&category.code, anchor);
         Ok(Placement {
@@ -185,7 +229,11 @@ impl Catalogue {
 
     pub fn city_json(&self) -> Value {
         let [w, s, e, n] = self.bbox();
-        let centre = self.city.map.center.unwrap_or([(w + e) / 2.0, (s + n) / 2.0]);
+        let centre = self
+            .city
+            .map
+            .center
+            .unwrap_or([(w + e) / 2.0, (s + n) / 2.0]);
         json!({
             "city": {"slug": self.city.slug, "name": self.city.name, "attribution": self.city.attribution},
             "map": {

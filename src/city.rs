@@ -121,7 +121,8 @@ pub struct GeometryFiles {
 }
 
 fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     reader
         .deserialize()
         .enumerate()
@@ -130,8 +131,10 @@ fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 }
 
 fn read_geojson(path: &Path) -> Result<geojson::GeoJson> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    text.parse::<geojson::GeoJson>().with_context(|| format!("{} is not GeoJSON", path.display()))
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.parse::<geojson::GeoJson>()
+        .with_context(|| format!("{} is not GeoJSON", path.display()))
 }
 
 fn to_multipolygon(g: &geojson::Geometry, what: &str) -> Result<MultiPolygon<f64>> {
@@ -146,7 +149,10 @@ fn to_multipolygon(g: &geojson::Geometry, what: &str) -> Result<MultiPolygon<f64
 /// Every polygon of a GeoJSON file, as one area.
 fn read_area(path: &Path) -> Result<MultiPolygon<f64>> {
     let mut polygons: Vec<Polygon<f64>> = Vec::new();
-    for g in features(read_geojson(path)?).iter().filter_map(|f| f.geometry.as_ref()) {
+    for g in features(read_geojson(path)?)
+        .iter()
+        .filter_map(|f| f.geometry.as_ref())
+    {
         polygons.extend(to_multipolygon(g, &path.display().to_string())?.0);
     }
     Ok(MultiPolygon(polygons))
@@ -156,7 +162,10 @@ fn features(gj: geojson::GeoJson) -> Vec<geojson::Feature> {
     match gj {
         geojson::GeoJson::FeatureCollection(fc) => fc.features,
         geojson::GeoJson::Feature(f) => vec![f],
-        geojson::GeoJson::Geometry(g) => vec![geojson::Feature { geometry: Some(g), ..Default::default() }],
+        geojson::GeoJson::Geometry(g) => vec![geojson::Feature {
+            geometry: Some(g),
+            ..Default::default()
+        }],
     }
 }
 
@@ -180,11 +189,15 @@ impl CityPack {
     pub fn load(dir: &Path, files: &GeometryFiles) -> Result<Self> {
         let city_path = dir.join("city.json");
         let city: CityFile = serde_json::from_str(
-            &std::fs::read_to_string(&city_path).with_context(|| format!("cannot read {}", city_path.display()))?,
+            &std::fs::read_to_string(&city_path)
+                .with_context(|| format!("cannot read {}", city_path.display()))?,
         )
         .with_context(|| format!("{} is not a valid city file", city_path.display()))?;
 
-        let districts_path = files.districts.clone().unwrap_or_else(|| resolve(dir, &city.districts.file));
+        let districts_path = files
+            .districts
+            .clone()
+            .unwrap_or_else(|| resolve(dir, &city.districts.file));
         if !districts_path.exists() {
             bail!(
                 "district file {} not found; pass --districts /path/to/districts.geojson (a GeoJSON FeatureCollection of the city's district polygons)",
@@ -193,27 +206,62 @@ impl CityPack {
         }
         let src = &city.districts;
         let mut districts = Vec::new();
-        for (i, f) in features(read_geojson(&districts_path)?).into_iter().enumerate() {
+        for (i, f) in features(read_geojson(&districts_path)?)
+            .into_iter()
+            .enumerate()
+        {
             let what = format!("{} feature {i}", districts_path.display());
             let id: i32 = prop_string(&f, &src.id_property)
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| anyhow!("{what}: property {:?} must be an integer id", src.id_property))?;
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{what}: property {:?} must be an integer id",
+                        src.id_property
+                    )
+                })?;
             let code = prop_string(&f, &src.code_property).unwrap_or_else(|| id.to_string());
-            let name = prop_string(&f, &src.name_property).ok_or_else(|| anyhow!("{what}: no {:?}", src.name_property))?;
-            let full_name = src.full_name_property.as_deref().and_then(|k| prop_string(&f, k)).unwrap_or_else(|| name.clone());
-            let geometry = to_multipolygon(f.geometry.as_ref().ok_or_else(|| anyhow!("{what}: no geometry"))?, &what)?;
-            districts.push(DistrictData { id, code, name, full_name, geometry });
+            let name = prop_string(&f, &src.name_property)
+                .ok_or_else(|| anyhow!("{what}: no {:?}", src.name_property))?;
+            let full_name = src
+                .full_name_property
+                .as_deref()
+                .and_then(|k| prop_string(&f, k))
+                .unwrap_or_else(|| name.clone());
+            let geometry = to_multipolygon(
+                f.geometry
+                    .as_ref()
+                    .ok_or_else(|| anyhow!("{what}: no geometry"))?,
+                &what,
+            )?;
+            districts.push(DistrictData {
+                id,
+                code,
+                name,
+                full_name,
+                geometry,
+            });
         }
         if districts.is_empty() {
             bail!("{} holds no districts", districts_path.display());
         }
 
-        let boundary_path = files.boundary.clone().or_else(|| city.boundary.as_ref().map(|b| resolve(dir, &b.file)));
+        let boundary_path = files
+            .boundary
+            .clone()
+            .or_else(|| city.boundary.as_ref().map(|b| resolve(dir, &b.file)));
         let boundary = match boundary_path {
             Some(p) if p.exists() => read_area(&p)?,
-            Some(p) => bail!("boundary file {} not found; pass --boundary /path/to/boundary.geojson", p.display()),
+            Some(p) => bail!(
+                "boundary file {} not found; pass --boundary /path/to/boundary.geojson",
+                p.display()
+            ),
             // Without a boundary file, the city is the union of its districts.
-            None => MultiPolygon(districts.iter().flat_map(|d| d.geometry.0.clone()).collect()),
+            None => MultiPolygon(
+                districts
+                    .iter()
+                    .flat_map(|d| d.geometry.0.clone())
+                    .collect(),
+            ),
         };
 
         let categories: Vec<CategoryRow> = read_csv(&dir.join("categories.csv"))?;
@@ -228,7 +276,11 @@ impl CityPack {
         let mut rules = Vec::new();
         for row in read_csv::<RuleRow>(&dir.join("routing.csv"))? {
             if !units.iter().any(|u| u.code == row.unit_code) {
-                bail!("routing.csv: rule {}: unknown unit {}", row.id, row.unit_code);
+                bail!(
+                    "routing.csv: rule {}: unknown unit {}",
+                    row.id,
+                    row.unit_code
+                );
             }
             if let Some(c) = row.category.as_deref().filter(|c| !c.is_empty()) {
                 if !categories.iter().any(|k| k.code == c) {
@@ -240,27 +292,44 @@ impl CityPack {
                 .as_deref()
                 .unwrap_or("")
                 .split_whitespace()
-                .map(|s| s.parse().map_err(|_| anyhow!("routing.csv: rule {}: district id {s:?} is not a number", row.id)))
+                .map(|s| {
+                    s.parse().map_err(|_| {
+                        anyhow!(
+                            "routing.csv: rule {}: district id {s:?} is not a number",
+                            row.id
+                        )
+                    })
+                })
                 .collect::<Result<_>>()?;
-            let (area_name, area) = if let Some(file) = row.area_file.as_ref().filter(|f| !f.as_os_str().is_empty()) {
-                (Some(file.display().to_string()), Some(read_area(&resolve(dir, file))?))
-            } else if !ids.is_empty() {
-                let mut polys = Vec::new();
-                let mut names = Vec::new();
-                for id in &ids {
-                    let d = districts
-                        .iter()
-                        .find(|d| d.id == *id)
-                        .ok_or_else(|| anyhow!("routing.csv: rule {}: no district {id}", row.id))?;
-                    polys.extend(d.geometry.0.iter().cloned());
-                    names.push(d.name.clone());
-                }
-                (Some(names.join(", ")), Some(MultiPolygon(polys)))
-            } else {
-                (None, None)
+            let (area_name, area) =
+                if let Some(file) = row.area_file.as_ref().filter(|f| !f.as_os_str().is_empty()) {
+                    (
+                        Some(file.display().to_string()),
+                        Some(read_area(&resolve(dir, file))?),
+                    )
+                } else if !ids.is_empty() {
+                    let mut polys = Vec::new();
+                    let mut names = Vec::new();
+                    for id in &ids {
+                        let d = districts.iter().find(|d| d.id == *id).ok_or_else(|| {
+                            anyhow!("routing.csv: rule {}: no district {id}", row.id)
+                        })?;
+                        polys.extend(d.geometry.0.iter().cloned());
+                        names.push(d.name.clone());
+                    }
+                    (Some(names.join(", ")), Some(MultiPolygon(polys)))
+                } else {
+                    (None, None)
+                };
+            let row = RuleRow {
+                category: row.category.filter(|c| !c.is_empty()),
+                ..row
             };
-            let row = RuleRow { category: row.category.filter(|c| !c.is_empty()), ..row };
-            rules.push(RuleData { row, area_name, area });
+            rules.push(RuleData {
+                row,
+                area_name,
+                area,
+            });
         }
         Ok(Self {
             slug: city.slug,

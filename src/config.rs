@@ -7,7 +7,11 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL connection URL (the database must have PostGIS available).
-    #[arg(long, env = "DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/zglos")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/zglos"
+    )]
     pub database_url: String,
 }
 
@@ -31,7 +35,11 @@ pub struct Config {
     #[arg(long, env = "ZGLOS_SMTP_URL")]
     pub smtp_url: Option<String>,
     /// Sender address of resident mail.
-    #[arg(long, env = "ZGLOS_MAIL_FROM", default_value = "Zgłoś <noreply@zglos.invalid>")]
+    #[arg(
+        long,
+        env = "ZGLOS_MAIL_FROM",
+        default_value = "Zgłoś <noreply@zglos.invalid>"
+    )]
     pub mail_from: String,
     /// Seconds between sweeps that pick up changes made by other service processes.
     #[arg(long, env = "ZGLOS_SYNC_SECONDS", default_value_t = 5)]

@@ -29,7 +29,9 @@ impl QType {
             QType::Float => json!({"type": "number"}),
             QType::Bool => json!({"type": "boolean"}),
             QType::Time => json!({"type": "string", "format": "date-time"}),
-            QType::Geometry => json!({"format": "geometry-any", "$ref": "https://geojson.org/schema/Geometry.json"}),
+            QType::Geometry => {
+                json!({"format": "geometry-any", "$ref": "https://geojson.org/schema/Geometry.json"})
+            }
         }
     }
 }
@@ -91,7 +93,11 @@ pub enum Expr {
     Not(Box<Expr>),
     Bool(bool),
     Cmp(&'static str, Operand, Operand),
-    Like { value: Operand, pattern: Operand, insensitive: bool },
+    Like {
+        value: Operand,
+        pattern: Operand,
+        insensitive: bool,
+    },
     In(Operand, Vec<Operand>),
     Between(Operand, Operand, Operand),
     IsNull(Operand),
@@ -115,8 +121,17 @@ const SPATIAL: [(&str, &str); 8] = [
     ("s_crosses", "ST_Crosses"),
     ("s_overlaps", "ST_Overlaps"),
 ];
-const TEMPORAL: [&str; 9] =
-    ["t_after", "t_before", "t_during", "t_equals", "t_intersects", "t_disjoint", "t_contains", "t_starts", "t_finishes"];
+const TEMPORAL: [&str; 9] = [
+    "t_after",
+    "t_before",
+    "t_during",
+    "t_equals",
+    "t_intersects",
+    "t_disjoint",
+    "t_contains",
+    "t_starts",
+    "t_finishes",
+];
 
 fn spatial_fn(name: &str) -> Option<&'static str> {
     SPATIAL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
@@ -200,7 +215,9 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ApiError> {
                 i += 1;
                 loop {
                     match c.get(i) {
-                        None => return Err(bad("a quoted property name is not closed (missing \")")),
+                        None => {
+                            return Err(bad("a quoted property name is not closed (missing \")"))
+                        }
                         Some('"') => break,
                         Some(x) => s.push(*x),
                     }
@@ -208,28 +225,45 @@ fn tokenize(s: &str) -> Result<Vec<Tok>, ApiError> {
                 }
                 out.push(Tok::Quoted(s));
             }
-            _ if ch.is_ascii_digit() || ((ch == '-' || ch == '+' || ch == '.') && c.get(i + 1).is_some_and(|n| n.is_ascii_digit() || *n == '.')) => {
+            _ if ch.is_ascii_digit()
+                || ((ch == '-' || ch == '+' || ch == '.')
+                    && c.get(i + 1)
+                        .is_some_and(|n| n.is_ascii_digit() || *n == '.')) =>
+            {
                 let start = i;
                 i += 1;
-                while i < c.len() && (c[i].is_ascii_digit() || c[i] == '.' || c[i] == 'e' || c[i] == 'E'
-                    || ((c[i] == '-' || c[i] == '+') && matches!(c[i - 1], 'e' | 'E')))
+                while i < c.len()
+                    && (c[i].is_ascii_digit()
+                        || c[i] == '.'
+                        || c[i] == 'e'
+                        || c[i] == 'E'
+                        || ((c[i] == '-' || c[i] == '+') && matches!(c[i - 1], 'e' | 'E')))
                 {
                     i += 1;
                 }
                 let text: String = c[start..i].iter().collect();
-                let n = text.parse::<f64>().map_err(|_| bad(format!("{text:?} is not a number")))?;
+                let n = text
+                    .parse::<f64>()
+                    .map_err(|_| bad(format!("{text:?} is not a number")))?;
                 out.push(Tok::Num(n));
                 continue;
             }
             _ if ch.is_alphabetic() || ch == '_' => {
                 let start = i;
-                while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == ':' || c[i] == '.') {
+                while i < c.len()
+                    && (c[i].is_alphanumeric() || c[i] == '_' || c[i] == ':' || c[i] == '.')
+                {
                     i += 1;
                 }
                 out.push(Tok::Ident(c[start..i].iter().collect()));
                 continue;
             }
-            _ => return Err(bad(format!("unexpected character {ch:?} at position {}", i + 1))),
+            _ => {
+                return Err(bad(format!(
+                    "unexpected character {ch:?} at position {}",
+                    i + 1
+                )))
+            }
         }
         i += 1;
     }
@@ -274,14 +308,22 @@ impl Parser {
         while self.eat_kw("OR") {
             items.push(self.and()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::Or(items)
+        })
     }
     fn and(&mut self) -> Result<Expr, ApiError> {
         let mut items = vec![self.not()?];
         while self.eat_kw("AND") {
             items.push(self.not()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::And(items)
+        })
     }
     fn not(&mut self) -> Result<Expr, ApiError> {
         if self.eat_kw("NOT") {
@@ -333,10 +375,16 @@ impl Parser {
                 let right = self.operand()?;
                 Ok(Expr::Cmp(op, left, right))
             }
-            Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("LIKE") || w.eq_ignore_ascii_case("ILIKE") => {
+            Some(Tok::Ident(w))
+                if w.eq_ignore_ascii_case("LIKE") || w.eq_ignore_ascii_case("ILIKE") =>
+            {
                 self.pos += 1;
                 let pattern = self.operand()?;
-                let e = Expr::Like { value: left, pattern, insensitive: w.eq_ignore_ascii_case("ILIKE") };
+                let e = Expr::Like {
+                    value: left,
+                    pattern,
+                    insensitive: w.eq_ignore_ascii_case("ILIKE"),
+                };
                 Ok(if negated { Expr::Not(Box::new(e)) } else { e })
             }
             Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("IN") => {
@@ -373,7 +421,10 @@ impl Parser {
             _ if !negated => match left {
                 Operand::Prop(p) => Ok(Expr::Prop(p)),
                 _ => Err(bad(match self.peek() {
-                    Some(t) => format!("expected a comparison, LIKE, IN, BETWEEN or IS NULL, found {}", show(t)),
+                    Some(t) => format!(
+                        "expected a comparison, LIKE, IN, BETWEEN or IS NULL, found {}",
+                        show(t)
+                    ),
                     None => "the filter ended where a comparison was expected".into(),
                 })),
             },
@@ -385,14 +436,20 @@ impl Parser {
         self.expect(Tok::LParen, &format!("'(' after {what}"))?;
         let s = match self.next() {
             Some(Tok::Str(s)) => s,
-            _ => return Err(bad(format!("{what} takes a quoted string, e.g. {what}('2024-01-01')"))),
+            _ => {
+                return Err(bad(format!(
+                    "{what} takes a quoted string, e.g. {what}('2024-01-01')"
+                )))
+            }
         };
         self.expect(Tok::RParen, "')'")?;
         Ok(s)
     }
 
     fn operand(&mut self) -> Result<Operand, ApiError> {
-        let t = self.next().ok_or_else(|| bad("the filter ended where a value or property was expected"))?;
+        let t = self
+            .next()
+            .ok_or_else(|| bad("the filter ended where a value or property was expected"))?;
         match t {
             Tok::Str(s) => Ok(Operand::Lit(Lit::Str(s))),
             Tok::Num(n) => Ok(Operand::Lit(Lit::Num(n))),
@@ -404,12 +461,15 @@ impl Parser {
                     "true" | "false" => Ok(Operand::Lit(Lit::Bool(lw == "true"))),
                     "timestamp" if call => {
                         let s = self.string_arg("TIMESTAMP")?;
-                        let t = DateTime::parse_from_rfc3339(&s).map_err(|_| bad(format!("TIMESTAMP({s:?}) is not an RFC 3339 time")))?;
+                        let t = DateTime::parse_from_rfc3339(&s).map_err(|_| {
+                            bad(format!("TIMESTAMP({s:?}) is not an RFC 3339 time"))
+                        })?;
                         Ok(Operand::Lit(Lit::Time(t.with_timezone(&Utc))))
                     }
                     "date" if call => {
                         let s = self.string_arg("DATE")?;
-                        let d = NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad(format!("DATE({s:?}) is not a YYYY-MM-DD date")))?;
+                        let d = NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                            .map_err(|_| bad(format!("DATE({s:?}) is not a YYYY-MM-DD date")))?;
                         Ok(Operand::Lit(Lit::Date(d)))
                     }
                     "interval" if call => {
@@ -432,17 +492,26 @@ impl Parser {
                         loop {
                             match self.next() {
                                 Some(Tok::Num(x)) => n.push(x),
-                                _ => return Err(bad("BBOX takes 4 numbers: BBOX(west, south, east, north)")),
+                                _ => {
+                                    return Err(bad(
+                                        "BBOX takes 4 numbers: BBOX(west, south, east, north)",
+                                    ))
+                                }
                             }
                             match self.next() {
                                 Some(Tok::Comma) => continue,
                                 Some(Tok::RParen) => break,
-                                _ => return Err(bad("BBOX takes 4 numbers: BBOX(west, south, east, north)")),
+                                _ => {
+                                    return Err(bad(
+                                        "BBOX takes 4 numbers: BBOX(west, south, east, north)",
+                                    ))
+                                }
                             }
                         }
                         Ok(Operand::Lit(Lit::BBox(bbox(&n)?)))
                     }
-                    "point" | "linestring" | "polygon" | "multipoint" | "multilinestring" | "multipolygon" => {
+                    "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+                    | "multipolygon" => {
                         let coords = self.wkt_coords(&lw)?;
                         Ok(Operand::Lit(Lit::Geom(geojson_text(&lw, coords)?)))
                     }
@@ -452,7 +521,9 @@ impl Parser {
                         loop {
                             match self.next() {
                                 Some(Tok::Num(x)) => n.push(x),
-                                _ => return Err(bad("ENVELOPE takes 4 numbers: ENVELOPE(west, east, north, south)")),
+                                _ => return Err(bad(
+                                    "ENVELOPE takes 4 numbers: ENVELOPE(west, east, north, south)",
+                                )),
                             }
                             match self.next() {
                                 Some(Tok::Comma) => continue,
@@ -461,7 +532,9 @@ impl Parser {
                             }
                         }
                         if n.len() != 4 {
-                            return Err(bad("ENVELOPE takes 4 numbers: ENVELOPE(west, east, north, south)"));
+                            return Err(bad(
+                                "ENVELOPE takes 4 numbers: ENVELOPE(west, east, north, south)",
+                            ));
                         }
                         Ok(Operand::Lit(Lit::BBox(bbox(&[n[0], n[3], n[1], n[2]])?)))
                     }
@@ -469,19 +542,30 @@ impl Parser {
                     _ => Ok(Operand::Prop(w)),
                 }
             }
-            other => Err(bad(format!("expected a value or property, found {}", show(&other)))),
+            other => Err(bad(format!(
+                "expected a value or property, found {}",
+                show(&other)
+            ))),
         }
     }
 
     fn interval_end(&mut self) -> Result<Option<DateTime<Utc>>, ApiError> {
         match self.next() {
             Some(Tok::Str(s)) if s == ".." => Ok(None),
-            Some(Tok::Str(s)) => parse_instant(&s).map(Some).ok_or_else(|| bad(format!("{s:?} is not a time or date"))),
-            Some(Tok::Ident(w)) if w.eq_ignore_ascii_case("timestamp") || w.eq_ignore_ascii_case("date") => {
+            Some(Tok::Str(s)) => parse_instant(&s)
+                .map(Some)
+                .ok_or_else(|| bad(format!("{s:?} is not a time or date"))),
+            Some(Tok::Ident(w))
+                if w.eq_ignore_ascii_case("timestamp") || w.eq_ignore_ascii_case("date") =>
+            {
                 let s = self.string_arg(&w)?;
-                parse_instant(&s).map(Some).ok_or_else(|| bad(format!("{s:?} is not a time or date")))
+                parse_instant(&s)
+                    .map(Some)
+                    .ok_or_else(|| bad(format!("{s:?} is not a time or date")))
             }
-            _ => Err(bad("INTERVAL takes two quoted times or '..': INTERVAL('2024-01-01', '..')")),
+            _ => Err(bad(
+                "INTERVAL takes two quoted times or '..': INTERVAL('2024-01-01', '..')",
+            )),
         }
     }
 
@@ -491,7 +575,10 @@ impl Parser {
             return Err(bad("only 2D geometry literals are supported"));
         }
         if self.eat_kw("EMPTY") {
-            return Err(bad(format!("{} EMPTY matches nothing; give coordinates", kind.to_uppercase())));
+            return Err(bad(format!(
+                "{} EMPTY matches nothing; give coordinates",
+                kind.to_uppercase()
+            )));
         }
         self.nested()
     }
@@ -510,10 +597,15 @@ impl Parser {
                         self.pos += 1;
                     }
                     if pos.len() != 2 {
-                        return Err(bad("a position in a geometry is two numbers: longitude latitude"));
+                        return Err(bad(
+                            "a position in a geometry is two numbers: longitude latitude",
+                        ));
                     }
                     if !(-180.0..=180.0).contains(&pos[0]) || !(-90.0..=90.0).contains(&pos[1]) {
-                        return Err(bad(format!("position {} {} is outside longitude -180..180, latitude -90..90", pos[0], pos[1])));
+                        return Err(bad(format!(
+                            "position {} {} is outside longitude -180..180, latitude -90..90",
+                            pos[0], pos[1]
+                        )));
                     }
                     items.push(json!(pos));
                 }
@@ -550,8 +642,16 @@ fn bbox(n: &[f64]) -> Result<[f64; 4], ApiError> {
         [w, s, _, e, n, _] => [*w, *s, *e, *n],
         _ => return Err(bad("a bbox has 4 numbers: west, south, east, north")),
     };
-    if !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e) || !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&nn) || s > nn || w > e {
-        return Err(bad(format!("bbox {w},{s},{e},{nn} is not a west,south,east,north box in degrees")));
+    if !(-180.0..=180.0).contains(&w)
+        || !(-180.0..=180.0).contains(&e)
+        || !(-90.0..=90.0).contains(&s)
+        || !(-90.0..=90.0).contains(&nn)
+        || s > nn
+        || w > e
+    {
+        return Err(bad(format!(
+            "bbox {w},{s},{e},{nn} is not a west,south,east,north box in degrees"
+        )));
     }
     Ok([w, s, e, nn])
 }
@@ -565,14 +665,31 @@ fn geojson_text(kind: &str, coords: Value) -> Result<String, ApiError> {
         }
     }
     let (name, want, coords) = match kind {
-        "point" => ("Point", 0, coords.as_array().and_then(|a| a.first().cloned()).unwrap_or(Value::Null)),
+        "point" => (
+            "Point",
+            0,
+            coords
+                .as_array()
+                .and_then(|a| a.first().cloned())
+                .unwrap_or(Value::Null),
+        ),
         "linestring" => ("LineString", 1, coords),
         "polygon" => ("Polygon", 2, coords),
         "multipoint" => {
             // Both MULTIPOINT(1 2, 3 4) and MULTIPOINT((1 2), (3 4)).
             let flat: Vec<Value> = coords
                 .as_array()
-                .map(|a| a.iter().map(|p| if depth(p) == 1 { p[0].clone() } else { p.clone() }).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|p| {
+                            if depth(p) == 1 {
+                                p[0].clone()
+                            } else {
+                                p.clone()
+                            }
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             ("MultiPoint", 1, Value::Array(flat))
         }
@@ -581,7 +698,10 @@ fn geojson_text(kind: &str, coords: Value) -> Result<String, ApiError> {
         _ => return Err(bad(format!("unsupported geometry {kind}"))),
     };
     if depth(&coords) != want || (want == 0 && !coords.is_array()) {
-        return Err(bad(format!("the coordinates of {} are not nested as that type needs", kind.to_uppercase())));
+        return Err(bad(format!(
+            "the coordinates of {} are not nested as that type needs",
+            kind.to_uppercase()
+        )));
     }
     let mut coords = coords;
     close_rings(name, &mut coords)?;
@@ -590,7 +710,9 @@ fn geojson_text(kind: &str, coords: Value) -> Result<String, ApiError> {
 
 fn close_rings(name: &str, coords: &mut Value) -> Result<(), ApiError> {
     let fix = |ring: &mut Value| -> Result<(), ApiError> {
-        let r = ring.as_array_mut().ok_or_else(|| bad("a ring must be a list of positions"))?;
+        let r = ring
+            .as_array_mut()
+            .ok_or_else(|| bad("a ring must be a list of positions"))?;
         if r.len() < 3 {
             return Err(bad("a polygon ring needs at least 3 positions"));
         }
@@ -613,7 +735,9 @@ fn close_rings(name: &str, coords: &mut Value) -> Result<(), ApiError> {
                 }
             }
         }
-        "LineString" if coords.as_array().is_some_and(|a| a.len() < 2) => return Err(bad("a line needs at least 2 positions")),
+        "LineString" if coords.as_array().is_some_and(|a| a.len() < 2) => {
+            return Err(bad("a line needs at least 2 positions"))
+        }
         _ => {}
     }
     Ok(())
@@ -631,7 +755,10 @@ pub fn parse_text(s: &str) -> Result<Expr, ApiError> {
     let mut p = Parser { toks, pos: 0 };
     let e = p.or()?;
     if let Some(t) = p.peek() {
-        return Err(bad(format!("unexpected {} after the end of the expression", show(t))));
+        return Err(bad(format!(
+            "unexpected {} after the end of the expression",
+            show(t)
+        )));
     }
     Ok(e)
 }
@@ -640,12 +767,15 @@ pub fn parse_text(s: &str) -> Result<Expr, ApiError> {
 
 /// Parses CQL2 JSON.
 pub fn parse_json(s: &str) -> Result<Expr, ApiError> {
-    let v: Value = serde_json::from_str(s).map_err(|e| bad(format!("the filter is not valid JSON: {e}")))?;
+    let v: Value =
+        serde_json::from_str(s).map_err(|e| bad(format!("the filter is not valid JSON: {e}")))?;
     json_expr(&v, 0)
 }
 
 fn args(v: &Value) -> Result<&Vec<Value>, ApiError> {
-    v.get("args").and_then(Value::as_array).ok_or_else(|| bad("an operation needs an \"args\" array"))
+    v.get("args")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("an operation needs an \"args\" array"))
 }
 
 fn json_expr(v: &Value, depth: usize) -> Result<Expr, ApiError> {
@@ -655,7 +785,10 @@ fn json_expr(v: &Value, depth: usize) -> Result<Expr, ApiError> {
     if let Value::Bool(b) = v {
         return Ok(Expr::Bool(*b));
     }
-    let op = v.get("op").and_then(Value::as_str).ok_or_else(|| bad("expected an object {\"op\": ..., \"args\": [...]}"))?;
+    let op = v
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("expected an object {\"op\": ..., \"args\": [...]}"))?;
     let a = args(v)?;
     let lop = op.to_ascii_lowercase();
     let n = |k: usize| -> Result<(), ApiError> {
@@ -670,7 +803,10 @@ fn json_expr(v: &Value, depth: usize) -> Result<Expr, ApiError> {
             if a.len() < 2 {
                 return Err(bad(format!("{op} takes at least 2 arguments")));
             }
-            let items = a.iter().map(|x| json_expr(x, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+            let items = a
+                .iter()
+                .map(|x| json_expr(x, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
             if lop == "and" {
                 Expr::And(items)
             } else {
@@ -683,21 +819,37 @@ fn json_expr(v: &Value, depth: usize) -> Result<Expr, ApiError> {
         }
         "=" | "<>" | "<" | ">" | "<=" | ">=" => {
             n(2)?;
-            let op = ["=", "<>", "<", ">", "<=", ">="].into_iter().find(|o| *o == lop).unwrap();
+            let op = ["=", "<>", "<", ">", "<=", ">="]
+                .into_iter()
+                .find(|o| *o == lop)
+                .unwrap();
             Expr::Cmp(op, json_operand(&a[0])?, json_operand(&a[1])?)
         }
         "like" => {
             n(2)?;
-            Expr::Like { value: json_operand(&a[0])?, pattern: json_operand(&a[1])?, insensitive: false }
+            Expr::Like {
+                value: json_operand(&a[0])?,
+                pattern: json_operand(&a[1])?,
+                insensitive: false,
+            }
         }
         "in" => {
             n(2)?;
-            let list = a[1].as_array().ok_or_else(|| bad("in takes a property and an array of values"))?;
-            Expr::In(json_operand(&a[0])?, list.iter().map(json_operand).collect::<Result<_, _>>()?)
+            let list = a[1]
+                .as_array()
+                .ok_or_else(|| bad("in takes a property and an array of values"))?;
+            Expr::In(
+                json_operand(&a[0])?,
+                list.iter().map(json_operand).collect::<Result<_, _>>()?,
+            )
         }
         "between" => {
             n(3)?;
-            Expr::Between(json_operand(&a[0])?, json_operand(&a[1])?, json_operand(&a[2])?)
+            Expr::Between(
+                json_operand(&a[0])?,
+                json_operand(&a[1])?,
+                json_operand(&a[2])?,
+            )
         }
         "isnull" => {
             n(1)?;
@@ -705,11 +857,19 @@ fn json_expr(v: &Value, depth: usize) -> Result<Expr, ApiError> {
         }
         _ if spatial_fn(&lop).is_some() => {
             n(2)?;
-            Expr::Spatial(spatial_fn(&lop).unwrap(), json_operand(&a[0])?, json_operand(&a[1])?)
+            Expr::Spatial(
+                spatial_fn(&lop).unwrap(),
+                json_operand(&a[0])?,
+                json_operand(&a[1])?,
+            )
         }
         _ if temporal_fn(&lop).is_some() => {
             n(2)?;
-            Expr::Temporal(temporal_fn(&lop).unwrap(), json_operand(&a[0])?, json_operand(&a[1])?)
+            Expr::Temporal(
+                temporal_fn(&lop).unwrap(),
+                json_operand(&a[0])?,
+                json_operand(&a[1])?,
+            )
         }
         _ => return Err(bad(format!("unsupported operator {op:?}"))),
     })
@@ -718,16 +878,22 @@ fn json_expr(v: &Value, depth: usize) -> Result<Expr, ApiError> {
 fn json_operand(v: &Value) -> Result<Operand, ApiError> {
     Ok(match v {
         Value::String(s) => Operand::Lit(Lit::Str(s.clone())),
-        Value::Number(n) => Operand::Lit(Lit::Num(n.as_f64().ok_or_else(|| bad("a number is out of range"))?)),
+        Value::Number(n) => Operand::Lit(Lit::Num(
+            n.as_f64().ok_or_else(|| bad("a number is out of range"))?,
+        )),
         Value::Bool(b) => Operand::Lit(Lit::Bool(*b)),
         Value::Object(o) => {
             if let Some(p) = o.get("property").and_then(Value::as_str) {
                 Operand::Prop(p.to_owned())
             } else if let Some(t) = o.get("timestamp").and_then(Value::as_str) {
-                let t = DateTime::parse_from_rfc3339(t).map_err(|_| bad(format!("timestamp {t:?} is not RFC 3339")))?;
+                let t = DateTime::parse_from_rfc3339(t)
+                    .map_err(|_| bad(format!("timestamp {t:?} is not RFC 3339")))?;
                 Operand::Lit(Lit::Time(t.with_timezone(&Utc)))
             } else if let Some(d) = o.get("date").and_then(Value::as_str) {
-                Operand::Lit(Lit::Date(NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| bad(format!("date {d:?} is not YYYY-MM-DD")))?))
+                Operand::Lit(Lit::Date(
+                    NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| bad(format!("date {d:?} is not YYYY-MM-DD")))?,
+                ))
             } else if let Some(i) = o.get("interval").and_then(Value::as_array) {
                 if i.len() != 2 {
                     return Err(bad("interval takes two ends"));
@@ -741,20 +907,35 @@ fn json_operand(v: &Value) -> Result<Operand, ApiError> {
                     if s == ".." {
                         Ok(None)
                     } else {
-                        parse_instant(s).map(Some).ok_or_else(|| bad(format!("{s:?} is not a time")))
+                        parse_instant(s)
+                            .map(Some)
+                            .ok_or_else(|| bad(format!("{s:?} is not a time")))
                     }
                 };
                 Operand::Lit(Lit::Interval(end(&i[0])?, end(&i[1])?))
             } else if let Some(b) = o.get("bbox").and_then(Value::as_array) {
-                let n: Vec<f64> = b.iter().map(|x| x.as_f64().ok_or_else(|| bad("bbox values are numbers"))).collect::<Result<_, _>>()?;
+                let n: Vec<f64> = b
+                    .iter()
+                    .map(|x| x.as_f64().ok_or_else(|| bad("bbox values are numbers")))
+                    .collect::<Result<_, _>>()?;
                 Operand::Lit(Lit::BBox(bbox(&n)?))
-            } else if let (Some(t), Some(c)) = (o.get("type").and_then(Value::as_str), o.get("coordinates")) {
+            } else if let (Some(t), Some(c)) =
+                (o.get("type").and_then(Value::as_str), o.get("coordinates"))
+            {
                 let kind = t.to_ascii_lowercase();
                 // Reuse the WKT checks: coordinates in range and nested as the type needs.
                 check_positions(c)?;
-                let coords = if kind == "point" { json!([c]) } else { c.clone() };
+                let coords = if kind == "point" {
+                    json!([c])
+                } else {
+                    c.clone()
+                };
                 Operand::Lit(Lit::Geom(geojson_text(&kind, coords)?))
-            } else if o.get("op").and_then(Value::as_str).is_some_and(|op| op.eq_ignore_ascii_case("casei")) {
+            } else if o
+                .get("op")
+                .and_then(Value::as_str)
+                .is_some_and(|op| op.eq_ignore_ascii_case("casei"))
+            {
                 let a = args(v)?;
                 if a.len() != 1 {
                     return Err(bad("casei takes 1 argument"));
@@ -772,8 +953,14 @@ fn check_positions(v: &Value) -> Result<(), ApiError> {
     match v {
         Value::Array(a) if a.first().is_some_and(Value::is_number) => {
             let n: Vec<f64> = a.iter().filter_map(Value::as_f64).collect();
-            if n.len() != 2 || a.len() != 2 || !(-180.0..=180.0).contains(&n[0]) || !(-90.0..=90.0).contains(&n[1]) {
-                return Err(bad("a position is [longitude, latitude] within -180..180, -90..90"));
+            if n.len() != 2
+                || a.len() != 2
+                || !(-180.0..=180.0).contains(&n[0])
+                || !(-90.0..=90.0).contains(&n[1])
+            {
+                return Err(bad(
+                    "a position is [longitude, latitude] within -180..180, -90..90",
+                ));
             }
             Ok(())
         }
@@ -787,7 +974,10 @@ fn check_positions(v: &Value) -> Result<(), ApiError> {
 fn lookup<'q>(qs: &'q [Queryable], name: &str) -> Result<&'q Queryable, ApiError> {
     qs.iter().find(|q| q.name == name).ok_or_else(|| {
         let names: Vec<&str> = qs.iter().map(|q| q.name).collect();
-        bad(format!("unknown property {name:?}; queryables: {}", names.join(", ")))
+        bad(format!(
+            "unknown property {name:?}; queryables: {}",
+            names.join(", ")
+        ))
     })
 }
 
@@ -834,7 +1024,11 @@ fn push_lit(q: &mut QueryBuilder<'_, Postgres>, lit: &Lit, ty: QType) -> Result<
             q.push_bind(parse_instant(s).unwrap());
         }
         _ => {
-            return Err(bad(format!("{} cannot be compared with a {} property", describe(lit), type_name(ty))));
+            return Err(bad(format!(
+                "{} cannot be compared with a {} property",
+                describe(lit),
+                type_name(ty)
+            )));
         }
     }
     Ok(())
@@ -863,12 +1057,24 @@ fn type_name(t: QType) -> &'static str {
     }
 }
 
-fn push_operand(q: &mut QueryBuilder<'_, Postgres>, o: &Operand, ty: QType, qs: &[Queryable]) -> Result<(), ApiError> {
+fn push_operand(
+    q: &mut QueryBuilder<'_, Postgres>,
+    o: &Operand,
+    ty: QType,
+    qs: &[Queryable],
+) -> Result<(), ApiError> {
     match o {
         Operand::Prop(p) => {
             let qq = lookup(qs, p)?;
-            if qq.ty != ty && !(matches!(qq.ty, QType::Int | QType::Float) && matches!(ty, QType::Int | QType::Float)) {
-                return Err(bad(format!("{p} is {}, not {}", type_name(qq.ty), type_name(ty))));
+            if qq.ty != ty
+                && !(matches!(qq.ty, QType::Int | QType::Float)
+                    && matches!(ty, QType::Int | QType::Float))
+            {
+                return Err(bad(format!(
+                    "{p} is {}, not {}",
+                    type_name(qq.ty),
+                    type_name(ty)
+                )));
             }
             q.push(qq.sql);
         }
@@ -882,7 +1088,11 @@ fn push_operand(q: &mut QueryBuilder<'_, Postgres>, o: &Operand, ty: QType, qs: 
     Ok(())
 }
 
-fn push_geom(q: &mut QueryBuilder<'_, Postgres>, o: &Operand, qs: &[Queryable]) -> Result<(), ApiError> {
+fn push_geom(
+    q: &mut QueryBuilder<'_, Postgres>,
+    o: &Operand,
+    qs: &[Queryable],
+) -> Result<(), ApiError> {
     match o {
         Operand::Prop(p) => {
             let qq = lookup(qs, p)?;
@@ -903,10 +1113,18 @@ fn push_geom(q: &mut QueryBuilder<'_, Postgres>, o: &Operand, qs: &[Queryable]) 
 }
 
 /// Pushes `expr` as an SQL boolean expression.
-pub fn push_sql(q: &mut QueryBuilder<'_, Postgres>, e: &Expr, qs: &[Queryable]) -> Result<(), ApiError> {
+pub fn push_sql(
+    q: &mut QueryBuilder<'_, Postgres>,
+    e: &Expr,
+    qs: &[Queryable],
+) -> Result<(), ApiError> {
     match e {
         Expr::And(items) | Expr::Or(items) => {
-            let sep = if matches!(e, Expr::And(_)) { " AND " } else { " OR " };
+            let sep = if matches!(e, Expr::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
             q.push("(");
             for (i, x) in items.iter().enumerate() {
                 if i > 0 {
@@ -927,7 +1145,9 @@ pub fn push_sql(q: &mut QueryBuilder<'_, Postgres>, e: &Expr, qs: &[Queryable]) 
         Expr::Prop(p) => {
             let qq = lookup(qs, p)?;
             if qq.ty != QType::Bool {
-                return Err(bad(format!("{p} is not a boolean; compare it with a value")));
+                return Err(bad(format!(
+                    "{p} is not a boolean; compare it with a value"
+                )));
             }
             q.push(qq.sql);
         }
@@ -939,10 +1159,14 @@ pub fn push_sql(q: &mut QueryBuilder<'_, Postgres>, e: &Expr, qs: &[Queryable]) 
             };
             let ty = operand_type(a, qs)?.unwrap();
             if ty == QType::Geometry {
-                return Err(bad("compare geometries with S_INTERSECTS and the other spatial functions"));
+                return Err(bad(
+                    "compare geometries with S_INTERSECTS and the other spatial functions",
+                ));
             }
             if let Operand::Lit(Lit::Interval(..)) = b {
-                return Err(bad("compare with an interval through T_DURING or T_INTERSECTS"));
+                return Err(bad(
+                    "compare with an interval through T_DURING or T_INTERSECTS",
+                ));
             }
             q.push("(");
             push_operand(q, a, ty, qs)?;
@@ -950,7 +1174,11 @@ pub fn push_sql(q: &mut QueryBuilder<'_, Postgres>, e: &Expr, qs: &[Queryable]) 
             push_operand(q, b, ty, qs)?;
             q.push(")");
         }
-        Expr::Like { value, pattern, insensitive } => {
+        Expr::Like {
+            value,
+            pattern,
+            insensitive,
+        } => {
             if operand_type(value, qs)? != Some(QType::Text) {
                 return Err(bad("LIKE applies to a text property"));
             }
@@ -961,7 +1189,8 @@ pub fn push_sql(q: &mut QueryBuilder<'_, Postgres>, e: &Expr, qs: &[Queryable]) 
             q.push(")");
         }
         Expr::In(value, list) => {
-            let ty = operand_type(value, qs)?.ok_or_else(|| bad("IN needs a property on its left"))?;
+            let ty =
+                operand_type(value, qs)?.ok_or_else(|| bad("IN needs a property on its left"))?;
             if list.is_empty() {
                 return Err(bad("IN needs at least one value"));
             }
@@ -980,7 +1209,8 @@ pub fn push_sql(q: &mut QueryBuilder<'_, Postgres>, e: &Expr, qs: &[Queryable]) 
             q.push("))");
         }
         Expr::Between(value, lo, hi) => {
-            let ty = operand_type(value, qs)?.ok_or_else(|| bad("BETWEEN needs a property on its left"))?;
+            let ty = operand_type(value, qs)?
+                .ok_or_else(|| bad("BETWEEN needs a property on its left"))?;
             q.push("(");
             push_operand(q, value, ty, qs)?;
             q.push(" BETWEEN ");
@@ -1029,9 +1259,18 @@ fn flip_spatial(f: &'static str) -> &'static str {
     }
 }
 
-fn push_temporal(q: &mut QueryBuilder<'_, Postgres>, f: &str, a: &Operand, b: &Operand, qs: &[Queryable]) -> Result<(), ApiError> {
+fn push_temporal(
+    q: &mut QueryBuilder<'_, Postgres>,
+    f: &str,
+    a: &Operand,
+    b: &Operand,
+    qs: &[Queryable],
+) -> Result<(), ApiError> {
     let Operand::Prop(p) = a else {
-        return Err(bad(format!("{} takes a time property first", f.to_uppercase())));
+        return Err(bad(format!(
+            "{} takes a time property first",
+            f.to_uppercase()
+        )));
     };
     let qq = lookup(qs, p)?;
     if qq.ty != QType::Time {
@@ -1042,23 +1281,35 @@ fn push_temporal(q: &mut QueryBuilder<'_, Postgres>, f: &str, a: &Operand, b: &O
         Operand::Lit(Lit::Time(t)) => (Some(*t), Some(*t)),
         Operand::Lit(Lit::Date(d)) => {
             let start = d.and_hms_opt(0, 0, 0).unwrap().and_utc();
-            (Some(start), Some(start + chrono::Duration::days(1) - chrono::Duration::microseconds(1)))
+            (
+                Some(start),
+                Some(start + chrono::Duration::days(1) - chrono::Duration::microseconds(1)),
+            )
         }
         Operand::Lit(Lit::Str(s)) => {
             let t = parse_instant(s).ok_or_else(|| bad(format!("{s:?} is not a time")))?;
             (Some(t), Some(t))
         }
         Operand::Lit(Lit::Interval(a, b)) => (*a, *b),
-        _ => return Err(bad(format!("{} takes a time property and a TIMESTAMP, DATE or INTERVAL", f.to_uppercase()))),
+        _ => {
+            return Err(bad(format!(
+                "{} takes a time property and a TIMESTAMP, DATE or INTERVAL",
+                f.to_uppercase()
+            )))
+        }
     };
-    let bound = |q: &mut QueryBuilder<'_, Postgres>, op: &str, t: Option<DateTime<Utc>>| {
-        match t {
-            Some(t) => {
-                q.push("(").push(col).push(" ").push(op).push(" ").push_bind(t).push(")");
-            }
-            None => {
-                q.push("true");
-            }
+    let bound = |q: &mut QueryBuilder<'_, Postgres>, op: &str, t: Option<DateTime<Utc>>| match t {
+        Some(t) => {
+            q.push("(")
+                .push(col)
+                .push(" ")
+                .push(op)
+                .push(" ")
+                .push_bind(t)
+                .push(")");
+        }
+        None => {
+            q.push("true");
         }
     };
     q.push("(");
@@ -1083,7 +1334,12 @@ fn push_temporal(q: &mut QueryBuilder<'_, Postgres>, f: &str, a: &Operand, b: &O
             bound(q, "<=", hi);
             q.push(")");
         }
-        _ => return Err(bad(format!("{} needs an interval property; {p} is an instant", f.to_uppercase()))),
+        _ => {
+            return Err(bad(format!(
+                "{} needs an interval property; {p} is an instant",
+                f.to_uppercase()
+            )))
+        }
     }
     q.push(")");
     Ok(())
@@ -1094,8 +1350,11 @@ pub fn parse(filter: &str, lang: Option<&str>) -> Result<Expr, ApiError> {
     match lang.map(str::to_ascii_lowercase).as_deref() {
         None | Some("cql2-text") | Some("cql-text") => parse_text(filter),
         Some("cql2-json") | Some("cql-json") => parse_json(filter),
-        Some(other) => Err(ApiError::bad_request("invalid_parameter", format!("filter-lang {other:?} is not supported; use cql2-text or cql2-json"))
-            .at("filter-lang")),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("filter-lang {other:?} is not supported; use cql2-text or cql2-json"),
+        )
+        .at("filter-lang")),
     }
 }
 
@@ -1104,11 +1363,36 @@ mod tests {
     use super::*;
 
     const QS: &[Queryable] = &[
-        Queryable { name: "status", sql: "r.status", ty: QType::Text, title: "" },
-        Queryable { name: "supporters", sql: "r.supporters", ty: QType::Int, title: "" },
-        Queryable { name: "created_at", sql: "r.created_at", ty: QType::Time, title: "" },
-        Queryable { name: "near_border", sql: "r.near_border", ty: QType::Bool, title: "" },
-        Queryable { name: "geometry", sql: "r.geom", ty: QType::Geometry, title: "" },
+        Queryable {
+            name: "status",
+            sql: "r.status",
+            ty: QType::Text,
+            title: "",
+        },
+        Queryable {
+            name: "supporters",
+            sql: "r.supporters",
+            ty: QType::Int,
+            title: "",
+        },
+        Queryable {
+            name: "created_at",
+            sql: "r.created_at",
+            ty: QType::Time,
+            title: "",
+        },
+        Queryable {
+            name: "near_border",
+            sql: "r.near_border",
+            ty: QType::Bool,
+            title: "",
+        },
+        Queryable {
+            name: "geometry",
+            sql: "r.geom",
+            ty: QType::Geometry,
+            title: "",
+        },
     ];
 
     fn sql(f: &str) -> String {
@@ -1120,14 +1404,37 @@ mod tests {
 
     #[test]
     fn text_filters_become_bound_sql() {
-        assert_eq!(sql("status = 'new' AND supporters >= 2"), "((r.status = $1) AND (r.supporters >= $2))");
-        assert_eq!(sql("status IN ('new','planned') OR NOT near_border"), "((r.status IN ($1, $2)) OR (NOT COALESCE(r.near_border, false)))");
-        assert_eq!(sql("supporters BETWEEN 1 AND 3"), "(r.supporters BETWEEN $1 AND $2)");
-        assert_eq!(sql("CASEI(status) LIKE CASEI('N%')"), "(lower(r.status) LIKE lower($1))");
-        assert_eq!(sql("created_at > TIMESTAMP('2024-01-01T00:00:00Z')"), "(r.created_at > $1)");
-        assert_eq!(sql("T_DURING(created_at, INTERVAL('2024-01-01', '..'))"), "((r.created_at > $1) AND true)");
-        assert!(sql("S_INTERSECTS(geometry, POLYGON((19.9 50.0, 20.0 50.0, 20.0 50.1, 19.9 50.0)))").starts_with("ST_Intersects(r.geom, ST_MakeValid"));
-        assert!(sql("S_INTERSECTS(geometry, BBOX(19.9, 50.0, 20.0, 50.1))").contains("ST_MakeEnvelope"));
+        assert_eq!(
+            sql("status = 'new' AND supporters >= 2"),
+            "((r.status = $1) AND (r.supporters >= $2))"
+        );
+        assert_eq!(
+            sql("status IN ('new','planned') OR NOT near_border"),
+            "((r.status IN ($1, $2)) OR (NOT COALESCE(r.near_border, false)))"
+        );
+        assert_eq!(
+            sql("supporters BETWEEN 1 AND 3"),
+            "(r.supporters BETWEEN $1 AND $2)"
+        );
+        assert_eq!(
+            sql("CASEI(status) LIKE CASEI('N%')"),
+            "(lower(r.status) LIKE lower($1))"
+        );
+        assert_eq!(
+            sql("created_at > TIMESTAMP('2024-01-01T00:00:00Z')"),
+            "(r.created_at > $1)"
+        );
+        assert_eq!(
+            sql("T_DURING(created_at, INTERVAL('2024-01-01', '..'))"),
+            "((r.created_at > $1) AND true)"
+        );
+        assert!(sql(
+            "S_INTERSECTS(geometry, POLYGON((19.9 50.0, 20.0 50.0, 20.0 50.1, 19.9 50.0)))"
+        )
+        .starts_with("ST_Intersects(r.geom, ST_MakeValid"));
+        assert!(
+            sql("S_INTERSECTS(geometry, BBOX(19.9, 50.0, 20.0, 50.1))").contains("ST_MakeEnvelope")
+        );
         assert_eq!(sql("\"status\" = 'it''s'"), "(r.status = $1)");
     }
 
@@ -1140,7 +1447,17 @@ mod tests {
 
     #[test]
     fn bad_filters_are_named_errors() {
-        for f in ["status = ", "nope = 1", "status = 3", "supporters = 'x'", "S_INTERSECTS(geometry, POINT(500 1))", "status = 'a' AND", "(status = 'a'", "foo(1)", "geometry = 1"] {
+        for f in [
+            "status = ",
+            "nope = 1",
+            "status = 3",
+            "supporters = 'x'",
+            "S_INTERSECTS(geometry, POINT(500 1))",
+            "status = 'a' AND",
+            "(status = 'a'",
+            "foo(1)",
+            "geometry = 1",
+        ] {
             let err = parse_text(f).and_then(|e| {
                 let mut q = QueryBuilder::new("");
                 push_sql(&mut q, &e, QS)

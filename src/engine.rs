@@ -105,7 +105,10 @@ pub struct Engine {
 const MAX_CACHED_ZOOM: u8 = 22;
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 2 + 64), flate2::Compression::fast());
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 64),
+        flate2::Compression::fast(),
+    );
     // Writing to a Vec cannot fail.
     let _ = enc.write_all(bytes);
     enc.finish().unwrap_or_default()
@@ -127,7 +130,10 @@ impl Engine {
         let proj = catalogue.proj;
         Self {
             catalogue,
-            live: RwLock::new(Live { dedup: DedupIndex::new(proj), store: ReportStore::new() }),
+            live: RwLock::new(Live {
+                dedup: DedupIndex::new(proj),
+                store: ReportStore::new(),
+            }),
             cursor: Mutex::new(Cursor::default()),
             cache: TileCache {
                 tiles: Mutex::new(HashMap::new()),
@@ -179,9 +185,13 @@ impl Engine {
         for row in rows {
             let seen = cursor.last_seen.entry(row.category.clone()).or_insert(0);
             *seen = (*seen).max(row.rev);
-            let Some((rec, shape, candidate)) = self.record(&row) else { continue };
+            let Some((rec, shape, candidate)) = self.record(&row) else {
+                continue;
+            };
             if candidate {
-                let g = shape.clone().unwrap_or(Geometry::Point(Point::new(row.lon, row.lat)));
+                let g = shape
+                    .clone()
+                    .unwrap_or(Geometry::Point(Point::new(row.lon, row.lat)));
                 dedup.insert(row.id, &row.category, rec.created_at, &g);
             }
             if let Some(s) = shape {
@@ -209,10 +219,14 @@ impl Engine {
                     continue;
                 }
                 *seen = row.rev;
-                let Some((rec, shape, candidate)) = self.record(row) else { continue };
+                let Some((rec, shape, candidate)) = self.record(row) else {
+                    continue;
+                };
                 let previous = live.store.get(rec.id).copied();
                 if candidate {
-                    let g = shape.clone().unwrap_or(Geometry::Point(Point::new(row.lon, row.lat)));
+                    let g = shape
+                        .clone()
+                        .unwrap_or(Geometry::Point(Point::new(row.lon, row.lat)));
                     live.dedup.insert(row.id, &row.category, rec.created_at, &g);
                 } else {
                     live.dedup.remove(row.id);
@@ -231,14 +245,31 @@ impl Engine {
     }
 
     /// The open report a submission duplicates, if any.
-    pub fn find_original(&self, category: &str, geometry: &Geometry<f64>, now: i64) -> Option<Candidate> {
+    pub fn find_original(
+        &self,
+        category: &str,
+        geometry: &Geometry<f64>,
+        now: i64,
+    ) -> Option<Candidate> {
         let (_, cat) = self.catalogue.category(category)?;
-        self.live.read().dedup.find_original(category, geometry, cat.dedup_rule(), now)
+        self.live
+            .read()
+            .dedup
+            .find_original(category, geometry, cat.dedup_rule(), now)
     }
 
     /// Open original reports near a point, nearest first.
-    pub fn nearby(&self, point: Point<f64>, categories: &[&str], radius_m: f64, limit: usize) -> Vec<Candidate> {
-        self.live.read().dedup.nearby(point, categories, radius_m, limit)
+    pub fn nearby(
+        &self,
+        point: Point<f64>,
+        categories: &[&str],
+        radius_m: f64,
+        limit: usize,
+    ) -> Vec<Candidate> {
+        self.live
+            .read()
+            .dedup
+            .nearby(point, categories, radius_m, limit)
     }
 
     /// Cells (about 1 km) where reports of one category grew unusually: the last `recent_days`
@@ -250,7 +281,11 @@ impl Engine {
         let mut cells: HashMap<(u16, u32, u32), (u32, u32, f64, f64)> = HashMap::new();
         {
             let live = self.live.read();
-            for r in live.store.in_tile(TileId { z: 0, x: 0, y: 0 }).filter(|r| r.created_at >= baseline_from && r.created_at <= now) {
+            for r in live
+                .store
+                .in_tile(TileId { z: 0, x: 0, y: 0 })
+                .filter(|r| r.created_at >= baseline_from && r.created_at <= now)
+            {
                 let (ux, uy) = r.unit_position();
                 let t = TileId::containing(15, ux, uy);
                 let c = cells.entry((r.category, t.x, t.y)).or_default();
@@ -273,7 +308,14 @@ impl Engine {
                 let ratio = recent as f64 / (expected + 1.0);
                 (recent >= 3 && ratio >= 3.0).then(|| {
                     let (lon, lat) = mercator::from_unit(sx / recent as f64, sy / recent as f64);
-                    Hotspot { category, lon, lat, recent, baseline: expected, ratio }
+                    Hotspot {
+                        category,
+                        lon,
+                        lat,
+                        recent,
+                        baseline: expected,
+                        ratio,
+                    }
                 })
             })
             .collect();
@@ -290,9 +332,22 @@ impl Engine {
     }
 
     /// A gzipped tile from the cache, or built and cached.
-    pub fn tile(&self, layer: TileLayer, tile: TileId, filter: &Filter, filter_key: &str, heat_grid_bits: u32) -> Arc<Vec<u8>> {
+    pub fn tile(
+        &self,
+        layer: TileLayer,
+        tile: TileId,
+        filter: &Filter,
+        filter_key: &str,
+        heat_grid_bits: u32,
+    ) -> Arc<Vec<u8>> {
         let slot = (layer, tile.z, tile.x, tile.y);
-        if let Some(hit) = self.cache.tiles.lock().get(&slot).and_then(|m| m.get(filter_key)) {
+        if let Some(hit) = self
+            .cache
+            .tiles
+            .lock()
+            .get(&slot)
+            .and_then(|m| m.get(filter_key))
+        {
             metrics::counter!("zglos_tile_cache_hits_total").increment(1);
             return hit.clone();
         }
@@ -301,13 +356,24 @@ impl Engine {
         let raw = match layer {
             TileLayer::Reports => {
                 let live = self.live.read();
-                tile::reports_tile(&live.store, tile, filter, &self.catalogue.vocabulary, &self.tile_options)
+                tile::reports_tile(
+                    &live.store,
+                    tile,
+                    filter,
+                    &self.catalogue.vocabulary,
+                    &self.tile_options,
+                )
             }
-            TileLayer::Heatmap => tile::heatmap_tile(&self.live.read().store, tile, filter, heat_grid_bits),
-            TileLayer::Districts => tile::districts_tile(self.catalogue.districts.districts(), tile),
+            TileLayer::Heatmap => {
+                tile::heatmap_tile(&self.live.read().store, tile, filter, heat_grid_bits)
+            }
+            TileLayer::Districts => {
+                tile::districts_tile(self.catalogue.districts.districts(), tile)
+            }
         };
         let bytes = Arc::new(gzip(&raw));
-        let unchanged = layer == TileLayer::Districts || self.cache.generation.load(Ordering::SeqCst) == generation;
+        let unchanged = layer == TileLayer::Districts
+            || self.cache.generation.load(Ordering::SeqCst) == generation;
         if unchanged {
             if self.cache.entries.load(Ordering::Relaxed) >= self.cache.capacity {
                 // Crude but bounded: start over rather than grow without limit. The old tiles are
@@ -317,7 +383,12 @@ impl Engine {
                 drop(old);
             }
             let mut tiles = self.cache.tiles.lock();
-            if tiles.entry(slot).or_default().insert(filter_key.to_owned(), bytes.clone()).is_none() {
+            if tiles
+                .entry(slot)
+                .or_default()
+                .insert(filter_key.to_owned(), bytes.clone())
+                .is_none()
+            {
                 self.cache.entries.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -326,7 +397,10 @@ impl Engine {
 
     fn invalidate_all(&self) {
         self.cache.generation.fetch_add(1, Ordering::SeqCst);
-        self.cache.tiles.lock().retain(|k, _| k.0 == TileLayer::Districts);
+        self.cache
+            .tiles
+            .lock()
+            .retain(|k, _| k.0 == TileLayer::Districts);
     }
 
     /// Drops every cached report and heatmap tile that shows this record.

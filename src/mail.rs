@@ -18,14 +18,29 @@ pub struct MailConfig {
 
 impl MailConfig {
     pub fn parse(url: &str, from: &str) -> anyhow::Result<Self> {
-        let rest = url.strip_prefix("smtp://").ok_or_else(|| anyhow::anyhow!("the SMTP URL must look like smtp://host:port"))?;
-        let (host, port) = rest.trim_end_matches('/').rsplit_once(':').unwrap_or((rest, "25"));
-        Ok(Self { host: host.to_owned(), port: port.parse()?, from: from.to_owned() })
+        let rest = url
+            .strip_prefix("smtp://")
+            .ok_or_else(|| anyhow::anyhow!("the SMTP URL must look like smtp://host:port"))?;
+        let (host, port) = rest
+            .trim_end_matches('/')
+            .rsplit_once(':')
+            .unwrap_or((rest, "25"));
+        Ok(Self {
+            host: host.to_owned(),
+            port: port.parse()?,
+            from: from.to_owned(),
+        })
     }
 }
 
 /// The texts of a status-change message, in the resident's language.
-pub fn status_message(lang: &str, report_id: i64, status_name: &str, public_note: &str, link: &str) -> (String, String) {
+pub fn status_message(
+    lang: &str,
+    report_id: i64,
+    status_name: &str,
+    public_note: &str,
+    link: &str,
+) -> (String, String) {
     if lang == "en" {
         (
             format!("Your report #{report_id}: {status_name}"),
@@ -52,14 +67,21 @@ struct Pending {
     attempts: i32,
 }
 
-async fn send_one(transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox, m: &Pending) -> anyhow::Result<()> {
+async fn send_one(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &Mailbox,
+    m: &Pending,
+) -> anyhow::Result<()> {
     let message = Message::builder()
         .from(from.clone())
         .to(m.to_email.parse()?)
         .subject(&m.subject)
         .header(ContentType::TEXT_PLAIN)
         // Quoted-printable keeps Polish text readable in the raw message and links intact.
-        .body(Body::new_with_encoding(m.body.clone(), ContentTransferEncoding::QuotedPrintable).map_err(|_| anyhow::anyhow!("cannot encode the message body"))?)?;
+        .body(
+            Body::new_with_encoding(m.body.clone(), ContentTransferEncoding::QuotedPrintable)
+                .map_err(|_| anyhow::anyhow!("cannot encode the message body"))?,
+        )?;
     transport.send(message).await?;
     Ok(())
 }

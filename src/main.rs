@@ -100,10 +100,20 @@ enum ApiKeyCommand {
     },
 }
 
-async fn user_add(db: &DatabaseArgs, login: &str, name: &str, roles: &[String], units: &[String]) -> anyhow::Result<()> {
+async fn user_add(
+    db: &DatabaseArgs,
+    login: &str,
+    name: &str,
+    roles: &[String],
+    units: &[String],
+) -> anyhow::Result<()> {
     let roles: Vec<zglos::auth::Role> = roles
         .iter()
-        .map(|r| zglos::auth::Role::parse(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}: admin, unit_staff, consultant or analyst")))
+        .map(|r| {
+            zglos::auth::Role::parse(r).ok_or_else(|| {
+                anyhow::anyhow!("unknown role {r:?}: admin, unit_staff, consultant or analyst")
+            })
+        })
         .collect::<anyhow::Result<_>>()?;
     let password = match std::env::var("ZGLOS_PASSWORD") {
         Ok(p) => p,
@@ -114,16 +124,24 @@ async fn user_add(db: &DatabaseArgs, login: &str, name: &str, roles: &[String], 
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    let pool = storage::connect(&db.database_url, 2).await.context("connecting to PostgreSQL")?;
+    let pool = storage::connect(&db.database_url, 2)
+        .await
+        .context("connecting to PostgreSQL")?;
     storage::migrate(&pool).await?;
     let id = zglos::auth::add_user(&pool, login, name, &password, &roles, units).await?;
     println!("user {id} {login} ready");
     Ok(())
 }
 
-async fn import_city(db: &DatabaseArgs, dir: &std::path::Path, files: GeometryFiles) -> anyhow::Result<()> {
+async fn import_city(
+    db: &DatabaseArgs,
+    dir: &std::path::Path,
+    files: GeometryFiles,
+) -> anyhow::Result<()> {
     let pack = CityPack::load(dir, &files)?;
-    let pool = storage::connect(&db.database_url, 2).await.context("connecting to PostgreSQL")?;
+    let pool = storage::connect(&db.database_url, 2)
+        .await
+        .context("connecting to PostgreSQL")?;
     storage::migrate(&pool).await?;
     storage::city::import(&pool, &pack).await?;
     tracing::info!(
@@ -138,7 +156,8 @@ async fn import_city(db: &DatabaseArgs, dir: &std::path::Path, files: GeometryFi
 }
 
 fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if json {
         builder.json().init();
@@ -152,32 +171,71 @@ async fn main() {
     let cli = Cli::parse();
     init_logging(cli.log_json);
     let result = match cli.command {
-        Command::Serve(config) => async {
-            let app = Application::build(config).await?;
-            tracing::info!(port = app.port(), "listening");
-            app.run_until(shutdown_signal()).await
+        Command::Serve(config) => {
+            async {
+                let app = Application::build(config).await?;
+                tracing::info!(port = app.port(), "listening");
+                app.run_until(shutdown_signal()).await
+            }
+            .await
         }
-        .await,
-        Command::Migrate(db) => async {
-            let pool = storage::connect(&db.database_url, 2).await.context("connecting to PostgreSQL")?;
-            storage::migrate(&pool).await
+        Command::Migrate(db) => {
+            async {
+                let pool = storage::connect(&db.database_url, 2)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                storage::migrate(&pool).await
+            }
+            .await
         }
-        .await,
         Command::ImportCity { db, city } => {
-            import_city(&db, &city.dir, GeometryFiles { districts: city.districts, boundary: city.boundary }).await
+            import_city(
+                &db,
+                &city.dir,
+                GeometryFiles {
+                    districts: city.districts,
+                    boundary: city.boundary,
+                },
+            )
+            .await
         }
-        Command::Setup { db, city, districts, boundary } => import_city(&db, &city, GeometryFiles { districts, boundary }).await,
+        Command::Setup {
+            db,
+            city,
+            districts,
+            boundary,
+        } => {
+            import_city(
+                &db,
+                &city,
+                GeometryFiles {
+                    districts,
+                    boundary,
+                },
+            )
+            .await
+        }
         Command::Export(args) => zglos::export::cli::run(args).await,
-        Command::User(UserCommand::Add { db, login, name, roles, units }) => user_add(&db, &login, &name, &roles, &units).await,
-        Command::Apikey(ApiKeyCommand::Add { db, name, role }) => async {
-            let pool = storage::connect(&db.database_url, 2).await.context("connecting to PostgreSQL")?;
-            storage::migrate(&pool).await?;
-            let key = zglos::auth::add_api_key(&pool, &name, &role).await?;
-            println!("{key}");
-            eprintln!("API key for {name} ({role}); keep it: it is not shown again");
-            Ok(())
+        Command::User(UserCommand::Add {
+            db,
+            login,
+            name,
+            roles,
+            units,
+        }) => user_add(&db, &login, &name, &roles, &units).await,
+        Command::Apikey(ApiKeyCommand::Add { db, name, role }) => {
+            async {
+                let pool = storage::connect(&db.database_url, 2)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                storage::migrate(&pool).await?;
+                let key = zglos::auth::add_api_key(&pool, &name, &role).await?;
+                println!("{key}");
+                eprintln!("API key for {name} ({role}); keep it: it is not shown again");
+                Ok(())
+            }
+            .await
         }
-        .await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

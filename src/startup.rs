@@ -36,29 +36,59 @@ pub struct Application {
 impl Application {
     /// Connects, loads the city and every report into memory, and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = storage::connect(&config.db.database_url, config.db_pool).await.context("connecting to PostgreSQL")?;
+        let pool = storage::connect(&config.db.database_url, config.db_pool)
+            .await
+            .context("connecting to PostgreSQL")?;
         let catalogue = storage::city::load(&pool).await?;
         let engine = Arc::new(Engine::new(Arc::new(catalogue)));
         let started = std::time::Instant::now();
-        storage::reports::load_engine(&pool, &engine).await.context("loading reports")?;
+        storage::reports::load_engine(&pool, &engine)
+            .await
+            .context("loading reports")?;
         tracing::info!(reports = engine.report_count(), open = engine.open_count(), elapsed = ?started.elapsed(), "reports indexed");
-        let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
-        let state = AppState { pool, engine, config: Arc::new(config), metrics: metrics_handle() };
-        spawn_sync(state.pool.clone(), state.engine.clone(), Duration::from_secs(state.config.sync_seconds.max(1)));
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let state = AppState {
+            pool,
+            engine,
+            config: Arc::new(config),
+            metrics: metrics_handle(),
+        };
+        spawn_sync(
+            state.pool.clone(),
+            state.engine.clone(),
+            Duration::from_secs(state.config.sync_seconds.max(1)),
+        );
         if let Some(url) = &state.config.smtp_url {
             let mail = crate::mail::MailConfig::parse(url, &state.config.mail_from)?;
-            crate::mail::spawn_worker(state.pool.clone(), mail, Duration::from_secs(state.config.sync_seconds.max(1)));
+            crate::mail::spawn_worker(
+                state.pool.clone(),
+                mail,
+                Duration::from_secs(state.config.sync_seconds.max(1)),
+            );
         }
-        Ok(Self { router: http::app(state.clone()), listener, state })
+        Ok(Self {
+            router: http::app(state.clone()),
+            listener,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await?;
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         Ok(())
     }
 }
@@ -106,7 +136,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -11,21 +11,44 @@ const FORMATS: [&str; 4] = ["geojson", "csv", "fgb", "gpkg"];
 
 async fn seed(app: &TestApp) -> Vec<i64> {
     let mut ids = Vec::new();
-    for (i, (cat, (lon, lat), east)) in
-        [("pothole", RYNEK, 0.0), ("pothole", RYNEK, 300.0), ("litter", RYNEK, 600.0), ("pothole", PLAC_CENTRALNY, 0.0)].iter().enumerate()
+    for (i, (cat, (lon, lat), east)) in [
+        ("pothole", RYNEK, 0.0),
+        ("pothole", RYNEK, 300.0),
+        ("litter", RYNEK, 600.0),
+        ("pothole", PLAC_CENTRALNY, 0.0),
+    ]
+    .iter()
+    .enumerate()
     {
         let (lon, lat) = offset(*lon, *lat, *east, 0.0);
-        let mut body = point_report(cat, lon, lat, &format!("Zgłoszenie \"{i}\", z przecinkiem; i nową\nlinią"));
+        let mut body = point_report(
+            cat,
+            lon,
+            lat,
+            &format!("Zgłoszenie \"{i}\", z przecinkiem; i nową\nlinią"),
+        );
         body["properties"]["contact"] = json!({"name": "Anna Secret", "email": "anna.secret@example.org", "phone": "+48 600 111 222"});
         ids.push(app.report(&body).await["id"].as_i64().unwrap());
     }
     // A line and an area.
-    let (a, b) = (offset(RYNEK.0, RYNEK.1, 0.0, 400.0), offset(RYNEK.0, RYNEK.1, 150.0, 450.0));
+    let (a, b) = (
+        offset(RYNEK.0, RYNEK.1, 0.0, 400.0),
+        offset(RYNEK.0, RYNEK.1, 150.0, 450.0),
+    );
     let line = json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[a.0, a.1], [b.0, b.1]]},
                       "properties": {"category": "pavement", "description": "Broken pavement along the street"}});
     ids.push(app.report(&line).await["id"].as_i64().unwrap());
-    let c = [offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 500.0, 0.0), offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 560.0, 0.0), offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 560.0, 60.0)];
-    let ring = json!([[c[0].0, c[0].1], [c[1].0, c[1].1], [c[2].0, c[2].1], [c[0].0, c[0].1]]);
+    let c = [
+        offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 500.0, 0.0),
+        offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 560.0, 0.0),
+        offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 560.0, 60.0),
+    ];
+    let ring = json!([
+        [c[0].0, c[0].1],
+        [c[1].0, c[1].1],
+        [c[2].0, c[2].1],
+        [c[0].0, c[0].1]
+    ]);
     let area = json!({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
                       "properties": {"category": "illegal_dumping", "description": "Rubble dumped on the lawn"}});
     ids.push(app.report(&area).await["id"].as_i64().unwrap());
@@ -33,16 +56,29 @@ async fn seed(app: &TestApp) -> Vec<i64> {
 }
 
 fn have_gdal() -> bool {
-    let ok = std::process::Command::new("ogr2ogr").arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = std::process::Command::new("ogr2ogr")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
-        assert!(std::env::var_os("ZGLOS_REQUIRE_GIS_CLIENTS").is_none(), "ogr2ogr is required (scripts/test.sh installs gdal-bin)");
+        assert!(
+            std::env::var_os("ZGLOS_REQUIRE_GIS_CLIENTS").is_none(),
+            "ogr2ogr is required (scripts/test.sh installs gdal-bin)"
+        );
         eprintln!("SKIPPED: GDAL is not installed (scripts/test.sh installs gdal-bin)");
     }
     ok
 }
 
 /// Downloads an export to a file; returns the path and the response headers.
-async fn download(app: &TestApp, path: &str, key: Option<&str>, dir: &std::path::Path, name: &str) -> (std::path::PathBuf, reqwest::header::HeaderMap) {
+async fn download(
+    app: &TestApp,
+    path: &str,
+    key: Option<&str>,
+    dir: &std::path::Path,
+    name: &str,
+) -> (std::path::PathBuf, reqwest::header::HeaderMap) {
     let mut req = app.client.get(app.url(path));
     if let Some(k) = key {
         req = req.bearer_auth(k);
@@ -52,7 +88,10 @@ async fn download(app: &TestApp, path: &str, key: Option<&str>, dir: &std::path:
     let headers = r.headers().clone();
     let bytes = r.bytes().await.unwrap();
     let text = String::from_utf8_lossy(&bytes);
-    assert!(!text.contains("anna.secret") && !text.contains("Anna Secret") && !text.contains("600 111"), "contact data in {path}");
+    assert!(
+        !text.contains("anna.secret") && !text.contains("Anna Secret") && !text.contains("600 111"),
+        "contact data in {path}"
+    );
     let file = dir.join(name);
     std::fs::write(&file, &bytes).unwrap();
     (file, headers)
@@ -60,19 +99,46 @@ async fn download(app: &TestApp, path: &str, key: Option<&str>, dir: &std::path:
 
 /// Reads any vector file with GDAL and returns its features as GeoJSON.
 async fn read_with_gdal(file: &std::path::Path) -> Value {
-    let mut args = vec!["-preserve_fid", "-f", "GeoJSON", "/vsistdout/", file.to_str().unwrap()];
-    let csv_opts = ["-oo", "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO"];
+    let mut args = vec![
+        "-preserve_fid",
+        "-f",
+        "GeoJSON",
+        "/vsistdout/",
+        file.to_str().unwrap(),
+    ];
+    let csv_opts = [
+        "-oo",
+        "GEOM_POSSIBLE_NAMES=wkt",
+        "-oo",
+        "KEEP_GEOM_COLUMNS=NO",
+    ];
     if file.extension().is_some_and(|e| e == "csv") {
         args.extend(csv_opts);
     }
-    let out = tokio::process::Command::new("ogr2ogr").args(&args).output().await.unwrap();
-    assert!(out.status.success(), "ogr2ogr {file:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = tokio::process::Command::new("ogr2ogr")
+        .args(&args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ogr2ogr {file:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 async fn ogrinfo(file: &std::path::Path) -> String {
-    let out = tokio::process::Command::new("ogrinfo").args(["-ro", "-so", "-al", file.to_str().unwrap()]).output().await.unwrap();
-    assert!(out.status.success(), "ogrinfo {file:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = tokio::process::Command::new("ogrinfo")
+        .args(["-ro", "-so", "-al", file.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ogrinfo {file:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -80,11 +146,17 @@ async fn ogrinfo(file: &std::path::Path) -> String {
 async fn truth(app: &TestApp) -> BTreeMap<i64, (String, String, Option<i32>, String, String)> {
     let rows: Vec<(i64, String, String, Option<i32>, String, String)> =
         sqlx::query_as("SELECT id, category, status, district_id, description, ST_GeometryType(geom) FROM reports ORDER BY id").fetch_all(&app.pool).await.unwrap();
-    rows.into_iter().map(|(id, c, s, d, desc, g)| (id, (c, s, d, desc, g.trim_start_matches("ST_").to_owned()))).collect()
+    rows.into_iter()
+        .map(|(id, c, s, d, desc, g)| (id, (c, s, d, desc, g.trim_start_matches("ST_").to_owned())))
+        .collect()
 }
 
 fn feature_id(f: &Value) -> i64 {
-    f["properties"]["id"].as_i64().or_else(|| f["properties"]["id"].as_str().and_then(|s| s.parse().ok())).or_else(|| f["id"].as_i64()).expect("an id")
+    f["properties"]["id"]
+        .as_i64()
+        .or_else(|| f["properties"]["id"].as_str().and_then(|s| s.parse().ok()))
+        .or_else(|| f["id"].as_i64())
+        .expect("an id")
 }
 
 #[tokio::test]
@@ -97,18 +169,53 @@ async fn every_format_opens_in_gdal_with_the_database_counts_and_attributes() {
     let db = truth(&app).await;
     let dir = tempfile::tempdir().unwrap();
     for ext in FORMATS {
-        let (file, headers) = download(&app, &format!("/api/v1/exports/reports.{ext}"), None, dir.path(), &format!("all.{ext}")).await;
-        assert!(headers["x-data-attribution"].to_str().is_err() || !headers["x-data-attribution"].is_empty());
-        assert!(String::from_utf8_lossy(headers["x-data-attribution"].as_bytes()).contains("ODbL"), "{ext}");
-        assert!(headers["content-disposition"].to_str().unwrap().contains(&format!("reports.{ext}")));
+        let (file, headers) = download(
+            &app,
+            &format!("/api/v1/exports/reports.{ext}"),
+            None,
+            dir.path(),
+            &format!("all.{ext}"),
+        )
+        .await;
+        assert!(
+            headers["x-data-attribution"].to_str().is_err()
+                || !headers["x-data-attribution"].is_empty()
+        );
+        assert!(
+            String::from_utf8_lossy(headers["x-data-attribution"].as_bytes()).contains("ODbL"),
+            "{ext}"
+        );
+        assert!(headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("reports.{ext}")));
         let info = ogrinfo(&file).await;
-        assert!(info.contains(&format!("Feature Count: {}", db.len())), "{ext}: {info}");
-        for field in ["category", "status", "district", "unit", "supporters", "created_at"] {
-            assert!(info.contains(&format!("{field}: ")), "{ext} lacks {field}: {info}");
+        assert!(
+            info.contains(&format!("Feature Count: {}", db.len())),
+            "{ext}: {info}"
+        );
+        for field in [
+            "category",
+            "status",
+            "district",
+            "unit",
+            "supporters",
+            "created_at",
+        ] {
+            assert!(
+                info.contains(&format!("{field}: ")),
+                "{ext} lacks {field}: {info}"
+            );
         }
-        assert!(!info.contains("routing_rule"), "{ext}: internal field in a public export");
+        assert!(
+            !info.contains("routing_rule"),
+            "{ext}: internal field in a public export"
+        );
         if ext != "csv" {
-            assert!(info.contains("WGS 84") || info.contains("4326"), "{ext}: {info}");
+            assert!(
+                info.contains("WGS 84") || info.contains("4326"),
+                "{ext}: {info}"
+            );
         }
         let fc = read_with_gdal(&file).await;
         let features = fc["features"].as_array().unwrap();
@@ -120,7 +227,9 @@ async fn every_format_opens_in_gdal_with_the_database_counts_and_attributes() {
             assert_eq!(p["category"], json!(cat), "{ext} #{id}");
             assert_eq!(p["status"], json!(status), "{ext} #{id}");
             assert_eq!(p["description"], json!(desc), "{ext} #{id}");
-            let d = p["district_id"].as_i64().or_else(|| p["district_id"].as_str().and_then(|s| s.parse().ok()));
+            let d = p["district_id"]
+                .as_i64()
+                .or_else(|| p["district_id"].as_str().and_then(|s| s.parse().ok()));
             assert_eq!(d, district.map(|x| x as i64), "{ext} #{id}");
             assert_eq!(f["geometry"]["type"], json!(gtype), "{ext} #{id}");
         }
@@ -132,14 +241,30 @@ async fn every_format_opens_in_gdal_with_the_database_counts_and_attributes() {
 async fn ids_in_bbox(file: &std::path::Path, [w, s, e, n]: [f64; 4]) -> Vec<i64> {
     let spat = [w, s, e, n].map(|v| v.to_string());
     let out = tokio::process::Command::new("ogr2ogr")
-        .args(["-preserve_fid", "-f", "GeoJSON", "/vsistdout/", file.to_str().unwrap(), "-spat"])
+        .args([
+            "-preserve_fid",
+            "-f",
+            "GeoJSON",
+            "/vsistdout/",
+            file.to_str().unwrap(),
+            "-spat",
+        ])
         .args(&spat)
         .output()
         .await
         .unwrap();
-    assert!(out.status.success(), "ogr2ogr -spat {file:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ogr2ogr -spat {file:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let fc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut ids: Vec<i64> = fc["features"].as_array().unwrap().iter().map(feature_id).collect();
+    let mut ids: Vec<i64> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(feature_id)
+        .collect();
     ids.sort();
     ids
 }
@@ -158,7 +283,14 @@ async fn spatial_indexes_answer_bbox_queries_like_the_database() {
     let (e2, n2) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 700.0, 100.0);
     let bboxes = [[w, s, e, n], [w2, s2, e2, n2], [0.0, 0.0, 1.0, 1.0]];
     for ext in ["fgb", "gpkg"] {
-        let (file, _) = download(&app, &format!("/api/v1/exports/reports.{ext}"), None, dir.path(), &format!("spat.{ext}")).await;
+        let (file, _) = download(
+            &app,
+            &format!("/api/v1/exports/reports.{ext}"),
+            None,
+            dir.path(),
+            &format!("spat.{ext}"),
+        )
+        .await;
         for bbox in bboxes {
             let expected: Vec<i64> =
                 sqlx::query_scalar("SELECT id FROM reports WHERE ST_Intersects(geom, ST_MakeEnvelope($1, $2, $3, $4, 4326)) ORDER BY id")
@@ -173,7 +305,9 @@ async fn spatial_indexes_answer_bbox_queries_like_the_database() {
         }
         if ext == "gpkg" {
             let conn = rusqlite::Connection::open(&file).unwrap();
-            let check: String = conn.query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0)).unwrap();
+            let check: String = conn
+                .query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(check, "ok");
         }
     }
@@ -185,48 +319,98 @@ async fn filters_analyst_fields_and_errors() {
     let ids = seed(&app).await;
     // Exports come in storage order, which a changed report leaves: compare the ids as sets.
     let geo = |v: &Value| -> Vec<i64> {
-        let mut ids: Vec<i64> = v["features"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+        let mut ids: Vec<i64> = v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_i64().unwrap())
+            .collect();
         ids.sort();
         ids
     };
 
-    let fc: Value = app.get_json("/api/v1/exports/reports.geojson?category=pothole").await;
+    let fc: Value = app
+        .get_json("/api/v1/exports/reports.geojson?category=pothole")
+        .await;
     assert_eq!(geo(&fc), vec![ids[0], ids[1], ids[3]]);
     assert!(fc["attribution"].as_str().unwrap().contains("ODbL"));
     let (w, s) = offset(RYNEK.0, RYNEK.1, -100.0, -100.0);
     let (e, n) = offset(RYNEK.0, RYNEK.1, 700.0, 100.0);
-    let fc: Value = app.get_json(&format!("/api/v1/exports/reports.geojson?bbox={w},{s},{e},{n}&status=new")).await;
+    let fc: Value = app
+        .get_json(&format!(
+            "/api/v1/exports/reports.geojson?bbox={w},{s},{e},{n}&status=new"
+        ))
+        .await;
     assert_eq!(geo(&fc), ids[..3]);
-    let fc: Value = app.get_json("/api/v1/exports/reports.geojson?district=18").await;
+    let fc: Value = app
+        .get_json("/api/v1/exports/reports.geojson?district=18")
+        .await;
     assert_eq!(geo(&fc), vec![ids[3], ids[5]]);
-    let filter = serde_urlencoded::to_string([("filter", "category IN ('pavement','illegal_dumping') OR supporters > 5")]).unwrap();
-    let fc: Value = app.get_json(&format!("/api/v1/exports/reports.geojson?{filter}")).await;
+    let filter = serde_urlencoded::to_string([(
+        "filter",
+        "category IN ('pavement','illegal_dumping') OR supporters > 5",
+    )])
+    .unwrap();
+    let fc: Value = app
+        .get_json(&format!("/api/v1/exports/reports.geojson?{filter}"))
+        .await;
     assert_eq!(geo(&fc), ids[4..]);
-    let fc: Value = app.get_json("/api/v1/exports/reports.geojson?since=2100-01-01").await;
+    let fc: Value = app
+        .get_json("/api/v1/exports/reports.geojson?since=2100-01-01")
+        .await;
     assert_eq!(geo(&fc), Vec::<i64>::new());
 
     // CSV: header, lon/lat and WKT.
-    let csv = app.get("/api/v1/exports/reports.csv?category=pavement").await.text().await.unwrap();
+    let csv = app
+        .get("/api/v1/exports/reports.csv?category=pavement")
+        .await
+        .text()
+        .await
+        .unwrap();
     let mut lines = csv.lines();
     assert!(lines.next().unwrap().ends_with(",lon,lat,wkt"));
     assert!(csv.contains("LINESTRING ("), "{csv}");
 
     // Analysts get the internal fields; contact data never.
-    let key = zglos::auth::add_api_key(&app.pool, "analytics", "analyst").await.unwrap();
-    let r = app.client.get(app.url("/api/v1/exports/reports.geojson")).bearer_auth(&key).send().await.unwrap();
+    let key = zglos::auth::add_api_key(&app.pool, "analytics", "analyst")
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/exports/reports.geojson"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     let body = r.text().await.unwrap();
     assert!(!body.contains("anna.secret") && !body.contains("Anna Secret"));
     let fc: Value = serde_json::from_str(&body).unwrap();
-    assert!(fc["features"][0]["properties"].get("routing_rule").is_some());
+    assert!(fc["features"][0]["properties"]
+        .get("routing_rule")
+        .is_some());
     let public: Value = app.get_json("/api/v1/exports/reports.geojson").await;
-    assert!(public["features"][0]["properties"].get("routing_rule").is_none());
+    assert!(public["features"][0]["properties"]
+        .get("routing_rule")
+        .is_none());
 
     // Errors: 404 for an unknown export, 400 for bad or unknown parameters.
     for (path, status, field) in [
         ("/api/v1/exports/reports.shp", 404, None),
-        ("/api/v1/exports/reports.geojson?bbox=1,2", 400, Some("bbox")),
-        ("/api/v1/exports/reports.geojson?color=red", 400, Some("color")),
-        ("/api/v1/exports/reports.gpkg?filter=nope%3D1", 400, Some("filter")),
+        (
+            "/api/v1/exports/reports.geojson?bbox=1,2",
+            400,
+            Some("bbox"),
+        ),
+        (
+            "/api/v1/exports/reports.geojson?color=red",
+            400,
+            Some("color"),
+        ),
+        (
+            "/api/v1/exports/reports.gpkg?filter=nope%3D1",
+            400,
+            Some("filter"),
+        ),
         ("/api/v1/exports/reports.fgb?since=soon", 400, Some("since")),
     ] {
         let r = app.get(path).await;
@@ -249,24 +433,44 @@ async fn cli_export_writes_the_same_files() {
     for ext in FORMATS {
         let file = dir.path().join(format!("cli.{ext}"));
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_zglos"))
-            .args(["export", "--quiet", "--category", "pothole", "--output", file.to_str().unwrap()])
+            .args([
+                "export",
+                "--quiet",
+                "--category",
+                "pothole",
+                "--output",
+                file.to_str().unwrap(),
+            ])
             .env("DATABASE_URL", &app.db.url)
             .output()
             .await
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(String::from_utf8_lossy(&out.stderr).contains("3 reports written"));
         let info = ogrinfo(&file).await;
         assert!(info.contains("Feature Count: 3"), "{ext}: {info}");
     }
     // The GeoPackage is built beside its destination and renamed: no leftovers.
-    let mut names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     let mut expected = FORMATS.map(|ext| format!("cli.{ext}")).to_vec();
     expected.sort();
     assert_eq!(names, expected);
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_zglos"))
-        .args(["export", "--output", dir.path().join("x.geojson").to_str().unwrap(), "--filter", "nope = 1"])
+        .args([
+            "export",
+            "--output",
+            dir.path().join("x.geojson").to_str().unwrap(),
+            "--filter",
+            "nope = 1",
+        ])
         .env("DATABASE_URL", &app.db.url)
         .output()
         .await

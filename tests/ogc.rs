@@ -33,18 +33,30 @@ async fn get(app: &TestApp, path: &str) -> (u16, String) {
 async fn json_ok(app: &TestApp, path: &str) -> Value {
     let (status, body) = get(app, path).await;
     assert_eq!(status, 200, "GET {path}: {body}");
-    assert!(!body.contains("anna.secret") && !body.contains("Anna Secret") && !body.contains("600 111"), "contact leaked in {path}");
+    assert!(
+        !body.contains("anna.secret") && !body.contains("Anna Secret") && !body.contains("600 111"),
+        "contact leaked in {path}"
+    );
     serde_json::from_str(&body).unwrap()
 }
 
 fn ids(fc: &Value) -> Vec<i64> {
-    let mut v: Vec<i64> = fc["features"].as_array().unwrap().iter().map(|f| f["id"].as_i64().unwrap()).collect();
+    let mut v: Vec<i64> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_i64().unwrap())
+        .collect();
     v.sort();
     v
 }
 
 fn rel<'a>(doc: &'a Value, rel: &str) -> Option<&'a str> {
-    doc["links"].as_array()?.iter().find(|l| l["rel"] == rel).and_then(|l| l["href"].as_str())
+    doc["links"]
+        .as_array()?
+        .iter()
+        .find(|l| l["rel"] == rel)
+        .and_then(|l| l["href"].as_str())
 }
 
 #[tokio::test]
@@ -60,15 +72,35 @@ async fn core_resources_paging_and_errors() {
     assert_eq!(api["openapi"], "3.0.3");
     assert!(api["paths"]["/collections/{collectionId}/items"].is_object());
     let conf = json_ok(&app, "/ogc/conformance").await;
-    let classes: Vec<&str> = conf["conformsTo"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let classes: Vec<&str> = conf["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"));
     assert!(classes.contains(&"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text"));
 
     let colls = json_ok(&app, "/ogc/collections").await;
-    let names: Vec<&str> = colls["collections"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
-    assert_eq!(names, ["reports", "districts"], "the internal collection is hidden from the public");
+    let names: Vec<&str> = colls["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["reports", "districts"],
+        "the internal collection is hidden from the public"
+    );
     let reports = json_ok(&app, "/ogc/collections/reports").await;
-    assert_eq!(reports["extent"]["spatial"]["bbox"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        reports["extent"]["spatial"]["bbox"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(rel(&reports, "items").is_some());
 
     // Paging: limit, numberMatched/numberReturned, next and prev.
@@ -78,7 +110,13 @@ async fn core_resources_paging_and_errors() {
     assert_eq!(page1["numberReturned"], 4);
     assert!(rel(&page1, "prev").is_none());
     let next = rel(&page1, "next").expect("a next link").to_owned();
-    let next_path = next.split_once("127.0.0.1").unwrap().1.split_once('/').map(|(_, p)| format!("/{p}")).unwrap();
+    let next_path = next
+        .split_once("127.0.0.1")
+        .unwrap()
+        .1
+        .split_once('/')
+        .map(|(_, p)| format!("/{p}"))
+        .unwrap();
     let page2 = json_ok(&app, &next_path).await;
     assert_eq!(page2["numberReturned"], 2);
     assert!(rel(&page2, "next").is_none());
@@ -101,7 +139,13 @@ async fn core_resources_paging_and_errors() {
     for k in ["category", "status", "district", "unit", "created_at"] {
         assert!(props.contains_key(k), "{k} in {props:?}");
     }
-    for k in ["routing_rule", "contact_email", "contact_name", "contact_phone", "first_response_at"] {
+    for k in [
+        "routing_rule",
+        "contact_email",
+        "contact_name",
+        "contact_phone",
+        "first_response_at",
+    ] {
         assert!(!props.contains_key(k), "{k} must not be public");
     }
 
@@ -109,10 +153,18 @@ async fn core_resources_paging_and_errors() {
     let one = json_ok(&app, &format!("/ogc/collections/reports/items/{}", all[0])).await;
     assert_eq!(one["id"], all[0]);
     assert_eq!(one["geometry"]["type"], "Point");
-    for path in ["/ogc/collections/reports/items/999999", "/ogc/collections/reports/items/abc", "/ogc/collections/nope", "/ogc/collections/nope/items"] {
+    for path in [
+        "/ogc/collections/reports/items/999999",
+        "/ogc/collections/reports/items/abc",
+        "/ogc/collections/nope",
+        "/ogc/collections/nope/items",
+    ] {
         let (status, body) = get(&app, path).await;
         assert_eq!(status, 404, "{path}: {body}");
-        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["code"], "not_found");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"]["code"],
+            "not_found"
+        );
     }
 
     // Unknown and malformed parameters: 400 naming the parameter.
@@ -135,9 +187,18 @@ async fn core_resources_paging_and_errors() {
     assert_eq!(status, 400);
 
     // HTML views.
-    let r = app.client.get(app.url("/ogc/collections/reports/items")).header("accept", "text/html").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/ogc/collections/reports/items"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert!(r.text().await.unwrap().contains("6 matched"));
     let (status, body) = get(&app, "/ogc?f=html").await;
     assert_eq!(status, 200);
@@ -149,7 +210,11 @@ async fn core_resources_paging_and_errors() {
     assert_eq!(d["features"][0]["geometry"]["type"], "MultiPolygon");
     let dc = json_ok(&app, "/ogc/collections/districts").await;
     assert!(dc["attribution"].as_str().unwrap().contains("ODbL"));
-    let stare = json_ok(&app, "/ogc/collections/districts/items?filter=name%20LIKE%20%27Stare%25%27").await;
+    let stare = json_ok(
+        &app,
+        "/ogc/collections/districts/items?filter=name%20LIKE%20%27Stare%25%27",
+    )
+    .await;
     assert_eq!(stare["numberMatched"], 1);
 }
 
@@ -157,7 +222,12 @@ async fn core_resources_paging_and_errors() {
 async fn bbox_datetime_and_cql2_filters() {
     let app = spawn_app().await;
     let all = seed(&app).await;
-    let q = |s: &str| format!("/ogc/collections/reports/items?{}", serde_urlencoded::to_string([("limit", "100")]).unwrap() + "&" + s);
+    let q = |s: &str| {
+        format!(
+            "/ogc/collections/reports/items?{}",
+            serde_urlencoded::to_string([("limit", "100")]).unwrap() + "&" + s
+        )
+    };
     let enc = |s: &str| serde_urlencoded::to_string([("filter", s)]).unwrap();
 
     // bbox around the main square: the first four.
@@ -167,10 +237,19 @@ async fn bbox_datetime_and_cql2_filters() {
     assert_eq!(ids(&fc), all[..4]);
 
     // datetime: instants and intervals with open ends.
-    assert_eq!(ids(&json_ok(&app, &q("datetime=2000-01-01T00:00:00Z/..")).await), all);
-    assert_eq!(ids(&json_ok(&app, &q("datetime=../2000-01-01T00:00:00Z")).await), Vec::<i64>::new());
+    assert_eq!(
+        ids(&json_ok(&app, &q("datetime=2000-01-01T00:00:00Z/..")).await),
+        all
+    );
+    assert_eq!(
+        ids(&json_ok(&app, &q("datetime=../2000-01-01T00:00:00Z")).await),
+        Vec::<i64>::new()
+    );
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    assert_eq!(ids(&json_ok(&app, &q(&format!("datetime={today}"))).await), all);
+    assert_eq!(
+        ids(&json_ok(&app, &q(&format!("datetime={today}"))).await),
+        all
+    );
 
     let cases: Vec<(&str, Vec<i64>)> = vec![
         ("category = 'pothole'", vec![all[0], all[1], all[2], all[4]]),
@@ -203,7 +282,11 @@ async fn bbox_datetime_and_cql2_filters() {
         {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": [w, s, e, n]}]},
         {"op": "t_after", "args": [{"property": "created_at"}, {"timestamp": "2000-01-01T00:00:00Z"}]}
     ]});
-    let path = q(&serde_urlencoded::to_string([("filter", j.to_string().as_str()), ("filter-lang", "cql2-json")]).unwrap());
+    let path = q(&serde_urlencoded::to_string([
+        ("filter", j.to_string().as_str()),
+        ("filter-lang", "cql2-json"),
+    ])
+    .unwrap());
     assert_eq!(ids(&json_ok(&app, &path).await), all[..3]);
 
     // Queryables.
@@ -226,23 +309,54 @@ async fn analysts_see_the_internal_collection() {
     let all = seed(&app).await;
     let (status, _) = get(&app, "/ogc/collections/reports-internal/items").await;
     assert_eq!(status, 401);
-    let open311 = zglos::auth::add_api_key(&app.pool, "some app", "open311").await.unwrap();
-    let r = app.client.get(app.url("/ogc/collections/reports-internal/items")).bearer_auth(&open311).send().await.unwrap();
+    let open311 = zglos::auth::add_api_key(&app.pool, "some app", "open311")
+        .await
+        .unwrap();
+    let r = app
+        .client
+        .get(app.url("/ogc/collections/reports-internal/items"))
+        .bearer_auth(&open311)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 
-    let key = zglos::auth::add_api_key(&app.pool, "city analytics", "analyst").await.unwrap();
+    let key = zglos::auth::add_api_key(&app.pool, "city analytics", "analyst")
+        .await
+        .unwrap();
     let get_auth = |path: &str| app.client.get(app.url(path)).bearer_auth(&key).send();
-    let colls: Value = get_auth("/ogc/collections").await.unwrap().json().await.unwrap();
-    let names: Vec<&str> = colls["collections"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
+    let colls: Value = get_auth("/ogc/collections")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = colls["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
     assert_eq!(names, ["reports", "reports-internal", "districts"]);
-    let r = get_auth("/ogc/collections/reports-internal/items?filter=routing_rule%20IS%20NOT%20NULL").await.unwrap();
+    let r =
+        get_auth("/ogc/collections/reports-internal/items?filter=routing_rule%20IS%20NOT%20NULL")
+            .await
+            .unwrap();
     assert_eq!(r.status(), 200);
     let body = r.text().await.unwrap();
-    assert!(!body.contains("anna.secret") && !body.contains("Anna Secret") && !body.contains("600 111"), "no contact data for analysts either");
+    assert!(
+        !body.contains("anna.secret") && !body.contains("Anna Secret") && !body.contains("600 111"),
+        "no contact data for analysts either"
+    );
     let fc: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(ids(&fc), all);
     let props = fc["features"][0]["properties"].as_object().unwrap();
-    for k in ["unit_code", "routing_rule", "first_response_at", "closed_at"] {
+    for k in [
+        "unit_code",
+        "routing_rule",
+        "first_response_at",
+        "closed_at",
+    ] {
         assert!(props.contains_key(k), "{k}");
     }
 }
@@ -251,9 +365,16 @@ async fn analysts_see_the_internal_collection() {
 
 /// Whether a client tool is present; the test script installs them and sets ZGLOS_REQUIRE_GIS_CLIENTS.
 fn have(tool: &str, probe: &[&str]) -> bool {
-    let ok = std::process::Command::new(tool).args(probe).output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = std::process::Command::new(tool)
+        .args(probe)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
-        assert!(std::env::var_os("ZGLOS_REQUIRE_GIS_CLIENTS").is_none(), "{tool} is required (scripts/test.sh installs it)");
+        assert!(
+            std::env::var_os("ZGLOS_REQUIRE_GIS_CLIENTS").is_none(),
+            "{tool} is required (scripts/test.sh installs it)"
+        );
         eprintln!("SKIPPED: {tool} is not installed (scripts/test.sh installs it)");
     }
     ok
@@ -269,10 +390,18 @@ pub fn python() -> String {
 }
 
 async fn run(cmd: &str, args: &[&str], env: &[(&str, &str)]) -> String {
-    let out = tokio::process::Command::new(cmd).args(args).envs(env.iter().copied()).output().await.expect("run client");
+    let out = tokio::process::Command::new(cmd)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("run client");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{cmd} {args:?} failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed:\n{stdout}\n{stderr}"
+    );
     // Debug output (CPL_DEBUG) goes to stderr: keep it after the output for the checks.
     format!("{stdout}\n{stderr}")
 }
@@ -288,7 +417,10 @@ async fn gdal_reads_layers_with_spatial_and_attribute_filters() {
     let env = [("GDAL_HTTP_TIMEOUT", "20"), ("CPL_DEBUG", "OFF")];
 
     let list = run("ogrinfo", &["-ro", "-q", &ds], &env).await;
-    assert!(list.contains("reports") && list.contains("districts"), "{list}");
+    assert!(
+        list.contains("reports") && list.contains("districts"),
+        "{list}"
+    );
     assert!(!list.contains("reports-internal"), "{list}");
 
     let summary = run("ogrinfo", &["-ro", "-so", &ds, "reports"], &env).await;
@@ -301,24 +433,59 @@ async fn gdal_reads_layers_with_spatial_and_attribute_filters() {
     let (ws, ss, es, ns) = (w.to_string(), s.to_string(), e.to_string(), n.to_string());
     let out = run(
         "ogrinfo",
-        &["-ro", "-al", "-q", "-spat", &ws, &ss, &es, &ns, "-where", "category = 'pothole'", &ds, "reports"],
+        &[
+            "-ro",
+            "-al",
+            "-q",
+            "-spat",
+            &ws,
+            &ss,
+            &es,
+            &ns,
+            "-where",
+            "category = 'pothole'",
+            &ds,
+            "reports",
+        ],
         &env,
     )
     .await;
-    let fids: Vec<&str> = out.lines().filter(|l| l.starts_with("OGRFeature(reports):")).collect();
+    let fids: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("OGRFeature(reports):"))
+        .collect();
     assert_eq!(fids.len(), 3, "{out}");
     // The spatial filter runs on the server (bbox). GDAL 3.6 does not recognise the filter
     // language from a standard OpenAPI document, so it evaluates the attribute filter itself on
     // the bbox-filtered pages; the result is the same.
     let out = run(
         "ogrinfo",
-        &["-ro", "-al", "-q", "-spat", &ws, &ss, &es, &ns, "-where", "category = 'pothole'", &ds, "reports"],
+        &[
+            "-ro",
+            "-al",
+            "-q",
+            "-spat",
+            &ws,
+            &ss,
+            &es,
+            &ns,
+            "-where",
+            "category = 'pothole'",
+            &ds,
+            "reports",
+        ],
         &[("CPL_DEBUG", "ON")],
     )
     .await;
-    let requests: Vec<&str> = out.lines().filter(|l| l.contains("/collections/reports/items?")).collect();
+    let requests: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("/collections/reports/items?"))
+        .collect();
     assert!(requests.iter().any(|l| l.contains("bbox=")), "{out}");
-    let fids: Vec<&str> = out.lines().filter(|l| l.starts_with("OGRFeature(reports):")).collect();
+    let fids: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("OGRFeature(reports):"))
+        .collect();
     assert_eq!(fids.len(), 3, "{out}");
     for id in &all[..3] {
         assert!(out.contains(&format!("OGRFeature(reports):{id}")), "{out}");
@@ -329,9 +496,16 @@ async fn gdal_reads_layers_with_spatial_and_attribute_filters() {
     assert!(districts.contains("Feature Count: 18"), "{districts}");
 
     // Analysts read the internal layer with their key.
-    let key = zglos::auth::add_api_key(&app.pool, "qgis", "analyst").await.unwrap();
+    let key = zglos::auth::add_api_key(&app.pool, "qgis", "analyst")
+        .await
+        .unwrap();
     let header = format!("Authorization: Bearer {key}");
-    let internal = run("ogrinfo", &["-ro", "-al", "-q", &ds, "reports-internal"], &[("GDAL_HTTP_HEADERS", header.as_str())]).await;
+    let internal = run(
+        "ogrinfo",
+        &["-ro", "-al", "-q", &ds, "reports-internal"],
+        &[("GDAL_HTTP_HEADERS", header.as_str())],
+    )
+    .await;
     assert!(internal.contains("routing_rule (String)"), "{internal}");
     assert!(!internal.contains("anna.secret"));
 }
@@ -347,13 +521,28 @@ async fn owslib_reads_items_with_bbox_limit_and_filter() {
     let (w, s) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, -100.0, -100.0);
     let (e, n) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 500.0, 100.0);
     let script = common::repo_root().join("tests/clients/owslib_check.py");
-    let out = run(&py, &[script.to_str().unwrap(), &format!("{}/ogc", app.address), &format!("{w},{s},{e},{n}")], &[]).await;
+    let out = run(
+        &py,
+        &[
+            script.to_str().unwrap(),
+            &format!("{}/ogc", app.address),
+            &format!("{w},{s},{e},{n}"),
+        ],
+        &[],
+    )
+    .await;
     let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|_| panic!("{out}"));
     assert_eq!(v["collections"], json!(["reports", "districts"]));
-    assert_eq!(v["limit"], json!({"returned": 2, "matched": 6, "next": true}));
+    assert_eq!(
+        v["limit"],
+        json!({"returned": 2, "matched": 6, "next": true})
+    );
     assert_eq!(v["bbox"], json!(all[4..]));
     assert_eq!(v["filter"], json!([all[0], all[1], all[2], all[4]]));
     assert_eq!(v["item"], json!(all[0]));
-    assert!(v["queryables"].as_array().unwrap().contains(&json!("category")));
+    assert!(v["queryables"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("category")));
     assert!(!out.contains("contact"));
 }

@@ -69,20 +69,30 @@ impl Region {
                 if y0 == y1 {
                     continue; // horizontal edges never cross a horizontal ray
                 }
-                let lo = (((y0.min(y1) - min_lat) / band_h).floor() as isize).clamp(0, NBANDS as isize - 1);
-                let hi = (((y0.max(y1) - min_lat) / band_h).floor() as isize).clamp(0, NBANDS as isize - 1);
+                let lo = (((y0.min(y1) - min_lat) / band_h).floor() as isize)
+                    .clamp(0, NBANDS as isize - 1);
+                let hi = (((y0.max(y1) - min_lat) / band_h).floor() as isize)
+                    .clamp(0, NBANDS as isize - 1);
                 for b in lo..=hi {
                     bands[b as usize].push([x0, y0, x1, y1]);
                 }
             }
         }
-        Ok(Self { min_lon, min_lat, max_lon, max_lat, band_h, bands })
+        Ok(Self {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+            band_h,
+            bands,
+        })
     }
 
     /// Reads a GeoJSON FeatureCollection / Feature / geometry holding Polygons or MultiPolygons.
     pub fn from_geojson_file(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).context(format!("reading {}", path.display()))?;
-        let v: serde_json::Value = serde_json::from_str(&text).context(format!("parsing {}", path.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).context(format!("parsing {}", path.display()))?;
         let mut rings = Vec::new();
         collect_rings(&v, &mut rings)?;
         Self::from_rings(&rings)
@@ -112,7 +122,10 @@ fn ring_of(v: &serde_json::Value) -> Result<Vec<[f64; 2]>> {
     arr.iter()
         .map(|p| {
             let p = p.as_array().context("position is not an array")?;
-            match (p.first().and_then(|x| x.as_f64()), p.get(1).and_then(|x| x.as_f64())) {
+            match (
+                p.first().and_then(|x| x.as_f64()),
+                p.get(1).and_then(|x| x.as_f64()),
+            ) {
                 (Some(x), Some(y)) => Ok([x, y]),
                 _ => Err("bad position".to_string()),
             }
@@ -123,7 +136,10 @@ fn ring_of(v: &serde_json::Value) -> Result<Vec<[f64; 2]>> {
 fn collect_rings(v: &serde_json::Value, out: &mut Vec<Vec<[f64; 2]>>) -> Result<()> {
     match v.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => {
-            for f in v["features"].as_array().context("features is not an array")? {
+            for f in v["features"]
+                .as_array()
+                .context("features is not an array")?
+            {
                 collect_rings(f, out)?;
             }
         }
@@ -157,13 +173,22 @@ pub struct Category {
 pub fn read_categories(path: &Path) -> Result<Vec<Category>> {
     let mut rdr = csv::Reader::from_path(path).context(format!("opening {}", path.display()))?;
     let headers = rdr.headers().context("reading header")?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).context(format!("categories.csv has no column {name}"));
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .context(format!("categories.csv has no column {name}"))
+    };
     let (c_code, c_name, c_kinds) = (col("code")?, col("name_pl")?, col("geometry_kinds")?);
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.context("reading categories.csv")?;
         let kinds = rec.get(c_kinds).unwrap_or("point");
-        let has = |k: &str| kinds.split(|c: char| c == ' ' || c == ';' || c == '|').any(|x| x == k);
+        let has = |k: &str| {
+            kinds
+                .split(|c: char| c == ' ' || c == ';' || c == '|')
+                .any(|x| x == k)
+        };
         out.push(Category {
             code: rec.get(c_code).unwrap_or_default().to_string(),
             name_pl: clean(rec.get(c_name).unwrap_or_default()),
@@ -179,7 +204,15 @@ pub fn read_categories(path: &Path) -> Result<Vec<Category>> {
 
 /// Text safe for PostgreSQL's COPY text format.
 pub fn clean(s: &str) -> String {
-    s.chars().map(|c| if c == '\t' || c == '\n' || c == '\r' || c == '\\' { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| {
+            if c == '\t' || c == '\n' || c == '\r' || c == '\\' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -188,7 +221,13 @@ mod tests {
 
     #[test]
     fn square_with_hole() {
-        let outer = vec![[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]];
+        let outer = vec![
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [10.0, 10.0],
+            [0.0, 10.0],
+            [0.0, 0.0],
+        ];
         let hole = vec![[4.0, 4.0], [6.0, 4.0], [6.0, 6.0], [4.0, 6.0], [4.0, 4.0]];
         let r = Region::from_rings(&[outer, hole]).unwrap();
         assert!(r.contains(1.0, 1.0));

@@ -44,7 +44,11 @@ pub fn read_points(path: &std::path::Path) -> Result<Vec<(String, String, String
         .lines()
         .filter_map(|l| {
             let mut cols = l.split('\t');
-            Some((cols.next()?.to_owned(), cols.next()?.to_owned(), cols.next()?.trim().to_owned()))
+            Some((
+                cols.next()?.to_owned(),
+                cols.next()?.to_owned(),
+                cols.next()?.trim().to_owned(),
+            ))
         })
         .collect();
     if points.is_empty() {
@@ -133,7 +137,10 @@ async fn worker(
 /// Runs the load and returns the figures as JSON (the fields of bench/wrk's RESULT lines plus
 /// `target_rps`, `lag_p99_ms` and `late`: requests sent more than 1 ms after they were due).
 pub fn run(opts: &LoadOptions, points: Vec<(String, String, String)>) -> Result<Value, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let due = Arc::new(schedule(opts));
         let url = Arc::new(format!("{}{}", opts.url.trim_end_matches('/'), opts.path));
@@ -149,14 +156,27 @@ pub fn run(opts: &LoadOptions, points: Vec<(String, String, String)>) -> Result<
                 .timeout(opts.timeout)
                 .build()
                 .map_err(|e| e.to_string())?;
-            let _ = client.get(format!("{}/healthz", opts.url.trim_end_matches('/'))).send().await;
+            let _ = client
+                .get(format!("{}/healthz", opts.url.trim_end_matches('/')))
+                .send()
+                .await;
             clients.push(client);
         }
         let start = tokio::time::Instant::now();
         let wall = Instant::now();
         let tasks: Vec<_> = clients
             .into_iter()
-            .map(|c| tokio::spawn(worker(c, url.clone(), points.clone(), due.clone(), next.clone(), start, offset)))
+            .map(|c| {
+                tokio::spawn(worker(
+                    c,
+                    url.clone(),
+                    points.clone(),
+                    due.clone(),
+                    next.clone(),
+                    start,
+                    offset,
+                ))
+            })
             .collect();
         let mut outcomes = Vec::with_capacity(due.len());
         for t in tasks {
@@ -219,13 +239,20 @@ mod tests {
         let poisson = schedule(&opts(true));
         assert_eq!(poisson.len(), 5000);
         let span = poisson.last().unwrap().as_secs_f64();
-        assert!((9.0..11.0).contains(&span), "5000 arrivals at 500/s span about 10 s, not {span}");
+        assert!(
+            (9.0..11.0).contains(&span),
+            "5000 arrivals at 500/s span about 10 s, not {span}"
+        );
         assert!(poisson.windows(2).all(|w| w[0] <= w[1]));
     }
 
     #[test]
     fn bodies_are_those_of_the_wrk_script() {
-        let points = vec![("19.9373".to_owned(), "50.0617".to_owned(), "pothole".to_owned())];
+        let points = vec![(
+            "19.9373".to_owned(),
+            "50.0617".to_owned(),
+            "pothole".to_owned(),
+        )];
         let b: Value = serde_json::from_str(&body(&points, 3)).unwrap();
         assert_eq!(b["geometry"]["coordinates"][0], 19.9373);
         assert_eq!(b["properties"]["category"], "pothole");

@@ -37,7 +37,10 @@ const BOUNDARY: &str = "../shared/data/krakow/krakow_granica_union_dzielnic.geoj
 const CATEGORIES: &str = "cities/krakow/categories.csv";
 
 #[derive(Parser)]
-#[command(name = "zglos-bench", about = "Synthetic data, URL lists and result tables for Zgłoś's benchmark")]
+#[command(
+    name = "zglos-bench",
+    about = "Synthetic data, URL lists and result tables for Zgłoś's benchmark"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -180,13 +183,18 @@ enum Cmd {
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
-    s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("expected key=value, got {s}"))
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected key=value, got {s}"))
 }
 
 /// `key=value` fields merged into a JSON result (numbers as numbers).
 fn with_fields(mut v: serde_json::Value, fields: Vec<(String, String)>) -> serde_json::Value {
     for (k, val) in fields {
-        v[k] = val.parse::<f64>().map(serde_json::Value::from).unwrap_or(serde_json::Value::from(val));
+        v[k] = val
+            .parse::<f64>()
+            .map(serde_json::Value::from)
+            .unwrap_or(serde_json::Value::from(val));
     }
     v
 }
@@ -200,20 +208,28 @@ fn open_out(path: &str) -> Result<Box<dyn Write>, String> {
                 std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             }
         }
-        Box::new(BufWriter::with_capacity(1 << 20, File::create(path).map_err(|e| format!("{path}: {e}"))?))
+        Box::new(BufWriter::with_capacity(
+            1 << 20,
+            File::create(path).map_err(|e| format!("{path}: {e}"))?,
+        ))
     })
 }
 
 fn parse_zooms(s: &str) -> Result<Vec<u8>, String> {
     let bad = || format!("bad zoom list {s:?}");
     if let Some((a, b)) = s.split_once('-') {
-        let (a, b): (u8, u8) = (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
+        let (a, b): (u8, u8) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
         if a > b || b > 24 {
             return Err(bad());
         }
         Ok((a..=b).collect())
     } else {
-        s.split(',').map(|z| z.trim().parse::<u8>().map_err(|_| bad())).collect()
+        s.split(',')
+            .map(|z| z.trim().parse::<u8>().map_err(|_| bad()))
+            .collect()
     }
 }
 
@@ -222,13 +238,26 @@ fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
     let n = (1u64 << z) as f64;
     let x = ((lon + 180.0) / 360.0 * n).floor().clamp(0.0, n - 1.0);
     let lat_r = lat.to_radians();
-    let y = ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor().clamp(0.0, n - 1.0);
+    let y = ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n)
+        .floor()
+        .clamp(0.0, n - 1.0);
     (x as u32, y as u32)
 }
 
 fn run() -> Result<(), String> {
     match Cli::parse().cmd {
-        Cmd::Gen { n, seed, out, boundary, categories, now, years, lines, areas, background } => {
+        Cmd::Gen {
+            n,
+            seed,
+            out,
+            boundary,
+            categories,
+            now,
+            years,
+            lines,
+            areas,
+            background,
+        } => {
             let t0 = Instant::now();
             let region = Region::from_geojson_file(&boundary)?;
             let cats = read_categories(&categories)?;
@@ -243,7 +272,8 @@ fn run() -> Result<(), String> {
                 area_share: areas,
             };
             let mut w = open_out(&out)?;
-            let (p, l, a) = synth::generate(&mut rng, &places, &cats, &opts, &mut w).map_err(|e| e.to_string())?;
+            let (p, l, a) = synth::generate(&mut rng, &places, &cats, &opts, &mut w)
+                .map_err(|e| e.to_string())?;
             w.flush().map_err(|e| e.to_string())?;
             eprintln!(
                 "generated {n} reports ({p} points, {l} lines, {a} areas) in {:.2} s; columns: {}",
@@ -251,7 +281,19 @@ fn run() -> Result<(), String> {
                 synth::COLUMNS
             );
         }
-        Cmd::Urls { base, suffix, zooms, count, seed, out, peer_base, peer_suffix, peer_out, background, boundary } => {
+        Cmd::Urls {
+            base,
+            suffix,
+            zooms,
+            count,
+            seed,
+            out,
+            peer_base,
+            peer_suffix,
+            peer_out,
+            background,
+            boundary,
+        } => {
             let zooms = parse_zooms(&zooms)?;
             let region = Region::from_geojson_file(&boundary)?;
             let places = Places::new(&region, background);
@@ -262,7 +304,8 @@ fn run() -> Result<(), String> {
                 (None, None) => None,
                 _ => return Err("--peer-base and --peer-out go together".into()),
             };
-            let mut per_zoom: BTreeMap<u8, (usize, std::collections::HashSet<(u32, u32)>)> = BTreeMap::new();
+            let mut per_zoom: BTreeMap<u8, (usize, std::collections::HashSet<(u32, u32)>)> =
+                BTreeMap::new();
             let base = base.trim_end_matches('/');
             for _ in 0..count {
                 let (lon, lat, _) = places.sample(&mut rng);
@@ -273,18 +316,28 @@ fn run() -> Result<(), String> {
                 e.1.insert((x, y));
                 writeln!(w, "{base}/{z}/{x}/{y}{suffix}").map_err(|e| e.to_string())?;
                 if let (Some(pw), Some(pb)) = (pw.as_mut(), peer_base.as_deref()) {
-                    writeln!(pw, "{}/{z}/{x}/{y}{peer_suffix}", pb.trim_end_matches('/')).map_err(|e| e.to_string())?;
+                    writeln!(pw, "{}/{z}/{x}/{y}{peer_suffix}", pb.trim_end_matches('/'))
+                        .map_err(|e| e.to_string())?;
                 }
             }
             w.flush().map_err(|e| e.to_string())?;
             if let Some(mut pw) = pw {
                 pw.flush().map_err(|e| e.to_string())?;
             }
-            let summary: Vec<String> =
-                per_zoom.iter().map(|(z, (n, u))| format!("z{z}: {n} urls / {} tiles", u.len())).collect();
+            let summary: Vec<String> = per_zoom
+                .iter()
+                .map(|(z, (n, u))| format!("z{z}: {n} urls / {} tiles", u.len()))
+                .collect();
             eprintln!("{count} tile URLs ({})", summary.join(", "));
         }
-        Cmd::Points { n, seed, out, boundary, categories, background } => {
+        Cmd::Points {
+            n,
+            seed,
+            out,
+            boundary,
+            categories,
+            background,
+        } => {
             let region = Region::from_geojson_file(&boundary)?;
             let cats = read_categories(&categories)?;
             let cats = Categories::new(&cats);
@@ -299,10 +352,25 @@ fn run() -> Result<(), String> {
             }
             w.flush().map_err(|e| e.to_string())?;
         }
-        Cmd::Pglat { fields, files } => println!("{}", with_fields(stats::pgbench_logs(&files)?, fields)),
-        Cmd::SubmitLoad { url, path, points, rate, duration, connections, poisson, seed, timeout, fields } => {
+        Cmd::Pglat { fields, files } => {
+            println!("{}", with_fields(stats::pgbench_logs(&files)?, fields))
+        }
+        Cmd::SubmitLoad {
+            url,
+            path,
+            points,
+            rate,
+            duration,
+            connections,
+            poisson,
+            seed,
+            timeout,
+            fields,
+        } => {
             if !(rate > 0.0 && duration > 0.0 && connections > 0 && timeout > 0.0) {
-                return Err("--rate, --duration, --connections and --timeout must be positive".into());
+                return Err(
+                    "--rate, --duration, --connections and --timeout must be positive".into(),
+                );
             }
             let opts = load::LoadOptions {
                 url,
@@ -317,7 +385,14 @@ fn run() -> Result<(), String> {
             let v = load::run(&opts, load::read_points(&points)?)?;
             println!("{}", with_fields(v, fields));
         }
-        Cmd::Report { file, peer, goal_p99_ms } => print!("{}", stats::report_with(&file, peer.as_deref(), goal_p99_ms)?),
+        Cmd::Report {
+            file,
+            peer,
+            goal_p99_ms,
+        } => print!(
+            "{}",
+            stats::report_with(&file, peer.as_deref(), goal_p99_ms)?
+        ),
         Cmd::Heatsum { layer, file } => {
             let buf = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let layers = mvt::read_tile(&buf).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -351,7 +426,16 @@ fn run() -> Result<(), String> {
                         )
                     })
                     .collect();
-                println!("{}\t{} bytes\t{}", f.display(), buf.len(), if desc.is_empty() { "empty".into() } else { desc.join("; ") });
+                println!(
+                    "{}\t{} bytes\t{}",
+                    f.display(),
+                    buf.len(),
+                    if desc.is_empty() {
+                        "empty".into()
+                    } else {
+                        desc.join("; ")
+                    }
+                );
             }
         }
     }
@@ -374,7 +458,10 @@ mod tests {
         // Kraków's Main Square.
         assert_eq!(tile_of(19.9373, 50.0617, 10), (568, 347));
         assert_eq!(tile_of(19.9373, 50.0617, 16), (36397, 22208));
-        assert_eq!(parse_zooms("10-16").unwrap(), vec![10, 11, 12, 13, 14, 15, 16]);
+        assert_eq!(
+            parse_zooms("10-16").unwrap(),
+            vec![10, 11, 12, 13, 14, 15, 16]
+        );
         assert_eq!(parse_zooms("12,14").unwrap(), vec![12, 14]);
         assert_eq!(parse_zooms("16").unwrap(), vec![16]);
         assert!(parse_zooms("16-10").is_err());

@@ -33,7 +33,11 @@ pub fn read_tile(buf: &[u8]) -> Result<BTreeMap<String, LayerInfo>, String> {
     Ok(layers
         .into_iter()
         .map(|l| {
-            let mut info = LayerInfo { name: l.name.clone(), extent: l.extent as u64, ..Default::default() };
+            let mut info = LayerInfo {
+                name: l.name.clone(),
+                extent: l.extent as u64,
+                ..Default::default()
+            };
             let mut keys = BTreeSet::new();
             for f in &l.features {
                 info.by_type[f.geom_type.min(3) as usize] += 1;

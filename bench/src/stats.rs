@@ -34,7 +34,8 @@ pub fn pgbench_logs(files: &[PathBuf]) -> Result<Value, String> {
                     continue;
                 }
             };
-            let end = cols[4].parse::<f64>().unwrap_or(0.0) + cols[5].parse::<f64>().unwrap_or(0.0) / 1e6;
+            let end =
+                cols[4].parse::<f64>().unwrap_or(0.0) + cols[5].parse::<f64>().unwrap_or(0.0) / 1e6;
             t_min = t_min.min(end - us / 1e6);
             t_max = t_max.max(end);
             lat.push(us / 1000.0);
@@ -83,7 +84,11 @@ fn fmt_rate(x: f64) -> String {
 /// first one; with `peer`, every row with that server's row (this req/s ÷ peer's, peer's p99 ÷
 /// this p99: above 1 means faster than the peer). With `goal_p99_ms` a column says whether each
 /// row's p99 is within the goal.
-pub fn report_with(path: &PathBuf, peer: Option<&str>, goal_p99_ms: Option<f64>) -> Result<String, String> {
+pub fn report_with(
+    path: &PathBuf,
+    peer: Option<&str>,
+    goal_p99_ms: Option<f64>,
+) -> Result<String, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut by_scenario: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut order = Vec::new();
@@ -96,7 +101,9 @@ pub fn report_with(path: &PathBuf, peer: Option<&str>, goal_p99_ms: Option<f64>)
         by_scenario.entry(s).or_default().push(v);
     }
     let mut out = String::new();
-    let goal_col = goal_p99_ms.map(|g| format!(" p99 ≤ {g} ms |")).unwrap_or_default();
+    let goal_col = goal_p99_ms
+        .map(|g| format!(" p99 ≤ {g} ms |"))
+        .unwrap_or_default();
     let goal_sep = if goal_p99_ms.is_some() { "---|" } else { "" };
     match peer {
         Some(p) => out.push_str(&format!(
@@ -106,7 +113,9 @@ pub fn report_with(path: &PathBuf, peer: Option<&str>, goal_p99_ms: Option<f64>)
             "| scenario | server | requests | req/s | p50 ms | p99 ms | errors | first ÷ this, req/s | this ÷ first, p99 |{goal_col}\n"
         )),
     }
-    out.push_str(&format!("|---|---|---:|---:|---:|---:|---:|---:|---:|{goal_sep}\n"));
+    out.push_str(&format!(
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|{goal_sep}\n"
+    ));
     for s in order {
         let rows = &by_scenario[&s];
         let first = &rows[0];
@@ -116,7 +125,10 @@ pub fn report_with(path: &PathBuf, peer: Option<&str>, goal_p99_ms: Option<f64>)
                 if std::ptr::eq(pr, r) {
                     ("".into(), "".into())
                 } else {
-                    (format!("**{:.1}×**", f(r, "rps") / f(pr, "rps")), format!("{:.1}×", f(pr, "p99_ms") / f(r, "p99_ms")))
+                    (
+                        format!("**{:.1}×**", f(r, "rps") / f(pr, "rps")),
+                        format!("{:.1}×", f(pr, "p99_ms") / f(r, "p99_ms")),
+                    )
                 }
             } else if peer.is_some() {
                 ("–".into(), "–".into())

@@ -56,12 +56,49 @@ pub const HOTSPOTS: &[(&str, f64, f64, f64, f64)] = &[
 ];
 
 const STREETS: &[&str] = &[
-    "Floriańska", "Grodzka", "Szewska", "Karmelicka", "Długa", "Dietla", "Starowiślna", "Krakowska",
-    "Kalwaryjska", "Wielicka", "Lipska", "Kamieńskiego", "Zakopiańska", "Grota-Roweckiego", "Kapelanka",
-    "Czarnowiejska", "Królewska", "Bronowicka", "Armii Krajowej", "Opolska", "Wrocławska", "Prądnicka",
-    "Dobrego Pasterza", "Mogilska", "Lubicz", "Pawia", "Al. Pokoju", "Al. Jana Pawła II", "Bora-Komorowskiego",
-    "Nowohucka", "Kocmyrzowska", "Igołomska", "Ptaszyckiego", "Bulwarowa", "Wadowicka", "Zabłocie",
-    "Limanowskiego", "Józefińska", "Rydlówka", "Tyniecka", "Zielna", "Mazowiecka", "Racławicka",
+    "Floriańska",
+    "Grodzka",
+    "Szewska",
+    "Karmelicka",
+    "Długa",
+    "Dietla",
+    "Starowiślna",
+    "Krakowska",
+    "Kalwaryjska",
+    "Wielicka",
+    "Lipska",
+    "Kamieńskiego",
+    "Zakopiańska",
+    "Grota-Roweckiego",
+    "Kapelanka",
+    "Czarnowiejska",
+    "Królewska",
+    "Bronowicka",
+    "Armii Krajowej",
+    "Opolska",
+    "Wrocławska",
+    "Prądnicka",
+    "Dobrego Pasterza",
+    "Mogilska",
+    "Lubicz",
+    "Pawia",
+    "Al. Pokoju",
+    "Al. Jana Pawła II",
+    "Bora-Komorowskiego",
+    "Nowohucka",
+    "Kocmyrzowska",
+    "Igołomska",
+    "Ptaszyckiego",
+    "Bulwarowa",
+    "Wadowicka",
+    "Zabłocie",
+    "Limanowskiego",
+    "Józefińska",
+    "Rydlówka",
+    "Tyniecka",
+    "Zielna",
+    "Mazowiecka",
+    "Racławicka",
 ];
 
 const DETAILS: &[&str] = &[
@@ -97,13 +134,21 @@ const CATEGORY_WEIGHTS: &[(&str, f64)] = &[
 ];
 const DEFAULT_WEIGHT: f64 = 3.0;
 
-const CHANNELS: &[(&str, f64)] =
-    &[("web", 45.0), ("mobile", 35.0), ("phone", 10.0), ("email", 5.0), ("open311", 3.0), ("staff", 2.0)];
+const CHANNELS: &[(&str, f64)] = &[
+    ("web", 45.0),
+    ("mobile", 35.0),
+    ("phone", 10.0),
+    ("email", 5.0),
+    ("open311", 3.0),
+    ("staff", 2.0),
+];
 const LANGS: &[(&str, f64)] = &[("pl", 92.0), ("en", 5.0), ("uk", 3.0)];
 
 /// Hours of the day people report at (weights for 0..24).
-const HOURS: [f64; 24] =
-    [0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 2.0, 3.0, 3.2, 3.0, 2.8, 2.7, 2.6, 2.7, 2.9, 3.2, 3.3, 3.0, 2.6, 2.2, 1.6, 1.0, 0.6];
+const HOURS: [f64; 24] = [
+    0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 2.0, 3.0, 3.2, 3.0, 2.8, 2.7, 2.6, 2.7, 2.9, 3.2, 3.3, 3.0,
+    2.6, 2.2, 1.6, 1.0, 0.6,
+];
 
 /// A discrete distribution sampled by binary search over cumulative weights.
 pub struct Weighted {
@@ -126,7 +171,9 @@ impl Weighted {
 
     pub fn sample(&self, rng: &mut StdRng) -> usize {
         let x = rng.gen::<f64>() * self.cum[self.cum.len() - 1];
-        self.cum.partition_point(|&c| c <= x).min(self.cum.len() - 1)
+        self.cum
+            .partition_point(|&c| c <= x)
+            .min(self.cum.len() - 1)
     }
 }
 
@@ -155,7 +202,11 @@ pub struct Places<'a> {
 
 impl<'a> Places<'a> {
     pub fn new(region: &'a Region, background: f64) -> Self {
-        Self { region, hotspots: Weighted::new(HOTSPOTS.iter().map(|h| h.3)), background }
+        Self {
+            region,
+            hotspots: Weighted::new(HOTSPOTS.iter().map(|h| h.3)),
+            background,
+        }
     }
 
     /// A point inside the region and whether it came from a hotspot.
@@ -163,11 +214,19 @@ impl<'a> Places<'a> {
         loop {
             let (lon, lat, hot) = if rng.gen::<f64>() < self.background {
                 let r = self.region;
-                (rng.gen_range(r.min_lon..r.max_lon), rng.gen_range(r.min_lat..r.max_lat), false)
+                (
+                    rng.gen_range(r.min_lon..r.max_lon),
+                    rng.gen_range(r.min_lat..r.max_lat),
+                    false,
+                )
             } else {
                 let (_, lon0, lat0, _, sigma) = HOTSPOTS[self.hotspots.sample(rng)];
                 let (gx, gy) = gaussian(rng);
-                (lon0 + gx * sigma / m_per_deg_lon(lat0), lat0 + gy * sigma / M_PER_DEG_LAT, true)
+                (
+                    lon0 + gx * sigma / m_per_deg_lon(lat0),
+                    lat0 + gy * sigma / M_PER_DEG_LAT,
+                    true,
+                )
             };
             if self.region.contains(lon, lat) {
                 return (lon, lat, hot);
@@ -199,7 +258,11 @@ pub struct Categories<'a> {
 }
 
 pub fn category_weight(code: &str) -> f64 {
-    CATEGORY_WEIGHTS.iter().find(|(c, _)| *c == code).map(|w| w.1).unwrap_or(DEFAULT_WEIGHT)
+    CATEGORY_WEIGHTS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|w| w.1)
+        .unwrap_or(DEFAULT_WEIGHT)
 }
 
 fn is_winter(month: u32) -> bool {
@@ -253,7 +316,15 @@ impl<'a> Categories<'a> {
 
 /// Status of a report by its age in days: recent ones open, old ones mostly closed.
 fn status_for(rng: &mut StdRng, age_days: f64) -> &'static str {
-    const OPTS: [&str; 7] = ["new", "acknowledged", "planned", "in_progress", "resolved", "rejected", "closed"];
+    const OPTS: [&str; 7] = [
+        "new",
+        "acknowledged",
+        "planned",
+        "in_progress",
+        "resolved",
+        "rejected",
+        "closed",
+    ];
     let w: [f64; 7] = if age_days < 3.0 {
         [70.0, 25.0, 0.0, 5.0, 0.0, 0.0, 0.0]
     } else if age_days < 14.0 {
@@ -344,7 +415,13 @@ pub fn generate(
         // description
         let street = STREETS[rng.gen_range(0..STREETS.len())];
         let detail = DETAILS[rng.gen_range(0..DETAILS.len())];
-        let _ = write!(line, "{} – ul. {} {}", cat.name_pl, street, rng.gen_range(1..120));
+        let _ = write!(
+            line,
+            "{} – ul. {} {}",
+            cat.name_pl,
+            street,
+            rng.gen_range(1..120)
+        );
         if !detail.is_empty() {
             line.push_str(", ");
             line.push_str(detail);
@@ -394,7 +471,10 @@ pub fn generate(
                 for i in 0..nv {
                     let a = std::f64::consts::TAU * i as f64 / nv as f64;
                     let r = r0 * rng.gen_range(0.6..1.0);
-                    let p = (lon + r * a.cos() / m_per_deg_lon(lat), lat + r * a.sin() / M_PER_DEG_LAT);
+                    let p = (
+                        lon + r * a.cos() / m_per_deg_lon(lat),
+                        lat + r * a.sin() / M_PER_DEG_LAT,
+                    );
                     if i == 0 {
                         first = p;
                     } else {
@@ -413,13 +493,23 @@ pub fn generate(
         line.push_str(")\t");
         // supporters: most reports have only their author; busy places gather "me too"s.
         let tail = if hot { 1.2 } else { 0.6 };
-        let supporters = 1 + ((-rng.gen_range(f64::MIN_POSITIVE..1.0f64).ln()) * tail).floor().min(200.0) as i64;
-        let _ = write!(line, "{supporters}\t{}\t{}\t", pick(rng, CHANNELS), pick(rng, LANGS));
+        let supporters = 1
+            + ((-rng.gen_range(f64::MIN_POSITIVE..1.0f64).ln()) * tail)
+                .floor()
+                .min(200.0) as i64;
+        let _ = write!(
+            line,
+            "{supporters}\t{}\t{}\t",
+            pick(rng, CHANNELS),
+            pick(rng, LANGS)
+        );
         push_timestamp(&mut line, created);
         line.push('\t');
         let updated = match status {
             "new" => created,
-            _ => (created + (rng.gen::<f64>() * age_days.min(90.0) * 86_400.0) as i64).min(opts.now),
+            _ => {
+                (created + (rng.gen::<f64>() * age_days.min(90.0) * 86_400.0) as i64).min(opts.now)
+            }
         };
         push_timestamp(&mut line, updated);
         line.push('\n');

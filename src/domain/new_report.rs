@@ -18,7 +18,14 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 6] = [Channel::Web, Channel::Mobile, Channel::Phone, Channel::Email, Channel::Open311, Channel::Staff];
+    pub const ALL: [Channel; 6] = [
+        Channel::Web,
+        Channel::Mobile,
+        Channel::Phone,
+        Channel::Email,
+        Channel::Open311,
+        Channel::Staff,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -64,7 +71,12 @@ fn bad(field: &str, code: &'static str, message: impl Into<String>) -> ApiError 
     ApiError::bad_request(code, message).at(field)
 }
 
-fn optional_string(obj: &Map<String, Value>, key: &str, field: &str, max: usize) -> Result<Option<String>, ApiError> {
+fn optional_string(
+    obj: &Map<String, Value>,
+    key: &str,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
@@ -84,12 +96,19 @@ pub fn parse_email(s: &str, field: &str) -> Result<String, ApiError> {
     let ok = s.len() <= 254
         && !s.chars().any(char::is_whitespace)
         && s.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         });
     if ok {
         Ok(s.to_owned())
     } else {
-        Err(bad(field, "invalid_email", format!("{s:?} is not an email address")))
+        Err(bad(
+            field,
+            "invalid_email",
+            format!("{s:?} is not an email address"),
+        ))
     }
 }
 
@@ -105,28 +124,69 @@ impl NewReport {
     /// Parses a GeoJSON Feature `{type, geometry, properties: {category, description, contact?,
     /// channel?, lang?}}`.
     pub fn parse(body: &Value) -> Result<Self, ApiError> {
-        let feature = body.as_object().ok_or_else(|| bad("", "invalid_body", "the body must be a GeoJSON Feature object"))?;
+        let feature = body.as_object().ok_or_else(|| {
+            bad(
+                "",
+                "invalid_body",
+                "the body must be a GeoJSON Feature object",
+            )
+        })?;
         match feature.get("type").and_then(Value::as_str) {
             Some("Feature") => {}
-            _ => return Err(bad("type", "invalid_body", "the body must be a GeoJSON Feature (\"type\": \"Feature\")")),
+            _ => {
+                return Err(bad(
+                    "type",
+                    "invalid_body",
+                    "the body must be a GeoJSON Feature (\"type\": \"Feature\")",
+                ))
+            }
         }
         let geometry = match feature.get("geometry") {
-            None | Some(Value::Null) => return Err(bad("geometry", "missing_field", "geometry is required")),
+            None | Some(Value::Null) => {
+                return Err(bad("geometry", "missing_field", "geometry is required"))
+            }
             Some(g) => ReportGeometry::parse(g, "geometry")?,
         };
         let props = match feature.get("properties") {
             Some(Value::Object(p)) => p,
-            _ => return Err(bad("properties", "missing_field", "properties must be an object with category and description")),
+            _ => {
+                return Err(bad(
+                    "properties",
+                    "missing_field",
+                    "properties must be an object with category and description",
+                ))
+            }
         };
         let category = match props.get("category") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
             Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(bad("properties.category", "missing_field", "category is required"))
+                return Err(bad(
+                    "properties.category",
+                    "missing_field",
+                    "category is required",
+                ))
             }
-            Some(_) => return Err(bad("properties.category", "invalid_type", "category must be a string")),
+            Some(_) => {
+                return Err(bad(
+                    "properties.category",
+                    "invalid_type",
+                    "category must be a string",
+                ))
+            }
         };
-        let description = optional_string(props, "description", "properties.description", MAX_DESCRIPTION_CHARS)?
-            .ok_or_else(|| bad("properties.description", "missing_field", "description is required"))?;
+        let description = optional_string(
+            props,
+            "description",
+            "properties.description",
+            MAX_DESCRIPTION_CHARS,
+        )?
+        .ok_or_else(|| {
+            bad(
+                "properties.description",
+                "missing_field",
+                "description is required",
+            )
+        })?;
         let contact = match props.get("contact") {
             None | Some(Value::Null) => Contact::default(),
             Some(Value::Object(c)) => Contact {
@@ -136,34 +196,74 @@ impl NewReport {
                     .transpose()?,
                 phone: optional_string(c, "phone", "properties.contact.phone", 40)?,
             },
-            Some(_) => return Err(bad("properties.contact", "invalid_type", "contact must be an object {name, email, phone}")),
+            Some(_) => {
+                return Err(bad(
+                    "properties.contact",
+                    "invalid_type",
+                    "contact must be an object {name, email, phone}",
+                ))
+            }
         };
         let channel = match props.get("channel") {
             None | Some(Value::Null) => Channel::Web,
             Some(Value::String(s)) => Channel::parse(s).ok_or_else(|| {
                 let all: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
-                bad("properties.channel", "invalid_channel", format!("unknown channel {s:?}; one of {}", all.join(", ")))
+                bad(
+                    "properties.channel",
+                    "invalid_channel",
+                    format!("unknown channel {s:?}; one of {}", all.join(", ")),
+                )
             })?,
-            Some(_) => return Err(bad("properties.channel", "invalid_type", "channel must be a string")),
+            Some(_) => {
+                return Err(bad(
+                    "properties.channel",
+                    "invalid_type",
+                    "channel must be a string",
+                ))
+            }
         };
         let lang = parse_lang(props.get("lang"), "properties.lang")?;
         let photos = match props.get("photos") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => {
                 if items.len() > MAX_PHOTOS {
-                    return Err(bad("properties.photos", "too_many_photos", format!("at most {MAX_PHOTOS} photos per report")));
+                    return Err(bad(
+                        "properties.photos",
+                        "too_many_photos",
+                        format!("at most {MAX_PHOTOS} photos per report"),
+                    ));
                 }
                 items
                     .iter()
                     .enumerate()
                     .map(|(i, v)| {
-                        v.as_str().map(str::to_owned).ok_or_else(|| bad(&format!("properties.photos[{i}]"), "invalid_type", "a photo id string"))
+                        v.as_str().map(str::to_owned).ok_or_else(|| {
+                            bad(
+                                &format!("properties.photos[{i}]"),
+                                "invalid_type",
+                                "a photo id string",
+                            )
+                        })
                     })
                     .collect::<Result<_, _>>()?
             }
-            Some(_) => return Err(bad("properties.photos", "invalid_type", "photos must be an array of photo ids")),
+            Some(_) => {
+                return Err(bad(
+                    "properties.photos",
+                    "invalid_type",
+                    "photos must be an array of photo ids",
+                ))
+            }
         };
-        Ok(Self { category, description, geometry, contact, channel, lang, photos })
+        Ok(Self {
+            category,
+            description,
+            geometry,
+            contact,
+            channel,
+            lang,
+            photos,
+        })
     }
 }
 
@@ -191,17 +291,41 @@ mod tests {
     #[test]
     fn each_problem_names_its_field() {
         let field = |v: Value| NewReport::parse(&v).unwrap_err().field.unwrap_or_default();
-        assert_eq!(field(feature(json!({"description": "x"}))), "properties.category");
-        assert_eq!(field(feature(json!({"category": "pothole"}))), "properties.description");
-        assert_eq!(field(feature(json!({"category": "pothole", "description": "   "}))), "properties.description");
-        assert_eq!(field(feature(json!({"category": "pothole", "description": "x", "channel": "fax"}))), "properties.channel");
         assert_eq!(
-            field(feature(json!({"category": "pothole", "description": "x", "contact": {"email": "not-an-email"}}))),
+            field(feature(json!({"description": "x"}))),
+            "properties.category"
+        );
+        assert_eq!(
+            field(feature(json!({"category": "pothole"}))),
+            "properties.description"
+        );
+        assert_eq!(
+            field(feature(
+                json!({"category": "pothole", "description": "   "})
+            )),
+            "properties.description"
+        );
+        assert_eq!(
+            field(feature(
+                json!({"category": "pothole", "description": "x", "channel": "fax"})
+            )),
+            "properties.channel"
+        );
+        assert_eq!(
+            field(feature(
+                json!({"category": "pothole", "description": "x", "contact": {"email": "not-an-email"}})
+            )),
             "properties.contact.email"
         );
         assert_eq!(field(json!({"type": "FeatureCollection"})), "type");
-        assert_eq!(field(json!({"type": "Feature", "properties": {}})), "geometry");
+        assert_eq!(
+            field(json!({"type": "Feature", "properties": {}})),
+            "geometry"
+        );
         let long = "x".repeat(MAX_DESCRIPTION_CHARS + 1);
-        assert_eq!(field(feature(json!({"category": "pothole", "description": long}))), "properties.description");
+        assert_eq!(
+            field(feature(json!({"category": "pothole", "description": long}))),
+            "properties.description"
+        );
     }
 }

@@ -24,24 +24,42 @@ pub struct Photo {
 }
 
 fn not_an_image(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", message).at("file")
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        message,
+    )
+    .at("file")
 }
 
 fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::new();
     let rgb = img.to_rgb8();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&rgb).map_err(ApiError::internal)?;
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&rgb)
+        .map_err(ApiError::internal)?;
     Ok(out)
 }
 
 impl Photo {
     pub fn from_upload(bytes: &[u8]) -> Result<Self, ApiError> {
         if bytes.len() > MAX_UPLOAD_BYTES {
-            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "a photo may be at most 10 MB").at("file"));
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "a photo may be at most 10 MB",
+            )
+            .at("file"));
         }
-        let format = image::guess_format(bytes).map_err(|_| not_an_image("the file is not a JPEG, PNG or WebP image"))?;
-        if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) {
-            return Err(not_an_image(format!("{format:?} images are not accepted; send JPEG, PNG or WebP")));
+        let format = image::guess_format(bytes)
+            .map_err(|_| not_an_image("the file is not a JPEG, PNG or WebP image"))?;
+        if !matches!(
+            format,
+            ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
+        ) {
+            return Err(not_an_image(format!(
+                "{format:?} images are not accepted; send JPEG, PNG or WebP"
+            )));
         }
         let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
         let mut limits = Limits::default();
@@ -49,14 +67,26 @@ impl Photo {
         limits.max_image_height = Some(12_000);
         limits.max_alloc = Some(512 * 1024 * 1024);
         reader.limits(limits);
-        let mut decoder = reader.into_decoder().map_err(|e| not_an_image(format!("the image cannot be read: {e}")))?;
+        let mut decoder = reader
+            .into_decoder()
+            .map_err(|e| not_an_image(format!("the image cannot be read: {e}")))?;
         let orientation = decoder.orientation().ok();
-        let mut img = DynamicImage::from_decoder(decoder).map_err(|e| not_an_image(format!("the image cannot be read: {e}")))?;
+        let mut img = DynamicImage::from_decoder(decoder)
+            .map_err(|e| not_an_image(format!("the image cannot be read: {e}")))?;
         if let Some(o) = orientation {
             img.apply_orientation(o);
         }
-        let img = if img.width().max(img.height()) > MAX_SIDE { img.thumbnail(MAX_SIDE, MAX_SIDE) } else { img };
+        let img = if img.width().max(img.height()) > MAX_SIDE {
+            img.thumbnail(MAX_SIDE, MAX_SIDE)
+        } else {
+            img
+        };
         let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE);
-        Ok(Self { width: img.width(), height: img.height(), jpeg: encode(&img, 85)?, thumbnail: encode(&thumb, 75)? })
+        Ok(Self {
+            width: img.width(),
+            height: img.height(),
+            jpeg: encode(&img, 85)?,
+            thumbnail: encode(&thumb, 75)?,
+        })
     }
 }

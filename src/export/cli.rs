@@ -77,11 +77,18 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     .collect();
     let raw = serde_urlencoded::to_string(&pairs)?;
     let params = Params::parse(Some(&raw)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let query = crate::http::exports::list_query(&params).map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
-    let audience = if args.internal { Audience::Internal } else { Audience::Public };
+    let query = crate::http::exports::list_query(&params)
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
+    let audience = if args.internal {
+        Audience::Internal
+    } else {
+        Audience::Public
+    };
     super::validate(&query, audience).map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
-    let pool = crate::storage::connect(&args.db.database_url, 2).await.context("connecting to PostgreSQL")?;
+    let pool = crate::storage::connect(&args.db.database_url, 2)
+        .await
+        .context("connecting to PostgreSQL")?;
     let (city, attribution, w, s, e, n): (String, String, f64, f64, f64, f64) = sqlx::query_as(
         "SELECT name, attribution, ST_XMin(boundary::box2d), ST_YMin(boundary::box2d), ST_XMax(boundary::box2d), ST_YMax(boundary::box2d) FROM city",
     )
@@ -89,25 +96,40 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     .await?
     .context("no city loaded: run zglos setup first")?;
     let meta = Meta::new(&city, &attribution, audience, [w, s, e, n]);
-    let total = super::count(&pool, &query, audience).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let total = super::count(&pool, &query, audience)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(total as u64) };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total as u64)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {wide_bar} {human_pos}/{human_len} reports · {per_sec} · {eta} left")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} {wide_bar} {human_pos}/{human_len} reports · {per_sec} · {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (tx, rx) = mpsc::channel(4);
     let producer = tokio::spawn(super::produce(pool.clone(), query, audience, tx));
     let output = args.output.clone();
     let progress = bar.clone();
     let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        let w = super::file_writer(format, &meta, &output).with_context(|| format!("creating {}", output.display()))?;
+        let w = super::file_writer(format, &meta, &output)
+            .with_context(|| format!("creating {}", output.display()))?;
         Ok(super::consume(rx, w, &|n| progress.set_position(n))?)
     })
     .await??;
-    producer.await?.map_err(|e| anyhow::anyhow!("reading reports: {e}"))?;
+    producer
+        .await?
+        .map_err(|e| anyhow::anyhow!("reading reports: {e}"))?;
     bar.finish_and_clear();
-    eprintln!("{written} reports written to {} ({})", args.output.display(), format.extension());
+    eprintln!(
+        "{written} reports written to {} ({})",
+        args.output.display(),
+        format.extension()
+    );
     eprintln!("{attribution}");
     Ok(())
 }

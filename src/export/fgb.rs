@@ -9,7 +9,10 @@ use std::os::unix::fs::FileExt;
 
 use flatbuffers::FlatBufferBuilder;
 use flatgeobuf::packed_r_tree::NodeItem;
-use flatgeobuf::{Column, ColumnArgs, ColumnType, Crs, CrsArgs, Feature, FeatureArgs, Geometry, GeometryArgs, GeometryType, Header, HeaderArgs};
+use flatgeobuf::{
+    Column, ColumnArgs, ColumnType, Crs, CrsArgs, Feature, FeatureArgs, Geometry, GeometryArgs,
+    GeometryType, Header, HeaderArgs,
+};
 
 use super::sort::{hilbert_key, level_sizes, Entry, Limits, Sorted, Sorter, LIMITS};
 use super::wkb::{Geom, Kind};
@@ -49,7 +52,11 @@ impl<'w> FgbWriter<'w> {
         Self::with_limits(out, meta, LIMITS)
     }
 
-    pub fn with_limits(out: Box<dyn Write + Send + 'w>, meta: &Meta, limits: Limits) -> io::Result<Self> {
+    pub fn with_limits(
+        out: Box<dyn Write + Send + 'w>,
+        meta: &Meta,
+        limits: Limits,
+    ) -> io::Result<Self> {
         Ok(Self {
             out,
             sorter: Sorter::new(limits)?,
@@ -67,7 +74,15 @@ impl<'w> FgbWriter<'w> {
         let columns: Vec<_> = fields(self.meta.audience)
             .map(|(_, f)| {
                 let name = fbb.create_string(f.name);
-                Column::create(&mut fbb, &ColumnArgs { name: Some(name), type_: column_type(f.ty), nullable: true, ..Default::default() })
+                Column::create(
+                    &mut fbb,
+                    &ColumnArgs {
+                        name: Some(name),
+                        type_: column_type(f.ty),
+                        nullable: true,
+                        ..Default::default()
+                    },
+                )
             })
             .collect();
         let columns = fbb.create_vector(&columns);
@@ -75,8 +90,16 @@ impl<'w> FgbWriter<'w> {
         let title = fbb.create_string(&self.meta.title);
         let description = fbb.create_string(&self.meta.attribution);
         let org = fbb.create_string("EPSG");
-        let crs = Crs::create(&mut fbb, &CrsArgs { org: Some(org), code: 4326, ..Default::default() });
-        let envelope = (count > 0).then(|| fbb.create_vector(&[extent.min_x, extent.min_y, extent.max_x, extent.max_y]));
+        let crs = Crs::create(
+            &mut fbb,
+            &CrsArgs {
+                org: Some(org),
+                code: 4326,
+                ..Default::default()
+            },
+        );
+        let envelope = (count > 0)
+            .then(|| fbb.create_vector(&[extent.min_x, extent.min_y, extent.max_x, extent.max_y]));
         let header = Header::create(
             &mut fbb,
             &HeaderArgs {
@@ -97,10 +120,23 @@ impl<'w> FgbWriter<'w> {
     }
 }
 
-fn part<'a>(fbb: &mut FlatBufferBuilder<'a>, kind: GeometryType, xy: &[f64], ends: &[u32]) -> flatbuffers::WIPOffset<Geometry<'a>> {
+fn part<'a>(
+    fbb: &mut FlatBufferBuilder<'a>,
+    kind: GeometryType,
+    xy: &[f64],
+    ends: &[u32],
+) -> flatbuffers::WIPOffset<Geometry<'a>> {
     let xy = fbb.create_vector(xy);
     let ends = (ends.len() > 1).then(|| fbb.create_vector(ends));
-    Geometry::create(fbb, &GeometryArgs { xy: Some(xy), ends, type_: kind, ..Default::default() })
+    Geometry::create(
+        fbb,
+        &GeometryArgs {
+            xy: Some(xy),
+            ends,
+            type_: kind,
+            ..Default::default()
+        },
+    )
 }
 
 impl Writer for FgbWriter<'_> {
@@ -119,12 +155,27 @@ impl Writer for FgbWriter<'_> {
             for n in &g.parts {
                 let start = if ring == 0 { 0 } else { g.ends[ring - 1] };
                 let end = g.ends[ring + n - 1];
-                let ends: Vec<u32> = g.ends[ring..ring + n].iter().map(|e| (e - start) as u32).collect();
-                parts.push(part(fbb, GeometryType::Polygon, &g.xy[start * 2..end * 2], &ends));
+                let ends: Vec<u32> = g.ends[ring..ring + n]
+                    .iter()
+                    .map(|e| (e - start) as u32)
+                    .collect();
+                parts.push(part(
+                    fbb,
+                    GeometryType::Polygon,
+                    &g.xy[start * 2..end * 2],
+                    &ends,
+                ));
                 ring += n;
             }
             let parts = fbb.create_vector(&parts);
-            Geometry::create(fbb, &GeometryArgs { parts: Some(parts), type_: GeometryType::MultiPolygon, ..Default::default() })
+            Geometry::create(
+                fbb,
+                &GeometryArgs {
+                    parts: Some(parts),
+                    type_: GeometryType::MultiPolygon,
+                    ..Default::default()
+                },
+            )
         } else {
             let ends: Vec<u32> = match kind {
                 Kind::Polygon | Kind::MultiLineString => g.ends.iter().map(|e| *e as u32).collect(),
@@ -140,36 +191,54 @@ impl Writer for FgbWriter<'_> {
             }
             self.props.extend_from_slice(&(col as u16).to_le_bytes());
             match (v, FIELDS_TYPE(i)) {
-                (Val::Int(x), FieldType::Int) => self.props.extend_from_slice(&(x as i32).to_le_bytes()),
+                (Val::Int(x), FieldType::Int) => {
+                    self.props.extend_from_slice(&(x as i32).to_le_bytes())
+                }
                 (Val::Int(x), _) => self.props.extend_from_slice(&x.to_le_bytes()),
                 (Val::Bool(b), _) => self.props.push(b as u8),
                 (Val::Str(s), _) => {
-                    self.props.extend_from_slice(&(s.len() as u32).to_le_bytes());
+                    self.props
+                        .extend_from_slice(&(s.len() as u32).to_le_bytes());
                     self.props.extend_from_slice(s.as_bytes());
                 }
                 (Val::Time(t), _) => {
                     self.text.clear();
                     write_time(&mut self.text, t);
-                    self.props.extend_from_slice(&(self.text.len() as u32).to_le_bytes());
+                    self.props
+                        .extend_from_slice(&(self.text.len() as u32).to_le_bytes());
                     self.props.extend_from_slice(&self.text);
                 }
                 (Val::Null, _) => unreachable!(),
             }
         }
         let properties = fbb.create_vector(&self.props);
-        let f = Feature::create(fbb, &FeatureArgs { geometry: Some(geometry), properties: Some(properties), ..Default::default() });
+        let f = Feature::create(
+            fbb,
+            &FeatureArgs {
+                geometry: Some(geometry),
+                properties: Some(properties),
+                ..Default::default()
+            },
+        );
         fbb.finish_size_prefixed(f, None);
         let bbox = g.bbox();
         let [x0, y0, x1, y1] = bbox;
         self.extent.expand(&NodeItem::bounds(x0, y0, x1, y1));
-        let entry = Entry { key: hilbert_key(&bbox, &self.meta.extent), len: 0, value: 0, bbox };
+        let entry = Entry {
+            key: hilbert_key(&bbox, &self.meta.extent),
+            len: 0,
+            value: 0,
+            bbox,
+        };
         self.sorter.push(entry, fbb.finished_data())
     }
 
     fn finish(self: Box<Self>) -> io::Result<()> {
         let count = self.sorter.count();
         let header = self.header(count, &self.extent);
-        let FgbWriter { mut out, sorter, .. } = *self;
+        let FgbWriter {
+            mut out, sorter, ..
+        } = *self;
         out.write_all(&flatgeobuf_magic())?;
         out.write_all(&header)?;
         if count > 0 {
@@ -226,15 +295,39 @@ impl Index {
         let n = sorted.count();
         let sizes = level_sizes(n, NODE_SIZE as u64);
         // First node of each level in the stored array (top level first).
-        let starts: Vec<u64> = (0..sizes.len()).map(|l| sizes[l + 1..].iter().sum()).collect();
+        let starts: Vec<u64> = (0..sizes.len())
+            .map(|l| sizes[l + 1..].iter().sum())
+            .collect();
         let total: u64 = sizes.iter().sum();
         let file = tempfile::tempfile()?;
-        let mut levels: Vec<BufWriter<LevelWriter>> =
-            starts.iter().map(|s| BufWriter::with_capacity(64 << 10, LevelWriter { file: &file, pos: s * NODE_BYTES })).collect();
-        let mut parents: Vec<Parent> = (0..sizes.len()).map(|_| Parent { node: NodeItem::create(0), children: 0, written: 0 }).collect();
+        let mut levels: Vec<BufWriter<LevelWriter>> = starts
+            .iter()
+            .map(|s| {
+                BufWriter::with_capacity(
+                    64 << 10,
+                    LevelWriter {
+                        file: &file,
+                        pos: s * NODE_BYTES,
+                    },
+                )
+            })
+            .collect();
+        let mut parents: Vec<Parent> = (0..sizes.len())
+            .map(|_| Parent {
+                node: NodeItem::create(0),
+                children: 0,
+                written: 0,
+            })
+            .collect();
 
         // Writes a node on `level` and adds it to its parent, cascading up as parents fill.
-        fn push(level: usize, node: &NodeItem, levels: &mut [BufWriter<LevelWriter>], parents: &mut [Parent], starts: &[u64]) -> io::Result<()> {
+        fn push(
+            level: usize,
+            node: &NodeItem,
+            levels: &mut [BufWriter<LevelWriter>],
+            parents: &mut [Parent],
+            starts: &[u64],
+        ) -> io::Result<()> {
             node.write(&mut levels[level])?;
             if level + 1 < levels.len() {
                 let p = &mut parents[level + 1];
@@ -247,7 +340,12 @@ impl Index {
             Ok(())
         }
         // Writes the pending node of `level` (whose children start at its first child's index).
-        fn close(level: usize, levels: &mut [BufWriter<LevelWriter>], parents: &mut [Parent], starts: &[u64]) -> io::Result<()> {
+        fn close(
+            level: usize,
+            levels: &mut [BufWriter<LevelWriter>],
+            parents: &mut [Parent],
+            starts: &[u64],
+        ) -> io::Result<()> {
             let p = &mut parents[level];
             let mut node = std::mem::replace(&mut p.node, NodeItem::create(0));
             node.offset = starts[level - 1] + p.written * NODE_SIZE as u64;
@@ -273,7 +371,10 @@ impl Index {
         for l in levels {
             l.into_inner().map_err(|e| e.into_error())?;
         }
-        Ok(Self { len: total * NODE_BYTES, file })
+        Ok(Self {
+            len: total * NODE_BYTES,
+            file,
+        })
     }
 
     fn copy_to(&self, out: &mut dyn Write) -> io::Result<()> {
@@ -304,25 +405,40 @@ mod tests {
         let rows = rows(5000);
         let mut out = Vec::new();
         // Small runs and fan-in: several sorted runs and a merge round before the final merges.
-        let limits = Limits { run_bytes: 64 << 10, run_entries: 300, fan_in: 4 };
-        let mut w: Box<dyn Writer> = Box::new(FgbWriter::with_limits(Box::new(&mut out), &meta(), limits).unwrap());
+        let limits = Limits {
+            run_bytes: 64 << 10,
+            run_entries: 300,
+            fan_in: 4,
+        };
+        let mut w: Box<dyn Writer> =
+            Box::new(FgbWriter::with_limits(Box::new(&mut out), &meta(), limits).unwrap());
         for r in &rows {
             w.row(r).unwrap();
         }
         w.finish().unwrap();
 
         let mut all = Vec::new();
-        let mut features = FgbReader::open(io::Cursor::new(&out)).unwrap().select_all().unwrap();
+        let mut features = FgbReader::open(io::Cursor::new(&out))
+            .unwrap()
+            .select_all()
+            .unwrap();
         while let Some(f) = features.next().unwrap() {
             all.push(f.property::<i64>("id").unwrap());
         }
         all.sort();
         assert_eq!(all, (1..=5000).collect::<Vec<_>>());
 
-        for bbox in [[19.8501, 50.02005, 19.8701, 50.03005], [19.8, 50.0, 20.0, 50.1], [19.9501, 50.09005, 19.9901, 50.1]] {
+        for bbox in [
+            [19.8501, 50.02005, 19.8701, 50.03005],
+            [19.8, 50.0, 20.0, 50.1],
+            [19.9501, 50.09005, 19.9901, 50.1],
+        ] {
             let [w, s, e, n] = bbox;
             let mut found = Vec::new();
-            let mut features = FgbReader::open(io::Cursor::new(&out)).unwrap().select_bbox(w, s, e, n).unwrap();
+            let mut features = FgbReader::open(io::Cursor::new(&out))
+                .unwrap()
+                .select_bbox(w, s, e, n)
+                .unwrap();
             while let Some(f) = features.next().unwrap() {
                 found.push(f.property::<i64>("id").unwrap());
             }

@@ -56,8 +56,14 @@ impl<'w> GpkgWriter<'w> {
 
     /// Writes the GeoPackage at `path` (replaced only once complete).
     pub fn to_path(path: &Path, meta: &Meta) -> io::Result<Self> {
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let file = tempfile::Builder::new().prefix(".zglos-export-").suffix(".gpkg").tempfile_in(dir)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let file = tempfile::Builder::new()
+            .prefix(".zglos-export-")
+            .suffix(".gpkg")
+            .tempfile_in(dir)?;
         Self::create(Target::File(file, path.to_owned()), meta)
     }
 
@@ -109,7 +115,12 @@ impl<'w> GpkgWriter<'w> {
             geom: Geom::default(),
             blob: Vec::new(),
             text: Vec::new(),
-            extent: [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
+            extent: [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
             boxes: Sorter::new(LIMITS)?,
             insert: insert_sql(fields(meta.audience).count() + 1),
         })
@@ -127,7 +138,8 @@ impl Writer for GpkgWriter<'_> {
         // except for points), SRS id, then standard WKB.
         self.blob.clear();
         self.blob.extend_from_slice(b"GP\0");
-        self.blob.push(if point { 0b0000_0001 } else { 0b0000_0011 });
+        self.blob
+            .push(if point { 0b0000_0001 } else { 0b0000_0011 });
         self.blob.extend_from_slice(&4326i32.to_le_bytes());
         if !point {
             for v in [b[0], b[2], b[1], b[3]] {
@@ -138,7 +150,8 @@ impl Writer for GpkgWriter<'_> {
         // Values are bound borrowed (SQLite copies them), so a row allocates nothing.
         let mut stmt = self.conn.prepare_cached(&self.insert).map_err(to_sql)?;
         stmt.raw_bind_parameter(1, row.id).map_err(to_sql)?;
-        stmt.raw_bind_parameter(2, self.blob.as_slice()).map_err(to_sql)?;
+        stmt.raw_bind_parameter(2, self.blob.as_slice())
+            .map_err(to_sql)?;
         for (k, (i, _)) in fields(self.meta.audience).skip(1).enumerate() {
             let at = k + 3;
             match row.value(i) {
@@ -156,15 +169,39 @@ impl Writer for GpkgWriter<'_> {
         }
         stmt.raw_execute().map_err(to_sql)?;
         drop(stmt);
-        self.boxes.push(Entry { key: hilbert_key(&b, &self.meta.extent), len: 0, value: row.id as u64, bbox: b }, &[])?;
-        self.extent = [self.extent[0].min(b[0]), self.extent[1].min(b[1]), self.extent[2].max(b[2]), self.extent[3].max(b[3])];
+        self.boxes.push(
+            Entry {
+                key: hilbert_key(&b, &self.meta.extent),
+                len: 0,
+                value: row.id as u64,
+                bbox: b,
+            },
+            &[],
+        )?;
+        self.extent = [
+            self.extent[0].min(b[0]),
+            self.extent[1].min(b[1]),
+            self.extent[2].max(b[2]),
+            self.extent[3].max(b[3]),
+        ];
         Ok(())
     }
 
     fn finish(self: Box<Self>) -> io::Result<()> {
-        let GpkgWriter { target, conn, meta, extent, boxes, .. } = *self;
+        let GpkgWriter {
+            target,
+            conn,
+            meta,
+            extent,
+            boxes,
+            ..
+        } = *self;
         let sorted = boxes.finish()?;
-        let e = if sorted.count() > 0 { extent.map(Some) } else { [None; 4] };
+        let e = if sorted.count() > 0 {
+            extent.map(Some)
+        } else {
+            [None; 4]
+        };
         conn.execute(
             "UPDATE gpkg_contents SET identifier = ?1, description = ?2, min_x = ?3, min_y = ?4, max_x = ?5, max_y = ?6
              WHERE table_name = 'reports'",
@@ -182,7 +219,8 @@ impl Writer for GpkgWriter<'_> {
             }
             Target::File(file, path) => {
                 use std::os::unix::fs::PermissionsExt;
-                file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+                file.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o644))?;
                 file.persist(&path).map_err(|e| e.error)?;
                 Ok(())
             }
@@ -198,11 +236,19 @@ const RTREE_CELL: usize = 24;
 /// SQLite stores boxes as f32, rounded outwards so they still contain the geometry.
 fn f32_down(v: f64) -> f32 {
     let f = v as f32;
-    if f as f64 > v { f.next_down() } else { f }
+    if f as f64 > v {
+        f.next_down()
+    } else {
+        f
+    }
 }
 fn f32_up(v: f64) -> f32 {
     let f = v as f32;
-    if (f as f64) < v { f.next_up() } else { f }
+    if (f as f64) < v {
+        f.next_up()
+    } else {
+        f
+    }
 }
 
 /// A node being filled: its cells, and the union of their boxes for its parent's cell.
@@ -223,14 +269,30 @@ fn write_rtree(conn: &Connection, table: &str, sorted: &Sorted) -> io::Result<()
     }
     // Nodes per level, leaves first: a level of n cells needs ceil(n / fanout) nodes.
     let sizes = level_sizes(n.div_ceil(RTREE_FANOUT as u64), RTREE_FANOUT as u64);
-    let first: Vec<u64> = (0..sizes.len()).map(|l| 1 + sizes[l + 1..].iter().sum::<u64>()).collect();
+    let first: Vec<u64> = (0..sizes.len())
+        .map(|l| 1 + sizes[l + 1..].iter().sum::<u64>())
+        .collect();
     // Node blobs keep the size SQLite chose when it created the table (node 1, the empty root).
     let node_size: usize = conn
-        .query_row(&format!("SELECT length(data) FROM \"{table}_node\" WHERE nodeno = 1"), [], |r| r.get(0))
+        .query_row(
+            &format!("SELECT length(data) FROM \"{table}_node\" WHERE nodeno = 1"),
+            [],
+            |r| r.get(0),
+        )
         .map_err(to_sql)?;
     let mut levels: Vec<RtreeNode> = sizes
         .iter()
-        .map(|_| RtreeNode { cells: Vec::with_capacity(RTREE_FANOUT * RTREE_CELL), count: 0, bbox: [f32::INFINITY, f32::NEG_INFINITY, f32::INFINITY, f32::NEG_INFINITY], written: 0 })
+        .map(|_| RtreeNode {
+            cells: Vec::with_capacity(RTREE_FANOUT * RTREE_CELL),
+            count: 0,
+            bbox: [
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+            ],
+            written: 0,
+        })
         .collect();
     let sql = Sql {
         conn,
@@ -244,7 +306,12 @@ fn write_rtree(conn: &Connection, table: &str, sorted: &Sorted) -> io::Result<()
     let mut merge = sorted.merge(false)?;
     while let Some(e) = merge.next()? {
         let [x0, y0, x1, y1] = e.bbox;
-        sql.push(&mut levels, 0, e.value as i64, [f32_down(x0), f32_up(x1), f32_down(y0), f32_up(y1)])?;
+        sql.push(
+            &mut levels,
+            0,
+            e.value as i64,
+            [f32_down(x0), f32_up(x1), f32_down(y0), f32_up(y1)],
+        )?;
     }
     for level in 0..levels.len() {
         if levels[level].count > 0 {
@@ -273,7 +340,12 @@ impl Sql<'_> {
             node.cells.extend_from_slice(&v.to_be_bytes());
         }
         node.count += 1;
-        node.bbox = [node.bbox[0].min(b[0]), node.bbox[1].max(b[1]), node.bbox[2].min(b[2]), node.bbox[3].max(b[3])];
+        node.bbox = [
+            node.bbox[0].min(b[0]),
+            node.bbox[1].max(b[1]),
+            node.bbox[2].min(b[2]),
+            node.bbox[3].max(b[3]),
+        ];
         if level == 0 {
             let nodeno = self.first[0] + node.written;
             let mut stmt = self.conn.prepare_cached(&self.rowid).map_err(to_sql)?;
@@ -295,15 +367,28 @@ impl Sql<'_> {
         }
         data[2..4].copy_from_slice(&(node.count as u16).to_be_bytes());
         data[4..4 + node.cells.len()].copy_from_slice(&node.cells);
-        self.conn.prepare_cached(&self.node).map_err(to_sql)?.execute((nodeno as i64, &data)).map_err(to_sql)?;
+        self.conn
+            .prepare_cached(&self.node)
+            .map_err(to_sql)?
+            .execute((nodeno as i64, &data))
+            .map_err(to_sql)?;
         let bbox = node.bbox;
         node.cells.clear();
         node.count = 0;
-        node.bbox = [f32::INFINITY, f32::NEG_INFINITY, f32::INFINITY, f32::NEG_INFINITY];
+        node.bbox = [
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
         node.written += 1;
         if level + 1 < levels.len() {
             let parent = self.first[level + 1] + levels[level + 1].written;
-            self.conn.prepare_cached(&self.parent).map_err(to_sql)?.execute((nodeno as i64, parent as i64)).map_err(to_sql)?;
+            self.conn
+                .prepare_cached(&self.parent)
+                .map_err(to_sql)?
+                .execute((nodeno as i64, parent as i64))
+                .map_err(to_sql)?;
             self.push(levels, level + 1, nodeno as i64, bbox)?;
         }
         Ok(())
@@ -332,15 +417,27 @@ mod tests {
                 w.row(r).unwrap();
             }
             w.finish().unwrap();
-            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the GeoPackage is left");
+            assert_eq!(
+                std::fs::read_dir(dir.path()).unwrap().count(),
+                1,
+                "only the GeoPackage is left"
+            );
             let conn = Connection::open(&path).unwrap();
-            let check: String = conn.query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0)).unwrap();
+            let check: String = conn
+                .query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(check, "ok", "{n} features");
-            let count: i64 = conn.query_row("SELECT count(*) FROM rtree_reports_geom", [], |r| r.get(0)).unwrap();
+            let count: i64 = conn
+                .query_row("SELECT count(*) FROM rtree_reports_geom", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(count, n as i64);
             let bbox = [19.8501, 50.02005, 19.8701, 50.03005];
             let mut stmt = conn.prepare("SELECT id FROM rtree_reports_geom WHERE maxx >= ?1 AND minx <= ?3 AND maxy >= ?2 AND miny <= ?4 ORDER BY id").unwrap();
-            let found: Vec<i64> = stmt.query_map(bbox, |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+            let found: Vec<i64> = stmt
+                .query_map(bbox, |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
             assert_eq!(found, ids_in(&rows, bbox), "{n} features");
         }
     }

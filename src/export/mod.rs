@@ -70,7 +70,12 @@ pub struct Meta {
 }
 
 impl Meta {
-    pub fn new(city: &str, districts_attribution: &str, audience: Audience, extent: [f64; 4]) -> Self {
+    pub fn new(
+        city: &str,
+        districts_attribution: &str,
+        audience: Audience,
+        extent: [f64; 4],
+    ) -> Self {
         Self {
             title: format!("Zgłoś reports, {city}"),
             attribution: format!("Reports: residents of {city} via Zgłoś. {districts_attribution}"),
@@ -126,7 +131,8 @@ fn decode_into(row: &PgRow, out: &mut ExportRow) -> sqlx::Result<()> {
     out.lon = row.try_get_unchecked(14)?;
     out.lat = row.try_get_unchecked(15)?;
     out.wkb.clear();
-    out.wkb.extend_from_slice(row.try_get_unchecked::<&[u8], _>(16)?);
+    out.wkb
+        .extend_from_slice(row.try_get_unchecked::<&[u8], _>(16)?);
     opt_text(row, 17, &mut out.routing_rule)?;
     opt_text(row, 18, &mut out.lang)?;
     out.first_response_at = row.try_get_unchecked(19)?;
@@ -142,13 +148,20 @@ pub fn validate(query: &ReportQuery, audience: Audience) -> Result<(), ApiError>
 /// Reads every matching row (in storage order) and sends them in batches, undecoded:
 /// decoding is left to the writer's thread, which shares the work with this one (the reader was
 /// the bottleneck); stops when the receiver goes.
-pub async fn produce(pool: PgPool, query: ReportQuery, audience: Audience, tx: mpsc::Sender<Vec<PgRow>>) -> Result<u64, String> {
+pub async fn produce(
+    pool: PgPool,
+    query: ReportQuery,
+    audience: Audience,
+    tx: mpsc::Sender<Vec<PgRow>>,
+) -> Result<u64, String> {
     // No ORDER BY: FlatGeobuf puts its features in index order whatever order they come in, and
     // the other formats have no order either. Reading the table as it lies (a sequential scan
     // with hash joins) costs PostgreSQL about half of reading it in id order (an index scan, which
     // it also splits over parallel workers that compete with the writer for the same cores), and
     // rows stored in id order mostly come out in id order anyway.
-    let mut q = query.select(audience, None, None, None).map_err(|e| e.message)?;
+    let mut q = query
+        .select(audience, None, None, None)
+        .map_err(|e| e.message)?;
     let mut stream = q.build().fetch(&pool);
     let mut batch = Vec::with_capacity(BATCH);
     let mut n = 0u64;
@@ -156,7 +169,11 @@ pub async fn produce(pool: PgPool, query: ReportQuery, audience: Audience, tx: m
         batch.push(row);
         n += 1;
         if batch.len() == BATCH {
-            if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).await.is_err() {
+            if tx
+                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .await
+                .is_err()
+            {
                 return Ok(n);
             }
         }
@@ -168,13 +185,26 @@ pub async fn produce(pool: PgPool, query: ReportQuery, audience: Audience, tx: m
 }
 
 /// Fetches a page of rows (OGC API items, Open311).
-pub async fn fetch_page(pool: &PgPool, query: &ReportQuery, audience: Audience, order: &str, limit: i64, offset: i64) -> Result<Vec<ExportRow>, ApiError> {
+pub async fn fetch_page(
+    pool: &PgPool,
+    query: &ReportQuery,
+    audience: Audience,
+    order: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ExportRow>, ApiError> {
     let mut q = query.select(audience, Some(order), Some(limit), Some(offset))?;
     let rows = q.build().fetch_all(pool).await?;
-    rows.iter().map(|r| decode(r).map_err(ApiError::from)).collect()
+    rows.iter()
+        .map(|r| decode(r).map_err(ApiError::from))
+        .collect()
 }
 
-pub async fn count(pool: &PgPool, query: &ReportQuery, audience: Audience) -> Result<i64, ApiError> {
+pub async fn count(
+    pool: &PgPool,
+    query: &ReportQuery,
+    audience: Audience,
+) -> Result<i64, ApiError> {
     let mut q = query.count(audience)?;
     Ok(q.build_query_scalar::<i64>().fetch_one(pool).await?)
 }
@@ -185,7 +215,11 @@ pub trait Writer {
     fn finish(self: Box<Self>) -> io::Result<()>;
 }
 
-pub fn writer<'w>(format: Format, meta: &Meta, out: Box<dyn Write + Send + 'w>) -> io::Result<Box<dyn Writer + 'w>> {
+pub fn writer<'w>(
+    format: Format,
+    meta: &Meta,
+    out: Box<dyn Write + Send + 'w>,
+) -> io::Result<Box<dyn Writer + 'w>> {
     Ok(match format {
         Format::GeoJson => Box::new(GeoJsonWriter::new(out, meta)?),
         Format::Csv => Box::new(CsvWriter::new(out, meta)?),
@@ -195,21 +229,34 @@ pub fn writer<'w>(format: Format, meta: &Meta, out: Box<dyn Write + Send + 'w>) 
 }
 
 /// A writer to a file: GeoPackages are built in place, the others written through a buffer.
-pub fn file_writer(format: Format, meta: &Meta, path: &std::path::Path) -> io::Result<Box<dyn Writer>> {
+pub fn file_writer(
+    format: Format,
+    meta: &Meta,
+    path: &std::path::Path,
+) -> io::Result<Box<dyn Writer>> {
     if format == Format::Gpkg {
         return Ok(Box::new(gpkg::GpkgWriter::to_path(path, meta)?));
     }
     let file = std::fs::File::create(path)?;
-    writer(format, meta, Box::new(io::BufWriter::with_capacity(256 * 1024, file)))
+    writer(
+        format,
+        meta,
+        Box::new(io::BufWriter::with_capacity(256 * 1024, file)),
+    )
 }
 
 /// Drains batches into a writer (run on a blocking thread). `progress` is told each batch.
-pub fn consume(mut rx: mpsc::Receiver<Vec<PgRow>>, mut w: Box<dyn Writer + '_>, progress: &dyn Fn(u64)) -> io::Result<u64> {
+pub fn consume(
+    mut rx: mpsc::Receiver<Vec<PgRow>>,
+    mut w: Box<dyn Writer + '_>,
+    progress: &dyn Fn(u64),
+) -> io::Result<u64> {
     let mut n = 0;
     let mut current = ExportRow::default();
     while let Some(batch) = rx.blocking_recv() {
         for row in &batch {
-            decode_into(row, &mut current).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            decode_into(row, &mut current)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             w.row(&current)?;
         }
         n += batch.len() as u64;
@@ -229,14 +276,22 @@ const CHUNK: usize = 128 * 1024;
 
 impl ChannelWriter {
     pub fn new(tx: mpsc::Sender<Result<Bytes, io::Error>>) -> Self {
-        Self { buf: Vec::with_capacity(CHUNK + 4096), tx }
+        Self {
+            buf: Vec::with_capacity(CHUNK + 4096),
+            tx,
+        }
     }
     fn send(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 4096)));
-        self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(CHUNK + 4096),
+        ));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
     }
 }
 
@@ -338,7 +393,13 @@ impl<'w> GeoJsonWriter<'w> {
         out.write_all(&head)?;
         // First bytes at once, before the database has answered.
         out.flush()?;
-        Ok(Self { out, buf: Vec::with_capacity(64 * 1024), geom: Geom::default(), audience: meta.audience, first: true })
+        Ok(Self {
+            out,
+            buf: Vec::with_capacity(64 * 1024),
+            geom: Geom::default(),
+            audience: meta.audience,
+            first: true,
+        })
     }
 }
 
@@ -372,12 +433,20 @@ struct CsvWriter<'w> {
 
 impl<'w> CsvWriter<'w> {
     fn new(out: Box<dyn Write + Send + 'w>, meta: &Meta) -> io::Result<Self> {
-        let mut out = csv::WriterBuilder::new().buffer_capacity(64 * 1024).from_writer(out);
+        let mut out = csv::WriterBuilder::new()
+            .buffer_capacity(64 * 1024)
+            .from_writer(out);
         let mut header: Vec<&str> = fields(meta.audience).map(|(_, f)| f.name).collect();
         header.extend(["lon", "lat", "wkt"]);
         out.write_record(&header)?;
         out.flush()?;
-        Ok(Self { out, geom: Geom::default(), audience: meta.audience, text: Vec::new(), wkt: Vec::new() })
+        Ok(Self {
+            out,
+            geom: Geom::default(),
+            audience: meta.audience,
+            text: Vec::new(),
+            wkt: Vec::new(),
+        })
     }
 }
 
@@ -388,7 +457,9 @@ impl Writer for CsvWriter<'_> {
             match row.value(i) {
                 Val::Null => {}
                 Val::Int(v) => wkb::int(&mut self.text, v),
-                Val::Bool(b) => self.text.extend_from_slice(if b { b"true" } else { b"false" }),
+                Val::Bool(b) => self
+                    .text
+                    .extend_from_slice(if b { b"true" } else { b"false" }),
                 Val::Str(s) => self.text.extend_from_slice(s.as_bytes()),
                 Val::Time(t) => write_time(&mut self.text, t),
             }
@@ -410,7 +481,10 @@ impl Writer for CsvWriter<'_> {
     }
     fn finish(mut self: Box<Self>) -> io::Result<()> {
         self.out.flush()?;
-        let mut inner = self.out.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        let mut inner = self
+            .out
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
         inner.flush()
     }
 }
@@ -425,11 +499,15 @@ pub(crate) mod testing {
     pub fn rows(n: usize) -> Vec<ExportRow> {
         (0..n)
             .map(|i| {
-                let (lon, lat) = (19.8 + ((i * 7919) % 1000) as f64 * 0.0002, 50.0 + ((i * 104729) % 997) as f64 * 0.0001);
+                let (lon, lat) = (
+                    19.8 + ((i * 7919) % 1000) as f64 * 0.0002,
+                    50.0 + ((i * 104729) % 997) as f64 * 0.0001,
+                );
                 let mut wkb = vec![1u8, 1, 0, 0, 0];
                 wkb.extend_from_slice(&lon.to_le_bytes());
                 wkb.extend_from_slice(&lat.to_le_bytes());
-                let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(i as i64);
+                let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+                    + chrono::Duration::seconds(i as i64);
                 ExportRow {
                     id: i as i64 + 1,
                     category: "pothole".into(),
@@ -463,6 +541,9 @@ pub(crate) mod testing {
 
     /// Ids of `rows` whose point lies in [w, s, e, n].
     pub fn ids_in(rows: &[ExportRow], [w, s, e, n]: [f64; 4]) -> Vec<i64> {
-        rows.iter().filter(|r| r.lon >= w && r.lon <= e && r.lat >= s && r.lat <= n).map(|r| r.id).collect()
+        rows.iter()
+            .filter(|r| r.lon >= w && r.lon <= e && r.lat >= s && r.lat <= n)
+            .map(|r| r.id)
+            .collect()
     }
 }

@@ -99,7 +99,11 @@ pub struct Limits {
 }
 
 /// ~30 MB of memory while gathering, ~40 MB of read buffers while merging.
-pub const LIMITS: Limits = Limits { run_bytes: 24 << 20, run_entries: 1 << 17, fan_in: 64 };
+pub const LIMITS: Limits = Limits {
+    run_bytes: 24 << 20,
+    run_entries: 1 << 17,
+    fan_in: 64,
+};
 
 /// Total size of the merge's payload read buffers, shared among the runs.
 const MERGE_BUFFERS: usize = 32 << 20;
@@ -132,7 +136,10 @@ impl Spill {
         (self.entries_len, self.data_len)
     }
     fn run_since(&self, (e, d): (u64, u64)) -> Run {
-        Run { entries: e..self.entries_len, data: d..self.data_len }
+        Run {
+            entries: e..self.entries_len,
+            data: d..self.data_len,
+        }
     }
     fn entry(&mut self, e: &Entry) -> io::Result<()> {
         self.entries.write_all(&e.encode())?;
@@ -143,7 +150,10 @@ impl Spill {
         DataSink { spill: self }
     }
     fn close(self) -> io::Result<(File, File)> {
-        Ok((self.entries.into_inner().map_err(|e| e.into_error())?, self.data.into_inner().map_err(|e| e.into_error())?))
+        Ok((
+            self.entries.into_inner().map_err(|e| e.into_error())?,
+            self.data.into_inner().map_err(|e| e.into_error())?,
+        ))
     }
 }
 
@@ -176,7 +186,14 @@ pub struct Sorter {
 
 impl Sorter {
     pub fn new(limits: Limits) -> io::Result<Self> {
-        Ok(Self { limits, run: Vec::new(), data: Vec::new(), spill: Spill::new()?, runs: Vec::new(), count: 0 })
+        Ok(Self {
+            limits,
+            run: Vec::new(),
+            data: Vec::new(),
+            spill: Spill::new()?,
+            runs: Vec::new(),
+            count: 0,
+        })
     }
 
     pub fn count(&self) -> u64 {
@@ -185,7 +202,8 @@ impl Sorter {
 
     /// Adds an entry; `payload` is its bytes (`entry.len` is set from it).
     pub fn push(&mut self, mut entry: Entry, payload: &[u8]) -> io::Result<()> {
-        entry.len = u32::try_from(payload.len()).map_err(|_| io::Error::other("feature larger than 4 GB"))?;
+        entry.len = u32::try_from(payload.len())
+            .map_err(|_| io::Error::other("feature larger than 4 GB"))?;
         self.run.push((entry, self.data.len()));
         self.data.extend_from_slice(payload);
         self.count += 1;
@@ -204,7 +222,9 @@ impl Sorter {
         let start = self.spill.mark();
         for (e, at) in &self.run {
             self.spill.entry(e)?;
-            self.spill.data().write_all(&self.data[*at..*at + e.len as usize])?;
+            self.spill
+                .data()
+                .write_all(&self.data[*at..*at + e.len as usize])?;
         }
         self.runs.push(self.spill.run_since(start));
         self.run.clear();
@@ -232,7 +252,12 @@ impl Sorter {
             (entries, data) = next.close()?;
             runs = merged;
         }
-        Ok(Sorted { entries, data, runs, count: self.count })
+        Ok(Sorted {
+            entries,
+            data,
+            runs,
+            count: self.count,
+        })
     }
 }
 
@@ -285,11 +310,24 @@ pub struct Merge<'a> {
 
 impl<'a> Merge<'a> {
     fn new(entries: &'a File, data: &'a File, runs: &[Run], payloads: bool) -> io::Result<Self> {
-        let section = |file, r: &Range<u64>| Section { file, pos: r.start, end: r.end };
+        let section = |file, r: &Range<u64>| Section {
+            file,
+            pos: r.start,
+            end: r.end,
+        };
         let block = (MERGE_BUFFERS / runs.len().max(1)).clamp(16 << 10, 1 << 20);
         let mut m = Self {
-            entries: runs.iter().map(|r| BufReader::with_capacity(16 << 10, section(entries, &r.entries))).collect(),
-            data: if payloads { runs.iter().map(|r| BufReader::with_capacity(block, section(data, &r.data))).collect() } else { Vec::new() },
+            entries: runs
+                .iter()
+                .map(|r| BufReader::with_capacity(16 << 10, section(entries, &r.entries)))
+                .collect(),
+            data: if payloads {
+                runs.iter()
+                    .map(|r| BufReader::with_capacity(block, section(data, &r.data)))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             heap: BinaryHeap::with_capacity(runs.len()),
             heads: Vec::with_capacity(runs.len()),
             pending: None,
@@ -299,7 +337,12 @@ impl<'a> Merge<'a> {
             if let Some(e) = head {
                 m.heap.push(Reverse((e.key, i)));
             }
-            m.heads.push(head.unwrap_or(Entry { key: 0, len: 0, value: 0, bbox: [0.0; 4] }));
+            m.heads.push(head.unwrap_or(Entry {
+                key: 0,
+                len: 0,
+                value: 0,
+                bbox: [0.0; 4],
+            }));
         }
         Ok(m)
     }
@@ -326,7 +369,9 @@ impl<'a> Merge<'a> {
                 self.heap.push(Reverse((e.key, run)));
             }
         }
-        let Some(Reverse((_, run))) = self.heap.pop() else { return Ok(None) };
+        let Some(Reverse((_, run))) = self.heap.pop() else {
+            return Ok(None);
+        };
         let e = self.heads[run];
         self.pending = Some((run, e.len as usize));
         Ok(Some(e))
@@ -334,7 +379,9 @@ impl<'a> Merge<'a> {
 
     /// Copies the payload of the entry last returned by `next` (merges opened with payloads).
     pub fn copy_payload(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let Some((run, left)) = self.pending.as_mut() else { return Ok(()) };
+        let Some((run, left)) = self.pending.as_mut() else {
+            return Ok(());
+        };
         let r = &mut self.data[*run];
         while *left > 0 {
             let buf = r.fill_buf()?;
@@ -369,12 +416,21 @@ mod tests {
     fn entry(i: u64) -> Entry {
         // Keys with many ties, in no particular order.
         let key = ((i * 2654435761) % 997) as u32;
-        Entry { key, len: 0, value: i, bbox: [i as f64, 0.0, i as f64 + 1.0, 1.0] }
+        Entry {
+            key,
+            len: 0,
+            value: i,
+            bbox: [i as f64, 0.0, i as f64 + 1.0, 1.0],
+        }
     }
 
     #[test]
     fn sorts_with_payloads_across_runs_and_merge_rounds() {
-        let limits = Limits { run_bytes: 1 << 20, run_entries: 37, fan_in: 3 };
+        let limits = Limits {
+            run_bytes: 1 << 20,
+            run_entries: 37,
+            fan_in: 3,
+        };
         let mut s = Sorter::new(limits).unwrap();
         for i in 0..5000u64 {
             let payload = format!("feature {i};").repeat((i % 5) as usize);
@@ -389,12 +445,20 @@ mod tests {
             let mut last = (0u32, 0u64);
             while let Some(e) = m.next().unwrap() {
                 assert_eq!(e.bbox[0], e.value as f64);
-                assert!((e.key, e.value) > last || seen.is_empty(), "not in key order (ties in arrival order)");
+                assert!(
+                    (e.key, e.value) > last || seen.is_empty(),
+                    "not in key order (ties in arrival order)"
+                );
                 last = (e.key, e.value);
                 if payloads {
                     let mut out = Vec::new();
                     m.copy_payload(&mut out).unwrap();
-                    assert_eq!(out, format!("feature {};", e.value).repeat((e.value % 5) as usize).into_bytes());
+                    assert_eq!(
+                        out,
+                        format!("feature {};", e.value)
+                            .repeat((e.value % 5) as usize)
+                            .into_bytes()
+                    );
                 }
                 seen.push(e.value);
             }

@@ -39,14 +39,32 @@ impl Reader<'_> {
         Ok(v)
     }
     fn u32(&mut self) -> Result<u32, WkbError> {
-        let s: [u8; 4] = self.b.get(self.pos..self.pos + 4).ok_or(WkbError("truncated"))?.try_into().unwrap();
+        let s: [u8; 4] = self
+            .b
+            .get(self.pos..self.pos + 4)
+            .ok_or(WkbError("truncated"))?
+            .try_into()
+            .unwrap();
         self.pos += 4;
-        Ok(if self.le { u32::from_le_bytes(s) } else { u32::from_be_bytes(s) })
+        Ok(if self.le {
+            u32::from_le_bytes(s)
+        } else {
+            u32::from_be_bytes(s)
+        })
     }
     fn f64(&mut self) -> Result<f64, WkbError> {
-        let s: [u8; 8] = self.b.get(self.pos..self.pos + 8).ok_or(WkbError("truncated"))?.try_into().unwrap();
+        let s: [u8; 8] = self
+            .b
+            .get(self.pos..self.pos + 8)
+            .ok_or(WkbError("truncated"))?
+            .try_into()
+            .unwrap();
         self.pos += 8;
-        Ok(if self.le { f64::from_le_bytes(s) } else { f64::from_be_bytes(s) })
+        Ok(if self.le {
+            f64::from_le_bytes(s)
+        } else {
+            f64::from_be_bytes(s)
+        })
     }
     fn header(&mut self) -> Result<u32, WkbError> {
         self.le = self.u8()? == 1;
@@ -90,7 +108,11 @@ impl Geom {
     /// Parses WKB into `self`, reusing its buffers.
     pub fn read(&mut self, wkb: &[u8]) -> Result<(), WkbError> {
         self.clear();
-        let mut r = Reader { b: wkb, pos: 0, le: true };
+        let mut r = Reader {
+            b: wkb,
+            pos: 0,
+            le: true,
+        };
         let t = r.header()?;
         match t {
             1 => {
@@ -138,7 +160,12 @@ impl Geom {
     }
 
     pub fn bbox(&self) -> [f64; 4] {
-        let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+        let mut b = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
         for c in self.xy.chunks_exact(2) {
             b[0] = b[0].min(c[0]);
             b[1] = b[1].min(c[1]);
@@ -313,10 +340,21 @@ mod tests {
 
     #[test]
     fn json_strings_are_escaped_as_serde_json_does() {
-        for s in ["plain", "", "Dziura w jezdni, ul. Długa 7", "quote \" and \\ backslash", "tab\tnew\nline\u{1}", "emoji 🕳️ \u{2028}"] {
+        for s in [
+            "plain",
+            "",
+            "Dziura w jezdni, ul. Długa 7",
+            "quote \" and \\ backslash",
+            "tab\tnew\nline\u{1}",
+            "emoji 🕳️ \u{2028}",
+        ] {
             let mut out = Vec::new();
             json_str(&mut out, s);
-            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap(), "{s:?}");
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap(),
+                "{s:?}"
+            );
         }
     }
 
@@ -326,7 +364,10 @@ mod tests {
         g.read(&point_wkb(19.9373, 50.0617)).unwrap();
         let mut out = Vec::new();
         g.write_geojson(&mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"type":"Point","coordinates":[19.9373,50.0617]}"#);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"type":"Point","coordinates":[19.9373,50.0617]}"#
+        );
         let mut out = Vec::new();
         g.write_wkt(&mut out);
         assert_eq!(String::from_utf8(out).unwrap(), "POINT (19.9373 50.0617)");
@@ -342,7 +383,10 @@ mod tests {
         g.read(&v).unwrap();
         let mut out = Vec::new();
         g.write_wkt(&mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), "POLYGON ((0 0,1 0,1 1,0 0))");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "POLYGON ((0 0,1 0,1 1,0 0))"
+        );
         assert_eq!(g.bbox(), [0.0, 0.0, 1.0, 1.0]);
         assert!(g.read(&v[..20]).is_err());
     }

@@ -22,20 +22,39 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query parameters of the reports list, exports and the CLI.
-pub const LIST_PARAMS: &[&str] = &["bbox", "category", "status", "district", "unit", "since", "until", "filter", "filter-lang"];
+pub const LIST_PARAMS: &[&str] = &[
+    "bbox",
+    "category",
+    "status",
+    "district",
+    "unit",
+    "since",
+    "until",
+    "filter",
+    "filter-lang",
+];
 
 /// Rejects parameters the endpoint does not know, naming them.
 pub fn reject_unknown(p: &Params, known: &[&str]) -> ApiResult<()> {
     if let Some(name) = p.names().find(|n| !known.contains(n)) {
-        return Err(ApiError::bad_request("unknown_parameter", format!("unknown query parameter {name:?}; this endpoint takes: {}", known.join(", ")))
-            .at(name.to_owned()));
+        return Err(ApiError::bad_request(
+            "unknown_parameter",
+            format!(
+                "unknown query parameter {name:?}; this endpoint takes: {}",
+                known.join(", ")
+            ),
+        )
+        .at(name.to_owned()));
     }
     Ok(())
 }
 
 /// The list filters: bbox, category, status, district, unit, since/until and a CQL2 filter.
 pub fn list_query(p: &Params) -> ApiResult<ReportQuery> {
-    let filter = p.get("filter").map(|f| cql::parse(f, p.get("filter-lang"))).transpose()?;
+    let filter = p
+        .get("filter")
+        .map(|f| cql::parse(f, p.get("filter-lang")))
+        .transpose()?;
     Ok(ReportQuery {
         bbox: p.bbox("bbox")?,
         categories: p.list("category"),
@@ -69,18 +88,26 @@ pub fn stream(state: &AppState, query: ReportQuery, format: Format, meta: Meta) 
         if let Err(e) = result {
             tracing::error!(error = %e, "export failed while reading reports");
             // Abort the body before the writer can close it as if complete.
-            let _ = err_tx.send(Err(io::Error::other("the export failed; the file is incomplete"))).await;
+            let _ = err_tx
+                .send(Err(io::Error::other(
+                    "the export failed; the file is incomplete",
+                )))
+                .await;
         }
         drop(row_tx);
     });
     tokio::task::spawn_blocking(move || {
         let tx = body_tx.clone();
-        let result = export::writer(format, &meta, Box::new(ChannelWriter::new(body_tx))).and_then(|w| export::consume(row_rx, w, &|_| {}));
+        let result = export::writer(format, &meta, Box::new(ChannelWriter::new(body_tx)))
+            .and_then(|w| export::consume(row_rx, w, &|_| {}));
         match result {
             Ok(n) => {
-                metrics::counter!("zglos_export_features_total", "format" => format.extension()).increment(n);
+                metrics::counter!("zglos_export_features_total", "format" => format.extension())
+                    .increment(n);
             }
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => tracing::info!("export stopped: the client went away"),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                tracing::info!("export stopped: the client went away")
+            }
             Err(e) => {
                 tracing::error!(error = %e, "export failed while writing");
                 let _ = tx.blocking_send(Err(e));
@@ -93,18 +120,35 @@ pub fn stream(state: &AppState, query: ReportQuery, format: Format, meta: Meta) 
 
 pub fn meta(state: &AppState, audience: Audience) -> Meta {
     let catalogue = state.engine.catalogue();
-    Meta::new(&catalogue.city.name, &catalogue.city.attribution, audience, catalogue.bbox())
+    Meta::new(
+        &catalogue.city.name,
+        &catalogue.city.attribution,
+        audience,
+        catalogue.bbox(),
+    )
 }
 
 pub fn export_headers(format: Format, meta: &Meta, name: &str) -> Vec<(HeaderName, HeaderValue)> {
     let mut h = vec![
-        (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        ),
         (
             header::CONTENT_DISPOSITION,
-            HeaderValue::from_str(&format!("attachment; filename=\"{name}.{}\"", format.extension())).unwrap_or(HeaderValue::from_static("attachment")),
+            HeaderValue::from_str(&format!(
+                "attachment; filename=\"{name}.{}\"",
+                format.extension()
+            ))
+            .unwrap_or(HeaderValue::from_static("attachment")),
         ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        (header::LINK, HeaderValue::from_static("<https://opendatacommons.org/licenses/odbl/1-0/>; rel=\"license\"")),
+        (
+            header::LINK,
+            HeaderValue::from_static(
+                "<https://opendatacommons.org/licenses/odbl/1-0/>; rel=\"license\"",
+            ),
+        ),
     ];
     if let Ok(v) = HeaderValue::from_bytes(meta.attribution.as_bytes()) {
         h.push((HeaderName::from_static("x-data-attribution"), v));
@@ -112,7 +156,12 @@ pub fn export_headers(format: Format, meta: &Meta, name: &str) -> Vec<(HeaderNam
     h
 }
 
-async fn export_reports(State(state): State<AppState>, caller: Caller, Path(file): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn export_reports(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let format = file
         .strip_prefix("reports.")
         .and_then(Format::parse)

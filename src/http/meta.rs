@@ -27,7 +27,13 @@ async fn config(State(state): State<AppState>) -> Json<Value> {
 }
 
 async fn categories(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = state.engine.catalogue().categories.iter().map(|c| c.to_json()).collect();
+    let list: Vec<Value> = state
+        .engine
+        .catalogue()
+        .categories
+        .iter()
+        .map(|c| c.to_json())
+        .collect();
     Json(json!({ "categories": list }))
 }
 
@@ -48,7 +54,9 @@ async fn units(State(state): State<AppState>) -> Json<Value> {
         .catalogue()
         .units
         .iter()
-        .map(|u| json!({"code": u.code, "name": u.name, "handles": u.handles, "contact": u.contact}))
+        .map(
+            |u| json!({"code": u.code, "name": u.name, "handles": u.handles, "contact": u.contact}),
+        )
         .collect();
     Json(json!({ "units": list }))
 }
@@ -72,7 +80,11 @@ async fn districts(State(state): State<AppState>) -> ApiResult<Response> {
         "features": features,
         "attribution": state.engine.catalogue().city.attribution,
     });
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body).into_response().into_body()).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        Json(body).into_response().into_body(),
+    )
+        .into_response())
 }
 
 async fn healthz() -> Json<Value> {
@@ -81,7 +93,10 @@ async fn healthz() -> Json<Value> {
 
 /// Ready when the database answers and the in-memory index is loaded.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&state.pool).await {
+    match sqlx::query_scalar::<_, i32>("SELECT 1")
+        .fetch_one(&state.pool)
+        .await
+    {
         Ok(_) => Json(json!({
             "status": "ready",
             "reports_indexed": state.engine.report_count(),
@@ -90,7 +105,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
         .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "reason": "database unreachable"}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "reason": "database unreachable"})),
+            )
+                .into_response()
         }
     }
 }
@@ -98,7 +117,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("zglos_reports_indexed").set(state.engine.report_count() as f64);
     metrics::gauge!("zglos_open_reports_indexed").set(state.engine.open_count() as f64);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 pub const OPENAPI: &str = include_str!("openapi.json");

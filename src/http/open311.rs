@@ -79,12 +79,20 @@ fn split(file: &str) -> Result<(&str, Fmt), O311Error> {
     } else if let Some(n) = file.strip_suffix(".xml") {
         Ok((n, Fmt::Xml))
     } else {
-        Err(O311Error(StatusCode::NOT_FOUND, format!("{file}: add .json or .xml"), Fmt::Json))
+        Err(O311Error(
+            StatusCode::NOT_FOUND,
+            format!("{file}: add .json or .xml"),
+            Fmt::Json,
+        ))
     }
 }
 
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 fn xml_value(out: &mut String, name: &str, v: &Value) {
@@ -120,7 +128,12 @@ fn xml_value(out: &mut String, name: &str, v: &Value) {
 /// JSON as is; XML with `root` around a list of `item` elements (or one object).
 fn respond(fmt: Fmt, status: StatusCode, root: &str, item: &str, v: &Value) -> Response {
     match fmt {
-        Fmt::Json => (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], v.to_string()).into_response(),
+        Fmt::Json => (
+            status,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            v.to_string(),
+        )
+            .into_response(),
         Fmt::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
             match v {
@@ -133,20 +146,39 @@ fn respond(fmt: Fmt, status: StatusCode, root: &str, item: &str, v: &Value) -> R
                 }
                 other => xml_value(&mut out, root, other),
             }
-            (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                out,
+            )
+                .into_response()
         }
     }
 }
 
 fn params(raw: &Option<String>, fmt: Fmt, known: &[&str]) -> O311<Params> {
     let p = Params::parse(raw.as_deref()).map_err(|e| from_api(e, fmt))?;
-    if let Some(n) = p.names().find(|n| !known.contains(n) && !n.starts_with("attribute[")) {
-        return Err(bad(fmt, format!("unknown parameter {n:?}; this resource takes: {}", known.join(", "))));
+    if let Some(n) = p
+        .names()
+        .find(|n| !known.contains(n) && !n.starts_with("attribute["))
+    {
+        return Err(bad(
+            fmt,
+            format!(
+                "unknown parameter {n:?}; this resource takes: {}",
+                known.join(", ")
+            ),
+        ));
     }
     Ok(p)
 }
 
-async fn top(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+async fn top(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> O311<Response> {
     let (name, fmt) = split(&file)?;
     match name {
         "discovery" => {
@@ -180,18 +212,38 @@ async fn top(State(state): State<AppState>, headers: HeaderMap, Path(file): Path
                     })
                 })
                 .collect();
-            Ok(respond(fmt, StatusCode::OK, "services", "service", &Value::Array(list)))
+            Ok(respond(
+                fmt,
+                StatusCode::OK,
+                "services",
+                "service",
+                &Value::Array(list),
+            ))
         }
         "requests" => search(state, raw, fmt).await,
-        _ => Err(O311Error(StatusCode::NOT_FOUND, format!("no resource {name}; see discovery.{}", if fmt == Fmt::Xml { "xml" } else { "json" }), fmt)),
+        _ => Err(O311Error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no resource {name}; see discovery.{}",
+                if fmt == Fmt::Xml { "xml" } else { "json" }
+            ),
+            fmt,
+        )),
     }
 }
 
-async fn service_definition(State(state): State<AppState>, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+async fn service_definition(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> O311<Response> {
     let (code, fmt) = split(&file)?;
     params(&raw, fmt, &["jurisdiction_id"])?;
     let catalogue = state.engine.catalogue();
-    let c = catalogue.category(code).map(|(_, c)| c).ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no service {code:?}"), fmt))?;
+    let c = catalogue
+        .category(code)
+        .map(|(_, c)| c)
+        .ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no service {code:?}"), fmt))?;
     let body = json!({
         "service_code": c.code,
         "attributes": [
@@ -201,13 +253,22 @@ async fn service_definition(State(state): State<AppState>, Path(file): Path<Stri
              "order": 2, "description": "Language for updates to the reporter", "values": [{"key": "pl", "name": "Polski"}, {"key": "en", "name": "English"}]},
         ],
     });
-    Ok(respond(fmt, StatusCode::OK, "service_definition", "", &body))
+    Ok(respond(
+        fmt,
+        StatusCode::OK,
+        "service_definition",
+        "",
+        &body,
+    ))
 }
 
 /// Open311 status and notes from the richer workflow.
 fn status_of(state: &AppState, row: &ExportRow, note: Option<&String>) -> (&'static str, String) {
     let catalogue = state.engine.catalogue();
-    let (open, name) = catalogue.status(&row.status).map(|(_, s)| (s.is_open, s.name_en.clone())).unwrap_or((true, row.status.clone()));
+    let (open, name) = catalogue
+        .status(&row.status)
+        .map(|(_, s)| (s.is_open, s.name_en.clone()))
+        .unwrap_or((true, row.status.clone()));
     let mut notes = name;
     if let Some(orig) = row.duplicate_of {
         notes = format!("{notes}: already reported as request {orig}");
@@ -224,8 +285,16 @@ fn time(t: DateTime<Utc>) -> String {
 
 async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<Value>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let media: HashMap<i64, String> = store::media(&state.pool, &ids).await.map_err(|e| from_api(e, Fmt::Json))?.into_iter().collect();
-    let notes: HashMap<i64, String> = store::notes(&state.pool, &ids).await.map_err(|e| from_api(e, Fmt::Json))?.into_iter().collect();
+    let media: HashMap<i64, String> = store::media(&state.pool, &ids)
+        .await
+        .map_err(|e| from_api(e, Fmt::Json))?
+        .into_iter()
+        .collect();
+    let notes: HashMap<i64, String> = store::notes(&state.pool, &ids)
+        .await
+        .map_err(|e| from_api(e, Fmt::Json))?
+        .into_iter()
+        .collect();
     let catalogue = state.engine.catalogue();
     Ok(rows
         .iter()
@@ -258,17 +327,49 @@ async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<Value>>
 pub const MAX_REQUESTS: i64 = 1000;
 
 async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response> {
-    let p = params(&raw, fmt, &["service_request_id", "service_code", "start_date", "end_date", "status", "jurisdiction_id", "bbox", "page", "page_size"])?;
+    let p = params(
+        &raw,
+        fmt,
+        &[
+            "service_request_id",
+            "service_code",
+            "start_date",
+            "end_date",
+            "status",
+            "jurisdiction_id",
+            "bbox",
+            "page",
+            "page_size",
+        ],
+    )?;
     let api = |e| from_api(e, fmt);
     let mut q = ReportQuery::default();
     let ids = p.list("service_request_id");
     if !ids.is_empty() {
         // The spec: service_request_id overrides every other filter.
-        q.ids = ids.iter().map(|s| s.parse::<i64>().map_err(|_| bad(fmt, format!("service_request_id {s:?} is not a request id")))).collect::<Result<_, _>>()?;
+        q.ids = ids
+            .iter()
+            .map(|s| {
+                s.parse::<i64>()
+                    .map_err(|_| bad(fmt, format!("service_request_id {s:?} is not a request id")))
+            })
+            .collect::<Result<_, _>>()?;
     } else {
         q.categories = p.list("service_code");
-        let start = p.get("start_date").map(|v| parse_datetime(v).ok_or_else(|| bad(fmt, format!("start_date {v:?} is not a w3 date-time")))).transpose()?;
-        let end = p.get("end_date").map(|v| parse_datetime(v).ok_or_else(|| bad(fmt, format!("end_date {v:?} is not a w3 date-time")))).transpose()?;
+        let start = p
+            .get("start_date")
+            .map(|v| {
+                parse_datetime(v)
+                    .ok_or_else(|| bad(fmt, format!("start_date {v:?} is not a w3 date-time")))
+            })
+            .transpose()?;
+        let end = p
+            .get("end_date")
+            .map(|v| {
+                parse_datetime(v)
+                    .ok_or_else(|| bad(fmt, format!("end_date {v:?} is not a w3 date-time")))
+            })
+            .transpose()?;
         let (start, end) = match (start, end) {
             (None, None) => (Some(Utc::now() - Duration::days(90)), None),
             (Some(s), None) => (Some(s), None),
@@ -296,65 +397,181 @@ async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response
     if page < 1 {
         return Err(bad(fmt, "page starts at 1"));
     }
-    let rows = crate::export::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, page_size, (page - 1) * page_size).await.map_err(api)?;
-    let list = requests_json(&state, &rows).await.map_err(|e| O311Error(e.0, e.1, fmt))?;
-    Ok(respond(fmt, StatusCode::OK, "service_requests", "request", &Value::Array(list)))
+    let rows = crate::export::fetch_page(
+        &state.pool,
+        &q,
+        Audience::Public,
+        NEWEST_FIRST,
+        page_size,
+        (page - 1) * page_size,
+    )
+    .await
+    .map_err(api)?;
+    let list = requests_json(&state, &rows)
+        .await
+        .map_err(|e| O311Error(e.0, e.1, fmt))?;
+    Ok(respond(
+        fmt,
+        StatusCode::OK,
+        "service_requests",
+        "request",
+        &Value::Array(list),
+    ))
 }
 
-async fn one_request(State(state): State<AppState>, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+async fn one_request(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> O311<Response> {
     let (id, fmt) = split(&file)?;
     params(&raw, fmt, &["jurisdiction_id"])?;
-    let not_found = || O311Error(StatusCode::NOT_FOUND, format!("no service request {id:?}"), fmt);
+    let not_found = || {
+        O311Error(
+            StatusCode::NOT_FOUND,
+            format!("no service request {id:?}"),
+            fmt,
+        )
+    };
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let q = ReportQuery { ids: vec![id], ..Default::default() };
-    let rows = crate::export::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, 1, 0).await.map_err(|e| from_api(e, fmt))?;
+    let q = ReportQuery {
+        ids: vec![id],
+        ..Default::default()
+    };
+    let rows = crate::export::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, 1, 0)
+        .await
+        .map_err(|e| from_api(e, fmt))?;
     if rows.is_empty() {
         return Err(not_found());
     }
-    let list = requests_json(&state, &rows).await.map_err(|e| O311Error(e.0, e.1, fmt))?;
-    Ok(respond(fmt, StatusCode::OK, "service_requests", "request", &Value::Array(list)))
+    let list = requests_json(&state, &rows)
+        .await
+        .map_err(|e| O311Error(e.0, e.1, fmt))?;
+    Ok(respond(
+        fmt,
+        StatusCode::OK,
+        "service_requests",
+        "request",
+        &Value::Array(list),
+    ))
 }
 
-async fn token(State(state): State<AppState>, Path(file): Path<String>, RawQuery(raw): RawQuery) -> O311<Response> {
+async fn token(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> O311<Response> {
     let (tok, fmt) = split(&file)?;
     params(&raw, fmt, &["jurisdiction_id"])?;
-    let id = store::by_token(&state.pool, tok).await.map_err(|e| from_api(e, fmt))?.ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no request with token {tok:?}"), fmt))?;
+    let id = store::by_token(&state.pool, tok)
+        .await
+        .map_err(|e| from_api(e, fmt))?
+        .ok_or_else(|| {
+            O311Error(
+                StatusCode::NOT_FOUND,
+                format!("no request with token {tok:?}"),
+                fmt,
+            )
+        })?;
     let body = json!([{"service_request_id": id.to_string(), "token": tok}]);
-    Ok(respond(fmt, StatusCode::OK, "service_requests", "request", &body))
+    Ok(respond(
+        fmt,
+        StatusCode::OK,
+        "service_requests",
+        "request",
+        &body,
+    ))
 }
 
 fn field<'a>(form: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    form.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    form.get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
-async fn create(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>, body: Bytes) -> O311<Response> {
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    body: Bytes,
+) -> O311<Response> {
     let (name, fmt) = split(&file)?;
     if name != "requests" {
-        return Err(O311Error(StatusCode::NOT_FOUND, format!("POST {name}: only requests can be created"), fmt));
+        return Err(O311Error(
+            StatusCode::NOT_FOUND,
+            format!("POST {name}: only requests can be created"),
+            fmt,
+        ));
     }
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !ct.starts_with("application/x-www-form-urlencoded") {
-        return Err(bad(fmt, "send the request form-encoded (Content-Type: application/x-www-form-urlencoded)"));
+        return Err(bad(
+            fmt,
+            "send the request form-encoded (Content-Type: application/x-www-form-urlencoded)",
+        ));
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).map_err(|e| bad(fmt, format!("the form cannot be read: {e}")))?;
-    let form: Map<String, Value> = pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+        .map_err(|e| bad(fmt, format!("the form cannot be read: {e}")))?;
+    let form: Map<String, Value> = pairs
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     const KNOWN: &[&str] = &[
-        "api_key", "jurisdiction_id", "service_code", "lat", "long", "address_string", "address_id", "email", "device_id",
-        "account_id", "first_name", "last_name", "phone", "description", "media_url",
+        "api_key",
+        "jurisdiction_id",
+        "service_code",
+        "lat",
+        "long",
+        "address_string",
+        "address_id",
+        "email",
+        "device_id",
+        "account_id",
+        "first_name",
+        "last_name",
+        "phone",
+        "description",
+        "media_url",
     ];
-    if let Some(k) = form.keys().find(|k| !KNOWN.contains(&k.as_str()) && !k.starts_with("attribute[")) {
+    if let Some(k) = form
+        .keys()
+        .find(|k| !KNOWN.contains(&k.as_str()) && !k.starts_with("attribute["))
+    {
         return Err(bad(fmt, format!("unknown field {k:?}")));
     }
-    let key = field(&form, "api_key").ok_or_else(|| O311Error(StatusCode::FORBIDDEN, "api_key is required; apps get one from the city".into(), fmt))?;
+    let key = field(&form, "api_key").ok_or_else(|| {
+        O311Error(
+            StatusCode::FORBIDDEN,
+            "api_key is required; apps get one from the city".into(),
+            fmt,
+        )
+    })?;
     let app = store::app_for_key(&state.pool, key)
         .await
         .map_err(|e| from_api(e, fmt))?
         .ok_or_else(|| O311Error(StatusCode::FORBIDDEN, "api_key is not valid".into(), fmt))?;
     let code = field(&form, "service_code").ok_or_else(|| bad(fmt, "service_code is required"))?;
     let catalogue = state.engine.catalogue();
-    let (_, category) = catalogue.category(code).ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no service {code:?}; see services.json"), fmt))?;
+    let (_, category) = catalogue.category(code).ok_or_else(|| {
+        O311Error(
+            StatusCode::NOT_FOUND,
+            format!("no service {code:?}; see services.json"),
+            fmt,
+        )
+    })?;
     let num = |n: &str| -> O311<Option<f64>> {
-        field(&form, n).map(|v| v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| bad(fmt, format!("{n} must be a number, got {v:?}")))).transpose()
+        field(&form, n)
+            .map(|v| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| bad(fmt, format!("{n} must be a number, got {v:?}")))
+            })
+            .transpose()
     };
     let (lat, lon) = match (num("lat")?, num("long")?) {
         (Some(lat), Some(lon)) => (lat, lon),
@@ -364,7 +581,11 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, Path(file): P
         (None, None) => return Err(bad(fmt, "a location is required: lat and long")),
         _ => return Err(bad(fmt, "lat and long go together")),
     };
-    let geometry = ReportGeometry::parse(&json!({"type": "Point", "coordinates": [lon, lat]}), "lat/long").map_err(|e| from_api(e, fmt))?;
+    let geometry = ReportGeometry::parse(
+        &json!({"type": "Point", "coordinates": [lon, lat]}),
+        "lat/long",
+    )
+    .map_err(|e| from_api(e, fmt))?;
     let mut description = field(&form, "description").unwrap_or("").to_owned();
     if let Some(addr) = field(&form, "address_string") {
         description = format!("{description}\n{addr}").trim().to_owned();
@@ -380,12 +601,22 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, Path(file): P
     }
     let media_url = field(&form, "media_url");
     if let Some(u) = media_url {
-        if !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2000 || u.chars().any(char::is_whitespace) {
+        if !(u.starts_with("https://") || u.starts_with("http://"))
+            || u.len() > 2000
+            || u.chars().any(char::is_whitespace)
+        {
             return Err(bad(fmt, "media_url must be an http(s) URL"));
         }
     }
-    let name = [field(&form, "first_name"), field(&form, "last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let email = field(&form, "email").map(|e| parse_email(e, "email")).transpose().map_err(|e| from_api(e, fmt))?;
+    let name = [field(&form, "first_name"), field(&form, "last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let email = field(&form, "email")
+        .map(|e| parse_email(e, "email"))
+        .transpose()
+        .map_err(|e| from_api(e, fmt))?;
     let lang = match field(&form, "attribute[lang]") {
         None | Some("pl") => "pl",
         Some("en") => "en",
@@ -395,29 +626,58 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, Path(file): P
         category: category.code.clone(),
         description,
         geometry,
-        contact: Contact { name: (!name.is_empty()).then_some(name), email, phone: field(&form, "phone").map(str::to_owned) },
+        contact: Contact {
+            name: (!name.is_empty()).then_some(name),
+            email,
+            phone: field(&form, "phone").map(str::to_owned),
+        },
         channel: Channel::Open311,
         lang: lang.into(),
         photos: Vec::new(),
     };
-    let placement = catalogue.place(category, &report.geometry).map_err(|e| from_api(e, fmt))?;
+    let placement = catalogue
+        .place(category, &report.geometry)
+        .map_err(|e| from_api(e, fmt))?;
     // A retried POST from the same device with the same content is the same request.
     let idem = field(&form, "device_id").map(|d| {
-        let mut canon: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "api_key").collect();
+        let mut canon: Vec<&(String, String)> =
+            pairs.iter().filter(|(k, _)| k != "api_key").collect();
         canon.sort();
         let hash = crate::auth::sha256_hex(&format!("{canon:?}"));
-        Idempotency { key: format!("open311:{app}:{d}:{hash}"), request_hash: hash }
+        Idempotency {
+            key: format!("open311:{app}:{d}:{hash}"),
+            request_hash: hash,
+        }
     });
-    let id = match reports::submit(&state.pool, &state.engine, &report, &placement, idem.as_ref()).await.map_err(|e| from_api(e, fmt))? {
+    let id = match reports::submit(
+        &state.pool,
+        &state.engine,
+        &report,
+        &placement,
+        idem.as_ref(),
+    )
+    .await
+    .map_err(|e| from_api(e, fmt))?
+    {
         Submitted::Created(id) | Submitted::Replayed(id) => id,
     };
-    let token = crate::auth::sha256_hex(&format!("{app}:{id}:{}", crate::auth::random_token()))[..24].to_owned();
-    store::record(&state.pool, id, &token, &app, media_url).await.map_err(|e| from_api(e, fmt))?;
+    let token = crate::auth::sha256_hex(&format!("{app}:{id}:{}", crate::auth::random_token()))
+        [..24]
+        .to_owned();
+    store::record(&state.pool, id, &token, &app, media_url)
+        .await
+        .map_err(|e| from_api(e, fmt))?;
     metrics::counter!("zglos_reports_submitted_total", "channel" => "open311").increment(1);
     let notice = match placement.unit_code.as_ref().and_then(|u| catalogue.unit(u)) {
         Some(u) => format!("Sent to {}", u.name),
         None => String::new(),
     };
     let body = json!([{"service_request_id": id.to_string(), "token": token, "service_notice": notice, "account_id": Value::Null}]);
-    Ok(respond(fmt, StatusCode::CREATED, "service_requests", "request", &body))
+    Ok(respond(
+        fmt,
+        StatusCode::CREATED,
+        "service_requests",
+        "request",
+        &body,
+    ))
 }

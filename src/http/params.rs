@@ -12,12 +12,22 @@ fn bad(name: &str, message: impl Into<String>) -> ApiError {
 impl Params {
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("the query string cannot be read: {e}")))?;
+            .map_err(|e| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("the query string cannot be read: {e}"),
+                )
+            })?;
         Ok(Self(pairs))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -38,45 +48,91 @@ impl Params {
 
     pub fn f64(&self, name: &str) -> Result<Option<f64>, ApiError> {
         self.get(name)
-            .map(|v| v.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| bad(name, format!("{name} must be a number, got {v:?}"))))
+            .map(|v| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .ok_or_else(|| bad(name, format!("{name} must be a number, got {v:?}")))
+            })
             .transpose()
     }
 
     pub fn required_f64(&self, name: &str) -> Result<f64, ApiError> {
-        self.f64(name)?.ok_or_else(|| ApiError::bad_request("missing_parameter", format!("{name} is required")).at(name))
+        self.f64(name)?.ok_or_else(|| {
+            ApiError::bad_request("missing_parameter", format!("{name} is required")).at(name)
+        })
     }
 
     pub fn i64(&self, name: &str) -> Result<Option<i64>, ApiError> {
         self.get(name)
-            .map(|v| v.parse::<i64>().map_err(|_| bad(name, format!("{name} must be an integer, got {v:?}"))))
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| bad(name, format!("{name} must be an integer, got {v:?}")))
+            })
             .transpose()
     }
 
     pub fn i32_list(&self, name: &str) -> Result<Vec<i32>, ApiError> {
         self.list(name)
             .iter()
-            .map(|v| v.parse::<i32>().map_err(|_| bad(name, format!("{name} must be a list of integer ids, got {v:?}"))))
+            .map(|v| {
+                v.parse::<i32>().map_err(|_| {
+                    bad(
+                        name,
+                        format!("{name} must be a list of integer ids, got {v:?}"),
+                    )
+                })
+            })
             .collect()
     }
 
     /// RFC 3339 timestamp or a plain date (midnight UTC).
     pub fn datetime(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-        self.get(name).map(|v| parse_datetime(v).ok_or_else(|| bad(name, format!("{name} must be an RFC 3339 time or a YYYY-MM-DD date, got {v:?}")))).transpose()
+        self.get(name)
+            .map(|v| {
+                parse_datetime(v).ok_or_else(|| {
+                    bad(
+                        name,
+                        format!("{name} must be an RFC 3339 time or a YYYY-MM-DD date, got {v:?}"),
+                    )
+                })
+            })
+            .transpose()
     }
 
     /// `west,south,east,north` in degrees.
     pub fn bbox(&self, name: &str) -> Result<Option<[f64; 4]>, ApiError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
-        let nums: Vec<f64> = v.split(',').map(|s| s.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
-            bad(name, format!("{name} must be four numbers west,south,east,north; got {v:?}"))
-        })?;
-        let [w, s, e, n] = nums[..] else {
-            return Err(bad(name, format!("{name} must be four numbers west,south,east,north; got {v:?}")));
+        let Some(v) = self.get(name) else {
+            return Ok(None);
         };
-        if !nums.iter().all(|x| x.is_finite()) || !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e)
-            || !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&n) || s > n || w > e
+        let nums: Vec<f64> = v
+            .split(',')
+            .map(|s| s.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                bad(
+                    name,
+                    format!("{name} must be four numbers west,south,east,north; got {v:?}"),
+                )
+            })?;
+        let [w, s, e, n] = nums[..] else {
+            return Err(bad(
+                name,
+                format!("{name} must be four numbers west,south,east,north; got {v:?}"),
+            ));
+        };
+        if !nums.iter().all(|x| x.is_finite())
+            || !(-180.0..=180.0).contains(&w)
+            || !(-180.0..=180.0).contains(&e)
+            || !(-90.0..=90.0).contains(&s)
+            || !(-90.0..=90.0).contains(&n)
+            || s > n
+            || w > e
         {
-            return Err(bad(name, format!("{name} {v:?} is not a valid west,south,east,north box in degrees")));
+            return Err(bad(
+                name,
+                format!("{name} {v:?} is not a valid west,south,east,north box in degrees"),
+            ));
         }
         Ok(Some([w, s, e, n]))
     }
@@ -86,7 +142,12 @@ pub fn parse_datetime(v: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(v)
         .map(|d| d.with_timezone(&Utc))
         .ok()
-        .or_else(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc()))
+        .or_else(|| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })
 }
 
 #[cfg(test)]
@@ -95,10 +156,16 @@ mod tests {
 
     #[test]
     fn parses_lists_boxes_and_times() {
-        let p = Params::parse(Some("category=pothole,litter&category=graffiti&bbox=19.8,50.0,20.1,50.1&since=2026-01-02")).unwrap();
+        let p = Params::parse(Some(
+            "category=pothole,litter&category=graffiti&bbox=19.8,50.0,20.1,50.1&since=2026-01-02",
+        ))
+        .unwrap();
         assert_eq!(p.list("category"), vec!["pothole", "litter", "graffiti"]);
         assert_eq!(p.bbox("bbox").unwrap(), Some([19.8, 50.0, 20.1, 50.1]));
-        assert_eq!(p.datetime("since").unwrap().unwrap().to_rfc3339(), "2026-01-02T00:00:00+00:00");
+        assert_eq!(
+            p.datetime("since").unwrap().unwrap().to_rfc3339(),
+            "2026-01-02T00:00:00+00:00"
+        );
         let p = Params::parse(Some("bbox=1,2,3&limit=x&lat=NaN")).unwrap();
         assert_eq!(p.bbox("bbox").unwrap_err().field.as_deref(), Some("bbox"));
         assert_eq!(p.i64("limit").unwrap_err().field.as_deref(), Some("limit"));

@@ -32,19 +32,42 @@ pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
 
 /// Reads a JSON body: the right content type, not empty, within the size limit, valid JSON.
-pub fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, required: bool) -> ApiResult<Option<Value>> {
+pub fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    required: bool,
+) -> ApiResult<Option<Value>> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is too large")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is too large",
+            )
         } else {
             ApiError::bad_request("unreadable_body", e.body_text())
         }
     })?;
     if body.iter().all(u8::is_ascii_whitespace) {
-        return if required { Err(ApiError::bad_request("empty_body", "the request body is empty; send a JSON document")) } else { Ok(None) };
+        return if required {
+            Err(ApiError::bad_request(
+                "empty_body",
+                "the request body is empty; send a JSON document",
+            ))
+        } else {
+            Ok(None)
+        };
     }
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if mime != "application/json" && mime != "application/geo+json" {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -54,33 +77,59 @@ pub fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, requi
         .at("Content-Type"));
     }
     serde_json::from_slice(&body).map(Some).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")).with_detail(json!({"line": e.line(), "column": e.column()}))
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+            .with_detail(json!({"line": e.line(), "column": e.column()}))
     })
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::bad_request("invalid_id", format!("{raw:?} is not a report id")).at("id"))
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::bad_request("invalid_id", format!("{raw:?} is not a report id")).at("id")
+    })
 }
 
 fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotency>> {
-    let Some(raw) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = raw.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).ok_or_else(|| {
-        ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be 1 to 200 visible ASCII characters").at("Idempotency-Key")
-    })?;
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 200 visible ASCII characters",
+            )
+            .at("Idempotency-Key")
+        })?;
     let request_hash = hex::encode(Sha256::digest(body.to_string().as_bytes()));
-    Ok(Some(Idempotency { key: key.to_owned(), request_hash }))
+    Ok(Some(Idempotency {
+        key: key.to_owned(),
+        request_hash,
+    }))
 }
 
-async fn report_response(state: &AppState, id: i64, status: StatusCode, replayed: bool) -> ApiResult<Response> {
-    let report = store::public_report(&state.pool, id).await?.ok_or_else(|| ApiError::internal(format!("report {id} vanished")))?;
+async fn report_response(
+    state: &AppState,
+    id: i64,
+    status: StatusCode,
+    replayed: bool,
+) -> ApiResult<Response> {
+    let report = store::public_report(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("report {id} vanished")))?;
     let timeline = store::timeline(&state.pool, id).await?;
     Ok(respond(&report, timeline, status, replayed))
 }
 
-fn respond(report: &PublicReport, timeline: Vec<Value>, status: StatusCode, replayed: bool) -> Response {
+fn respond(
+    report: &PublicReport,
+    timeline: Vec<Value>,
+    status: StatusCode,
+    replayed: bool,
+) -> Response {
     let mut feature = report.to_feature();
     feature["properties"]["timeline"] = json!(timeline);
     let mut response = (status, Json(feature)).into_response();
@@ -89,19 +138,33 @@ fn respond(report: &PublicReport, timeline: Vec<Value>, status: StatusCode, repl
         response.headers_mut().insert(header::LOCATION, v);
     }
     if replayed {
-        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     response
 }
 
-async fn create(State(state): State<AppState>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     let body = json_body(&headers, body, true)?.unwrap_or(Value::Null);
     let report = NewReport::parse(&body)?;
     let idem = idempotency(&headers, &body)?;
     let catalogue = state.engine.catalogue();
     let (_, category) = catalogue.require_category(&report.category, "properties.category")?;
     let placement = catalogue.place(category, &report.geometry)?;
-    match store::submit_report(&state.pool, &state.engine, &report, &placement, idem.as_ref()).await? {
+    match store::submit_report(
+        &state.pool,
+        &state.engine,
+        &report,
+        &placement,
+        idem.as_ref(),
+    )
+    .await?
+    {
         Submission::Created(stored) => {
             metrics::counter!("zglos_reports_submitted_total", "channel" => report.channel.as_str()).increment(1);
             tracing::info!(id = stored.report.id, category = %report.category, unit = ?placement.unit_code, rule = ?placement.rule_id, "report stored");
@@ -115,18 +178,29 @@ async fn create(State(state): State<AppState>, headers: HeaderMap, body: Result<
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    store::public_report(&state.pool, id).await?.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
+    store::public_report(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
     report_response(&state, id, StatusCode::OK, false).await
 }
 
 /// Keyset cursor: base64 of "created_at_micros:id".
 pub fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{id}", at.timestamp_micros()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{}:{id}", at.timestamp_micros()))
 }
 
 pub fn decode_cursor(raw: &str) -> ApiResult<(DateTime<Utc>, i64)> {
-    let bad = || ApiError::bad_request("invalid_cursor", "cursor is not one this service issued; start from the first page").at("cursor");
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "cursor is not one this service issued; start from the first page",
+        )
+        .at("cursor")
+    };
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| bad())?;
     let text = String::from_utf8(text).map_err(|_| bad())?;
     let (micros, id) = text.split_once(':').ok_or_else(bad)?;
     let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
@@ -137,7 +211,11 @@ pub fn parse_limit(params: &Params, default: i64, max: i64) -> ApiResult<i64> {
     match params.i64("limit")? {
         None => Ok(default),
         Some(n) if n >= 1 => Ok(n.min(max)),
-        Some(n) => Err(ApiError::bad_request("invalid_parameter", format!("limit must be at least 1, got {n}")).at("limit")),
+        Some(n) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("limit must be at least 1, got {n}"),
+        )
+        .at("limit")),
     }
 }
 
@@ -149,13 +227,23 @@ async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResu
     for c in &query.categories {
         catalogue.require_category(c, "category")?;
     }
-    query.statuses = match query.statuses.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    query.statuses = match query
+        .statuses
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["open"] => catalogue.open_statuses(),
         ["all"] => vec![],
         codes => {
             for s in codes.iter() {
                 if catalogue.status(s).is_none() {
-                    return Err(ApiError::bad_request("unknown_status", format!("unknown status {s:?}; a status code, open or all")).at("status"));
+                    return Err(ApiError::bad_request(
+                        "unknown_status",
+                        format!("unknown status {s:?}; a status code, open or all"),
+                    )
+                    .at("status"));
                 }
             }
             query.statuses.clone()
@@ -184,7 +272,11 @@ async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResu
 }
 
 fn params_without(raw: Option<&str>, name: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or("")).unwrap_or_default().into_iter().filter(|(k, _)| k != name).collect()
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| k != name)
+        .collect()
 }
 
 async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
@@ -192,10 +284,17 @@ async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
     let lon = params.required_f64("lon")?;
     let lat = params.required_f64("lat")?;
     if !(-180.0..=180.0).contains(&lon) {
-        return Err(ApiError::bad_request("coordinate_out_of_range", "lon must be within -180..180").at("lon"));
+        return Err(ApiError::bad_request(
+            "coordinate_out_of_range",
+            "lon must be within -180..180",
+        )
+        .at("lon"));
     }
     if !(-90.0..=90.0).contains(&lat) {
-        return Err(ApiError::bad_request("coordinate_out_of_range", "lat must be within -90..90").at("lat"));
+        return Err(
+            ApiError::bad_request("coordinate_out_of_range", "lat must be within -90..90")
+                .at("lat"),
+        );
     }
     let catalogue = state.engine.catalogue();
     let categories = params.list("category");
@@ -204,71 +303,142 @@ async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
         widest = widest.max(catalogue.require_category(c, "category")?.1.dedup_radius_m);
     }
     // Twice the dedup radius: a resident's pin is rarely exactly where the first reporter's was.
-    let default_radius = if categories.is_empty() { 100.0 } else { (2.0 * widest).max(50.0) };
+    let default_radius = if categories.is_empty() {
+        100.0
+    } else {
+        (2.0 * widest).max(50.0)
+    };
     let radius = match params.f64("radius")? {
         None => default_radius,
         Some(r) if (1.0..=2000.0).contains(&r) => r,
-        Some(r) => return Err(ApiError::bad_request("invalid_parameter", format!("radius must be 1..2000 metres, got {r}")).at("radius")),
+        Some(r) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("radius must be 1..2000 metres, got {r}"),
+            )
+            .at("radius"))
+        }
     };
     let limit = parse_limit(&params, 20, 100)? as usize;
     let cats: Vec<&str> = categories.iter().map(String::as_str).collect();
-    let hits = state.engine.nearby(geo::Point::new(lon, lat), &cats, radius, limit);
+    let hits = state
+        .engine
+        .nearby(geo::Point::new(lon, lat), &cats, radius, limit);
     let ids: Vec<i64> = hits.iter().map(|c| c.id).collect();
     let rows = store::public_reports(&state.pool, &ids).await?;
     let features: Vec<Value> = rows
         .iter()
         .map(|r| {
             let mut f = r.to_feature();
-            let d = hits.iter().find(|c| c.id == r.id).map(|c| c.distance_m).unwrap_or(0.0);
+            let d = hits
+                .iter()
+                .find(|c| c.id == r.id)
+                .map(|c| c.distance_m)
+                .unwrap_or(0.0);
             f["properties"]["distance_m"] = json!((d * 10.0).round() / 10.0);
             f
         })
         .collect();
-    Ok(Json(json!({"type": "FeatureCollection", "features": features, "radius_m": radius})))
+    Ok(Json(
+        json!({"type": "FeatureCollection", "features": features, "radius_m": radius}),
+    ))
 }
 
 fn optional_email(body: &Option<Value>, required: bool) -> ApiResult<(Option<String>, String)> {
     let email = match body.as_ref().and_then(|b| b.get("email")) {
         None | Some(Value::Null) if !required => None,
-        None | Some(Value::Null) => return Err(ApiError::bad_request("missing_field", "email is required").at("email")),
+        None | Some(Value::Null) => {
+            return Err(ApiError::bad_request("missing_field", "email is required").at("email"))
+        }
         Some(Value::String(s)) => Some(parse_email(s, "email")?),
-        Some(_) => return Err(ApiError::bad_request("invalid_type", "email must be a string").at("email")),
+        Some(_) => {
+            return Err(ApiError::bad_request("invalid_type", "email must be a string").at("email"))
+        }
     };
     let lang = parse_lang(body.as_ref().and_then(|b| b.get("lang")), "lang")?;
     Ok((email, lang))
 }
 
-async fn support(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+async fn support(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let body = json_body(&headers, body, false)?;
     let (email, lang) = optional_email(&body, false)?;
-    let channel = match body.as_ref().and_then(|b| b.get("channel")).and_then(Value::as_str) {
-        Some(c) => crate::domain::Channel::parse(c).ok_or_else(|| ApiError::bad_request("invalid_channel", format!("unknown channel {c:?}")).at("channel"))?,
+    let channel = match body
+        .as_ref()
+        .and_then(|b| b.get("channel"))
+        .and_then(Value::as_str)
+    {
+        Some(c) => crate::domain::Channel::parse(c).ok_or_else(|| {
+            ApiError::bad_request("invalid_channel", format!("unknown channel {c:?}")).at("channel")
+        })?,
         None => crate::domain::Channel::Web,
     };
-    let target = store::support(&state.pool, &state.engine, id, email.as_deref(), &lang, channel.as_str()).await?;
+    let target = store::support(
+        &state.pool,
+        &state.engine,
+        id,
+        email.as_deref(),
+        &lang,
+        channel.as_str(),
+    )
+    .await?;
     metrics::counter!("zglos_supports_total").increment(1);
     report_response(&state, target, StatusCode::OK, false).await
 }
 
-async fn subscribe(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+async fn subscribe(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let body = json_body(&headers, body, true)?;
     let (email, lang) = optional_email(&body, true)?;
     store::subscribe(&state.pool, id, email.as_deref().unwrap_or_default(), &lang).await?;
-    Ok((StatusCode::CREATED, Json(json!({"subscribed": true, "report_id": id}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"subscribed": true, "report_id": id})),
+    )
+        .into_response())
 }
 
 /// The reporter says the problem is back: `{email, note}` within the reopen window.
-async fn reopen(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+async fn reopen(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let body = json_body(&headers, body, true)?;
     let (email, _) = optional_email(&body, true)?;
     let note = match body.as_ref().and_then(|b| b.get("note")) {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 5000 => s.trim().to_owned(),
-        _ => return Err(ApiError::unprocessable("missing_field", "say in a note what is still wrong (at most 5000 characters)").at("note")),
+        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 5000 => {
+            s.trim().to_owned()
+        }
+        _ => {
+            return Err(ApiError::unprocessable(
+                "missing_field",
+                "say in a note what is still wrong (at most 5000 characters)",
+            )
+            .at("note"))
+        }
     };
     let base = super::tiles::base_url(&state, &headers);
-    crate::storage::staff::reopen_by_reporter(&state.pool, &state.engine, id, email.as_deref().unwrap_or_default(), &note, &base).await?;
+    crate::storage::staff::reopen_by_reporter(
+        &state.pool,
+        &state.engine,
+        id,
+        email.as_deref().unwrap_or_default(),
+        &note,
+        &base,
+    )
+    .await?;
     report_response(&state, id, StatusCode::OK, false).await
 }

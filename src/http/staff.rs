@@ -38,13 +38,22 @@ pub fn router() -> Router<AppState> {
 
 /// Who may do what.
 pub const WORKERS: &[Role] = &[Role::Admin, Role::UnitStaff];
-pub const READERS: &[Role] = &[Role::Admin, Role::UnitStaff, Role::Consultant, Role::Analyst];
+pub const READERS: &[Role] = &[
+    Role::Admin,
+    Role::UnitStaff,
+    Role::Consultant,
+    Role::Analyst,
+];
 
 /// State-changing requests made with a session cookie must echo the session's CSRF token.
 fn check_csrf(user: &StaffUser, headers: &HeaderMap) -> ApiResult<()> {
     match headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
         Some(t) if !t.is_empty() && t == user.csrf_token => Ok(()),
-        _ => Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong X-CSRF-Token header (from /api/v1/staff/me)")),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "missing or wrong X-CSRF-Token header (from /api/v1/staff/me)",
+        )),
     }
 }
 
@@ -59,48 +68,119 @@ fn may_work_on(user: &StaffUser, unit: Option<&str>) -> ApiResult<()> {
     if user.has(Role::Admin) || unit.is_some_and(|u| user.units.iter().any(|x| x == u)) {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this report belongs to another unit"))
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this report belongs to another unit",
+        ))
     }
 }
 
 fn string_field(body: &Value, name: &str, required: bool) -> ApiResult<Option<String>> {
     match body.get(name) {
-        None | Some(Value::Null) if required => Err(ApiError::unprocessable("missing_field", format!("{name} is required")).at(name)),
+        None | Some(Value::Null) if required => {
+            Err(ApiError::unprocessable("missing_field", format!("{name} is required")).at(name))
+        }
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() && required => Err(ApiError::unprocessable("missing_field", format!("{name} is required")).at(name)),
-        Some(Value::String(s)) if s.chars().count() > 5000 => Err(ApiError::bad_request("too_long", "at most 5000 characters").at(name)),
+        Some(Value::String(s)) if s.trim().is_empty() && required => {
+            Err(ApiError::unprocessable("missing_field", format!("{name} is required")).at(name))
+        }
+        Some(Value::String(s)) if s.chars().count() > 5000 => {
+            Err(ApiError::bad_request("too_long", "at most 5000 characters").at(name))
+        }
         Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
-        Some(_) => Err(ApiError::bad_request("invalid_type", format!("{name} must be a string")).at(name)),
+        Some(_) => {
+            Err(ApiError::bad_request("invalid_type", format!("{name} must be a string")).at(name))
+        }
     }
 }
 
 fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
-    peer.map(|p| p.ip().to_string()).or_else(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).map(str::to_owned)).unwrap_or_default()
+    peer.map(|p| p.ip().to_string())
+        .or_else(|| {
+            headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }
 
-async fn login(State(state): State<AppState>, extensions: axum::http::Extensions, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     let body = json_body(&headers, body, true)?.unwrap_or(Value::Null);
     let login = string_field(&body, "login", true)?.unwrap_or_default();
     let password = match body.get("password") {
         Some(Value::String(p)) if !p.is_empty() => p.clone(),
-        _ => return Err(ApiError::unprocessable("missing_field", "password is required").at("password")),
+        _ => {
+            return Err(
+                ApiError::unprocessable("missing_field", "password is required").at("password"),
+            )
+        }
     };
-    match store::login(&state.pool, &login, &password, &client_ip(&headers, extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0))).await? {
-        Login::Throttled => Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait 15 minutes")),
-        Login::Invalid => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong login or password")),
+    match store::login(
+        &state.pool,
+        &login,
+        &password,
+        &client_ip(
+            &headers,
+            extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0),
+        ),
+    )
+    .await?
+    {
+        Login::Throttled => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed logins; wait 15 minutes",
+        )),
+        Login::Invalid => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong login or password",
+        )),
         Login::Ok { token } => {
-            let user = crate::auth::session_user(&state.pool, &token).await?.ok_or_else(|| ApiError::internal("session vanished"))?;
+            let user = crate::auth::session_user(&state.pool, &token)
+                .await?
+                .ok_or_else(|| ApiError::internal("session vanished"))?;
             // Secure when the service is reached over HTTPS (set ZGLOS_PUBLIC_URL=https://…).
-            let secure = if state.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) { "; Secure" } else { "" };
-            let cookie = format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}", store::SESSION_HOURS * 3600);
-            let mut r = Json(json!({"user": store::user_json(&user), "csrf_token": user.csrf_token})).into_response();
-            r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(ApiError::internal)?);
+            let secure = if state
+                .config
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+            {
+                "; Secure"
+            } else {
+                ""
+            };
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+                store::SESSION_HOURS * 3600
+            );
+            let mut r =
+                Json(json!({"user": store::user_json(&user), "csrf_token": user.csrf_token}))
+                    .into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+            );
             Ok(r)
         }
     }
 }
 
-async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> ApiResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let user = acting(&caller, READERS, &headers)?;
     let token = headers
         .get_all(header::COOKIE)
@@ -114,35 +194,58 @@ async fn logout(State(state): State<AppState>, caller: Caller, headers: HeaderMa
     store::logout(&state.pool, &token).await?;
     tracing::info!(user = %user.login, "logged out");
     let mut r = StatusCode::NO_CONTENT.into_response();
-    r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("zglos_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("zglos_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
     Ok(r)
 }
 
 async fn me(caller: Caller) -> ApiResult<Json<Value>> {
     let user = caller.require(READERS)?;
-    Ok(Json(json!({"user": store::user_json(user), "csrf_token": user.csrf_token})))
+    Ok(Json(
+        json!({"user": store::user_json(user), "csrf_token": user.csrf_token}),
+    ))
 }
 
-async fn inbox(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+async fn inbox(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let user = caller.require(READERS)?;
     let params = Params::parse(raw.as_deref())?;
     let catalogue = state.engine.catalogue();
     let mut units = params.list("unit");
     if units.is_empty() {
-        units = if user.units.is_empty() || user.has(Role::Admin) && user.units.is_empty() { catalogue.units.iter().map(|u| u.code.clone()).collect() } else { user.units.clone() };
+        units = if user.units.is_empty() || user.has(Role::Admin) && user.units.is_empty() {
+            catalogue.units.iter().map(|u| u.code.clone()).collect()
+        } else {
+            user.units.clone()
+        };
     }
     for u in &units {
         if catalogue.unit(u).is_none() {
             return Err(ApiError::bad_request("unknown_unit", format!("no unit {u:?}")).at("unit"));
         }
     }
-    let statuses = match params.list("status").iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let statuses = match params
+        .list("status")
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] | ["open"] => catalogue.open_statuses(),
         ["all"] => vec![],
         codes => {
             for c in codes.iter() {
                 if catalogue.status(c).is_none() {
-                    return Err(ApiError::bad_request("unknown_status", format!("unknown status {c:?}")).at("status"));
+                    return Err(ApiError::bad_request(
+                        "unknown_status",
+                        format!("unknown status {c:?}"),
+                    )
+                    .at("status"));
                 }
             }
             codes.iter().map(|c| c.to_string()).collect()
@@ -156,12 +259,24 @@ async fn inbox(State(state): State<AppState>, caller: Caller, RawQuery(raw): Raw
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
-        Some(v) => return Err(ApiError::bad_request("invalid_parameter", format!("near_border must be true or false, got {v:?}")).at("near_border")),
+        Some(v) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("near_border must be true or false, got {v:?}"),
+            )
+            .at("near_border"))
+        }
     };
     let oldest_first = match params.get("sort") {
         None | Some("newest") => false,
         Some("oldest") => true,
-        Some(v) => return Err(ApiError::bad_request("invalid_parameter", format!("sort must be newest or oldest, got {v:?}")).at("sort")),
+        Some(v) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                format!("sort must be newest or oldest, got {v:?}"),
+            )
+            .at("sort"))
+        }
     };
     let filter = InboxFilter {
         units,
@@ -171,16 +286,30 @@ async fn inbox(State(state): State<AppState>, caller: Caller, RawQuery(raw): Raw
         older_than_days: params.i64("older_than_days")?,
         near_border,
         oldest_first,
-        after: params.get("cursor").map(super::reports::decode_cursor).transpose()?,
+        after: params
+            .get("cursor")
+            .map(super::reports::decode_cursor)
+            .transpose()?,
         limit: parse_limit(&params, 100, 500)?,
     };
     let (rows, counts) = store::inbox(&state.pool, &filter).await?;
-    let next = (rows.len() as i64 == filter.limit).then(|| rows.last()).flatten().map(|last| {
-        let mut q: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or("")).unwrap_or_default();
-        q.retain(|(k, _)| k != "cursor");
-        q.push(("cursor".into(), super::reports::encode_cursor(last.public.created_at, last.public.id)));
-        format!("/api/v1/staff/inbox?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
-    });
+    let next = (rows.len() as i64 == filter.limit)
+        .then(|| rows.last())
+        .flatten()
+        .map(|last| {
+            let mut q: Vec<(String, String)> =
+                serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
+                    .unwrap_or_default();
+            q.retain(|(k, _)| k != "cursor");
+            q.push((
+                "cursor".into(),
+                super::reports::encode_cursor(last.public.created_at, last.public.id),
+            ));
+            format!(
+                "/api/v1/staff/inbox?{}",
+                serde_urlencoded::to_string(&q).unwrap_or_default()
+            )
+        });
     Ok(Json(json!({
         "type": "FeatureCollection",
         "features": rows.iter().map(|r| r.to_feature()).collect::<Vec<_>>(),
@@ -195,17 +324,28 @@ async fn detail(state: &AppState, id: i64) -> ApiResult<Value> {
     let mut f = report.to_feature();
     f["properties"]["timeline"] = json!(timeline);
     f["properties"]["audit"] = json!(audit);
-    f["properties"]["allowed_transitions"] = json!(store::allowed_transitions(&state.pool, &report.public.status).await?);
+    f["properties"]["allowed_transitions"] =
+        json!(store::allowed_transitions(&state.pool, &report.public.status).await?);
     Ok(f)
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     caller.require(READERS)?;
     Ok(Json(detail(&state, parse_id(&id)?).await?))
 }
 
 /// Reads the body and the report a worker is about to change, checking they may.
-async fn prepare(state: &AppState, caller: &Caller, headers: &HeaderMap, id: &str, body: Result<Bytes, BytesRejection>) -> ApiResult<(StaffUser, i64, Value)> {
+async fn prepare(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StaffUser, i64, Value)> {
     let user = acting(caller, WORKERS, headers)?.clone();
     let id = parse_id(id)?;
     let body = json_body(headers, body, false)?.unwrap_or_else(|| json!({}));
@@ -214,20 +354,49 @@ async fn prepare(state: &AppState, caller: &Caller, headers: &HeaderMap, id: &st
     Ok((user, id, body))
 }
 
-async fn change_status(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<Value>> {
+async fn change_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let status = string_field(&body, "status", true)?.unwrap_or_default();
     if state.engine.catalogue().status(&status).is_none() {
-        return Err(ApiError::unprocessable("unknown_status", format!("unknown status {status:?}")).at("status"));
+        return Err(ApiError::unprocessable(
+            "unknown_status",
+            format!("unknown status {status:?}"),
+        )
+        .at("status"));
     }
     let expected_at = match string_field(&body, "expected_at", false)? {
         None => None,
-        Some(d) => Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| ApiError::bad_request("invalid_date", "expected_at must be YYYY-MM-DD").at("expected_at"))?),
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                ApiError::bad_request("invalid_date", "expected_at must be YYYY-MM-DD")
+                    .at("expected_at")
+            })?,
+        ),
     };
     let photos = match body.get("photos") {
         None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => a.iter().enumerate().map(|(i, v)| v.as_str().map(str::to_owned).ok_or_else(|| ApiError::bad_request("invalid_type", "a photo id").at(format!("photos[{i}]")))).collect::<ApiResult<_>>()?,
-        Some(_) => return Err(ApiError::bad_request("invalid_type", "photos must be an array of photo ids").at("photos")),
+        Some(Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    ApiError::bad_request("invalid_type", "a photo id").at(format!("photos[{i}]"))
+                })
+            })
+            .collect::<ApiResult<_>>()?,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_type",
+                "photos must be an array of photo ids",
+            )
+            .at("photos"))
+        }
     };
     let change = StatusChange {
         status,
@@ -237,29 +406,68 @@ async fn change_status(State(state): State<AppState>, caller: Caller, headers: H
         unit: string_field(&body, "unit", false)?,
         photos,
     };
-    store::change_status(&state.pool, &state.engine, &user, id, &change, &base_url(&state, &headers)).await?;
+    store::change_status(
+        &state.pool,
+        &state.engine,
+        &user,
+        id,
+        &change,
+        &base_url(&state, &headers),
+    )
+    .await?;
     metrics::counter!("zglos_status_changes_total", "status" => change.status.clone()).increment(1);
     Ok(Json(detail(&state, id).await?))
 }
 
 fn id_field(body: &Value, name: &str) -> ApiResult<i64> {
-    body.get(name).and_then(Value::as_i64).filter(|i| *i > 0).ok_or_else(|| ApiError::unprocessable("missing_field", format!("{name} must be a report id")).at(name))
+    body.get(name)
+        .and_then(Value::as_i64)
+        .filter(|i| *i > 0)
+        .ok_or_else(|| {
+            ApiError::unprocessable("missing_field", format!("{name} must be a report id")).at(name)
+        })
 }
 
-async fn merge(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<Value>> {
+async fn merge(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let into = id_field(&body, "into")?;
-    store::merge(&state.pool, &state.engine, &user, id, into, string_field(&body, "note", false)?.as_deref()).await?;
+    store::merge(
+        &state.pool,
+        &state.engine,
+        &user,
+        id,
+        into,
+        string_field(&body, "note", false)?.as_deref(),
+    )
+    .await?;
     Ok(Json(detail(&state, id).await?))
 }
 
-async fn unmerge(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<Value>> {
+async fn unmerge(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
     let (user, id, _) = prepare(&state, &caller, &headers, &id, body).await?;
     store::unmerge(&state.pool, &state.engine, &user, id).await?;
     Ok(Json(detail(&state, id).await?))
 }
 
-async fn reassign(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<Value>> {
+async fn reassign(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let unit = string_field(&body, "unit", true)?.unwrap_or_default();
     let note = string_field(&body, "note", true)?.unwrap_or_default();
@@ -267,7 +475,13 @@ async fn reassign(State(state): State<AppState>, caller: Caller, headers: Header
     Ok(Json(detail(&state, id).await?))
 }
 
-async fn edit(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, body: Result<Bytes, BytesRejection>) -> ApiResult<Json<Value>> {
+async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Value>> {
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let reason = string_field(&body, "reason", true)?.unwrap_or_default();
     let catalogue = state.engine.catalogue();
@@ -275,21 +489,40 @@ async fn edit(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     let category_code = string_field(&body, "category", false)?;
     let category = match &category_code {
         Some(c) => catalogue.require_category(c, "category")?.1,
-        None => catalogue.require_category(&current.public.category, "category")?.1,
+        None => {
+            catalogue
+                .require_category(&current.public.category, "category")?
+                .1
+        }
     };
     let geometry = match body.get("geometry") {
         None | Some(Value::Null) => None,
         Some(g) => Some(ReportGeometry::parse(g, "geometry")?),
     };
     if category_code.is_none() && geometry.is_none() {
-        return Err(ApiError::unprocessable("nothing_to_change", "give a new category, a new geometry, or both"));
+        return Err(ApiError::unprocessable(
+            "nothing_to_change",
+            "give a new category, a new geometry, or both",
+        ));
     }
     let check_geometry = match &geometry {
         Some(g) => g.clone(),
-        None => ReportGeometry::parse(&serde_json::from_str::<Value>(&current.public.geometry).unwrap_or(Value::Null), "geometry")?,
+        None => ReportGeometry::parse(
+            &serde_json::from_str::<Value>(&current.public.geometry).unwrap_or(Value::Null),
+            "geometry",
+        )?,
     };
     let placement = catalogue.place(category, &check_geometry)?;
-    store::edit(&state.pool, &state.engine, &user, id, category_code.as_deref(), geometry.as_ref().map(|g| (g, &placement)), &reason).await?;
+    store::edit(
+        &state.pool,
+        &state.engine,
+        &user,
+        id,
+        category_code.as_deref(),
+        geometry.as_ref().map(|g| (g, &placement)),
+        &reason,
+    )
+    .await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -313,12 +546,18 @@ async fn heatmap(
     filter.created_from = from.map(|t| t.timestamp());
     filter.created_to = to.map(|t| t.timestamp());
     let key = format!("{key}f{:?}t{:?}", filter.created_from, filter.created_to);
-    let bytes = state.engine.tile(TileLayer::Heatmap, tile, &filter, &key, HEAT_GRID_BITS);
+    let bytes = state
+        .engine
+        .tile(TileLayer::Heatmap, tile, &filter, &key, HEAT_GRID_BITS);
     metrics::counter!("zglos_tiles_served_total", "layer" => "heatmap").increment(1);
     Ok(tile_response(&headers, &bytes, "private, no-cache"))
 }
 
-async fn hotspots(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+async fn hotspots(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let user = caller.require(READERS)?;
     let params = Params::parse(raw.as_deref())?;
     let units: Vec<String> = match params.get("unit") {
@@ -344,7 +583,9 @@ async fn hotspots(State(state): State<AppState>, caller: Caller, RawQuery(raw): 
         })
         .collect();
     spots.truncate(50);
-    Ok(Json(json!({"hotspots": spots, "recent_days": 7, "baseline_days": 28})))
+    Ok(Json(
+        json!({"hotspots": spots, "recent_days": 7, "baseline_days": 28}),
+    ))
 }
 
 async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
@@ -352,4 +593,3 @@ async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     v["attribution"] = json!(state.engine.catalogue().city.attribution);
     Ok(Json(v))
 }
-

@@ -13,8 +13,14 @@ pub fn router(web_dir: &std::path::Path) -> Router<AppState> {
     let report_page: PathBuf = public.join("report.html");
     Router::new()
         .route("/r/{id}", get_service(ServeFile::new(report_page)))
-        .route("/staff", get_service(ServeFile::new(public.join("staff.html"))))
-        .route("/stats", get_service(ServeFile::new(public.join("stats.html"))))
+        .route(
+            "/staff",
+            get_service(ServeFile::new(public.join("staff.html"))),
+        )
+        .route(
+            "/stats",
+            get_service(ServeFile::new(public.join("stats.html"))),
+        )
         .nest_service("/vendor/maplibre-gl", ServeDir::new(maplibre))
         .fallback_service(ServeDir::new(public).append_index_html_on_directories(true))
 }

@@ -61,7 +61,11 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
         .await?;
     }
     for c in &pack.categories {
-        let kinds: Vec<String> = c.geometry_kinds.split_whitespace().map(str::to_owned).collect();
+        let kinds: Vec<String> = c
+            .geometry_kinds
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
         sqlx::query(
             "INSERT INTO categories (code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m,
                  dedup_window_days, color, icon, sort_order)
@@ -86,7 +90,9 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
         .with_context(|| format!("writing category {}", c.code))?;
     }
     // Rules are replaced as a whole: a rule removed from the file stops routing.
-    sqlx::query("DELETE FROM routing_rules").execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM routing_rules")
+        .execute(&mut *tx)
+        .await?;
     for r in &pack.rules {
         sqlx::query(
             "INSERT INTO routing_rules (id, category, area_name, area, unit_code, priority, note)
@@ -124,8 +130,9 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     )
     .fetch_optional(pool)
     .await?;
-    let (slug, name, attribution, near_border_m, map, boundary) =
-        city.context("no city is loaded in this database; run `zglos import-city cities/<city>` first")?;
+    let (slug, name, attribution, near_border_m, map, boundary) = city.context(
+        "no city is loaded in this database; run `zglos import-city cities/<city>` first",
+    )?;
     let map: MapSettings = serde_json::from_value(map).unwrap_or_default();
 
     let categories = sqlx::query_as::<_, (String, String, String, String, Vec<String>, f64, i32, String, String)>(
@@ -153,14 +160,26 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     .fetch_all(pool)
     .await?
     .into_iter()
-    .map(|(code, name_pl, name_en, is_open)| Status { code, name_pl, name_en, is_open })
+    .map(|(code, name_pl, name_en, is_open)| Status {
+        code,
+        name_pl,
+        name_en,
+        is_open,
+    })
     .collect();
-    let units = sqlx::query_as::<_, (String, String, String, String)>("SELECT code, name, handles, contact FROM units ORDER BY code")
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|(code, name, handles, contact)| Unit { code, name, handles, contact })
-        .collect();
+    let units = sqlx::query_as::<_, (String, String, String, String)>(
+        "SELECT code, name, handles, contact FROM units ORDER BY code",
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|(code, name, handles, contact)| Unit {
+        code,
+        name,
+        handles,
+        contact,
+    })
+    .collect();
     let districts = sqlx::query_as::<_, (i32, String, String, String)>(
         "SELECT id, code, name, ST_AsGeoJSON(geom) FROM districts ORDER BY id",
     )
@@ -168,7 +187,12 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     .await?
     .into_iter()
     .map(|(id, code, name, geom)| {
-        Ok(zglos_tiles::districts::District { id, code, name, geometry: parse_multipolygon(&geom)? })
+        Ok(zglos_tiles::districts::District {
+            id,
+            code,
+            name,
+            geometry: parse_multipolygon(&geom)?,
+        })
     })
     .collect::<Result<Vec<_>>>()?;
     let rules = sqlx::query_as::<_, (String, Option<String>, Option<String>, String, i32)>(
@@ -178,12 +202,24 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     .await?
     .into_iter()
     .map(|(id, category, area, unit, priority)| {
-        Ok(zglos_tiles::routing::Rule { id, category, area: area.as_deref().map(parse_multipolygon).transpose()?, unit, priority })
+        Ok(zglos_tiles::routing::Rule {
+            id,
+            category,
+            area: area.as_deref().map(parse_multipolygon).transpose()?,
+            unit,
+            priority,
+        })
     })
     .collect::<Result<Vec<_>>>()?;
 
     Ok(Catalogue::new(
-        CityInfo { slug, name, attribution, near_border_m, map },
+        CityInfo {
+            slug,
+            name,
+            attribution,
+            near_border_m,
+            map,
+        },
         parse_multipolygon(&boundary)?,
         categories,
         statuses,

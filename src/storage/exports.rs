@@ -83,7 +83,10 @@ pub const FIELDS: &[Field] = &[
 ];
 
 pub fn fields(audience: Audience) -> impl Iterator<Item = (usize, &'static Field)> + Clone {
-    FIELDS.iter().enumerate().filter(move |(_, f)| audience == Audience::Internal || !f.internal)
+    FIELDS
+        .iter()
+        .enumerate()
+        .filter(move |(_, f)| audience == Audience::Internal || !f.internal)
 }
 
 pub enum Val<'a> {
@@ -108,7 +111,10 @@ impl ExportRow {
             1 => Val::Str(&self.category),
             2 => Val::Str(&self.status),
             3 => Val::Str(&self.description),
-            4 => self.district_id.map(|v| Val::Int(v as i64)).unwrap_or(Val::Null),
+            4 => self
+                .district_id
+                .map(|v| Val::Int(v as i64))
+                .unwrap_or(Val::Null),
             5 => s(&self.district),
             6 => s(&self.unit_code),
             7 => s(&self.unit),
@@ -129,26 +135,111 @@ impl ExportRow {
 
 /// Properties a CQL2 filter may name on reports (the internal ones only for analysts).
 pub const REPORT_QUERYABLES: &[Queryable] = &[
-    Queryable { name: "id", sql: "r.id", ty: QType::Int, title: "Report number" },
-    Queryable { name: "category", sql: "r.category", ty: QType::Text, title: "Category code" },
-    Queryable { name: "status", sql: "r.status", ty: QType::Text, title: "Status code" },
-    Queryable { name: "description", sql: "r.description", ty: QType::Text, title: "Description" },
-    Queryable { name: "district_id", sql: "r.district_id", ty: QType::Int, title: "District number" },
-    Queryable { name: "district", sql: "d.name", ty: QType::Text, title: "District name" },
-    Queryable { name: "unit_code", sql: "r.unit_code", ty: QType::Text, title: "City unit code" },
-    Queryable { name: "unit", sql: "u.name", ty: QType::Text, title: "City unit name" },
-    Queryable { name: "duplicate_of", sql: "r.duplicate_of", ty: QType::Int, title: "Original report of a duplicate" },
-    Queryable { name: "supporters", sql: "r.supporters", ty: QType::Int, title: "Residents who reported or supported it" },
-    Queryable { name: "near_border", sql: "r.near_border", ty: QType::Bool, title: "Within metres of a district border" },
-    Queryable { name: "channel", sql: "r.channel", ty: QType::Text, title: "How it was reported" },
-    Queryable { name: "created_at", sql: "r.created_at", ty: QType::Time, title: "Reported at" },
-    Queryable { name: "updated_at", sql: "r.updated_at", ty: QType::Time, title: "Last changed at" },
-    Queryable { name: "geometry", sql: "r.geom", ty: QType::Geometry, title: "Location" },
+    Queryable {
+        name: "id",
+        sql: "r.id",
+        ty: QType::Int,
+        title: "Report number",
+    },
+    Queryable {
+        name: "category",
+        sql: "r.category",
+        ty: QType::Text,
+        title: "Category code",
+    },
+    Queryable {
+        name: "status",
+        sql: "r.status",
+        ty: QType::Text,
+        title: "Status code",
+    },
+    Queryable {
+        name: "description",
+        sql: "r.description",
+        ty: QType::Text,
+        title: "Description",
+    },
+    Queryable {
+        name: "district_id",
+        sql: "r.district_id",
+        ty: QType::Int,
+        title: "District number",
+    },
+    Queryable {
+        name: "district",
+        sql: "d.name",
+        ty: QType::Text,
+        title: "District name",
+    },
+    Queryable {
+        name: "unit_code",
+        sql: "r.unit_code",
+        ty: QType::Text,
+        title: "City unit code",
+    },
+    Queryable {
+        name: "unit",
+        sql: "u.name",
+        ty: QType::Text,
+        title: "City unit name",
+    },
+    Queryable {
+        name: "duplicate_of",
+        sql: "r.duplicate_of",
+        ty: QType::Int,
+        title: "Original report of a duplicate",
+    },
+    Queryable {
+        name: "supporters",
+        sql: "r.supporters",
+        ty: QType::Int,
+        title: "Residents who reported or supported it",
+    },
+    Queryable {
+        name: "near_border",
+        sql: "r.near_border",
+        ty: QType::Bool,
+        title: "Within metres of a district border",
+    },
+    Queryable {
+        name: "channel",
+        sql: "r.channel",
+        ty: QType::Text,
+        title: "How it was reported",
+    },
+    Queryable {
+        name: "created_at",
+        sql: "r.created_at",
+        ty: QType::Time,
+        title: "Reported at",
+    },
+    Queryable {
+        name: "updated_at",
+        sql: "r.updated_at",
+        ty: QType::Time,
+        title: "Last changed at",
+    },
+    Queryable {
+        name: "geometry",
+        sql: "r.geom",
+        ty: QType::Geometry,
+        title: "Location",
+    },
 ];
 
 pub const INTERNAL_QUERYABLES: &[Queryable] = &[
-    Queryable { name: "routing_rule", sql: "r.routing_rule", ty: QType::Text, title: "Routing rule that chose the unit" },
-    Queryable { name: "lang", sql: "r.lang", ty: QType::Text, title: "Reporter's language" },
+    Queryable {
+        name: "routing_rule",
+        sql: "r.routing_rule",
+        ty: QType::Text,
+        title: "Routing rule that chose the unit",
+    },
+    Queryable {
+        name: "lang",
+        sql: "r.lang",
+        ty: QType::Text,
+        title: "Reporter's language",
+    },
 ];
 
 pub fn queryables(audience: Audience) -> Vec<Queryable> {
@@ -189,7 +280,8 @@ const INTERNAL_COLUMNS: &str = ", r.routing_rule, r.lang,
         CASE WHEN s.is_open THEN NULL ELSE
             (SELECT max(e.at) FROM report_events e WHERE e.report_id = r.id AND e.status = r.status) END AS closed_at";
 
-const PUBLIC_NULLS: &str = ", NULL::text AS routing_rule, NULL::text AS lang, NULL::timestamptz AS first_response_at,
+const PUBLIC_NULLS: &str =
+    ", NULL::text AS routing_rule, NULL::text AS lang, NULL::timestamptz AS first_response_at,
         NULL::timestamptz AS closed_at";
 
 const FROM: &str = " FROM reports r LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code
@@ -197,27 +289,55 @@ const FROM: &str = " FROM reports r LEFT JOIN districts d ON d.id = r.district_i
 
 impl ReportQuery {
     /// Appends ` WHERE ...` with every filter bound as a parameter.
-    pub fn push_where(&self, q: &mut QueryBuilder<'_, Postgres>, audience: Audience) -> Result<(), ApiError> {
+    pub fn push_where(
+        &self,
+        q: &mut QueryBuilder<'_, Postgres>,
+        audience: Audience,
+    ) -> Result<(), ApiError> {
         q.push(" WHERE true");
         if let Some([w, s, e, n]) = self.bbox {
-            q.push(" AND r.geom && ST_MakeEnvelope(").push_bind(w).push(", ").push_bind(s).push(", ").push_bind(e);
-            q.push(", ").push_bind(n).push(", 4326) AND ST_Intersects(r.geom, ST_MakeEnvelope(").push_bind(w).push(", ").push_bind(s);
-            q.push(", ").push_bind(e).push(", ").push_bind(n).push(", 4326))");
+            q.push(" AND r.geom && ST_MakeEnvelope(")
+                .push_bind(w)
+                .push(", ")
+                .push_bind(s)
+                .push(", ")
+                .push_bind(e);
+            q.push(", ")
+                .push_bind(n)
+                .push(", 4326) AND ST_Intersects(r.geom, ST_MakeEnvelope(")
+                .push_bind(w)
+                .push(", ")
+                .push_bind(s);
+            q.push(", ")
+                .push_bind(e)
+                .push(", ")
+                .push_bind(n)
+                .push(", 4326))");
         }
         if !self.categories.is_empty() {
-            q.push(" AND r.category = ANY(").push_bind(self.categories.clone()).push(")");
+            q.push(" AND r.category = ANY(")
+                .push_bind(self.categories.clone())
+                .push(")");
         }
         if !self.statuses.is_empty() {
-            q.push(" AND r.status = ANY(").push_bind(self.statuses.clone()).push(")");
+            q.push(" AND r.status = ANY(")
+                .push_bind(self.statuses.clone())
+                .push(")");
         }
         if !self.districts.is_empty() {
-            q.push(" AND r.district_id = ANY(").push_bind(self.districts.clone()).push(")");
+            q.push(" AND r.district_id = ANY(")
+                .push_bind(self.districts.clone())
+                .push(")");
         }
         if !self.units.is_empty() {
-            q.push(" AND r.unit_code = ANY(").push_bind(self.units.clone()).push(")");
+            q.push(" AND r.unit_code = ANY(")
+                .push_bind(self.units.clone())
+                .push(")");
         }
         if !self.ids.is_empty() {
-            q.push(" AND r.id = ANY(").push_bind(self.ids.clone()).push(")");
+            q.push(" AND r.id = ANY(")
+                .push_bind(self.ids.clone())
+                .push(")");
         }
         if let Some(since) = self.since {
             q.push(" AND r.created_at >= ").push_bind(since);
@@ -244,9 +364,19 @@ impl ReportQuery {
     }
 
     /// `SELECT ... WHERE ...` in `order` (none: as PostgreSQL finds them), then LIMIT/OFFSET if given.
-    pub fn select(&self, audience: Audience, order: Option<&str>, limit: Option<i64>, offset: Option<i64>) -> Result<QueryBuilder<'static, Postgres>, ApiError> {
+    pub fn select(
+        &self,
+        audience: Audience,
+        order: Option<&str>,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> Result<QueryBuilder<'static, Postgres>, ApiError> {
         let mut q = QueryBuilder::new(SELECT_PUBLIC);
-        q.push(if audience == Audience::Internal { INTERNAL_COLUMNS } else { PUBLIC_NULLS });
+        q.push(if audience == Audience::Internal {
+            INTERNAL_COLUMNS
+        } else {
+            PUBLIC_NULLS
+        });
         q.push(FROM);
         self.push_where(&mut q, audience)?;
         if let Some(order) = order {

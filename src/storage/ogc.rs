@@ -6,11 +6,36 @@ use crate::cql::{self, QType, Queryable};
 use crate::error::ApiResult;
 
 pub const DISTRICT_QUERYABLES: &[Queryable] = &[
-    Queryable { name: "id", sql: "id", ty: QType::Int, title: "District number" },
-    Queryable { name: "code", sql: "code", ty: QType::Text, title: "Roman numeral" },
-    Queryable { name: "name", sql: "name", ty: QType::Text, title: "Name" },
-    Queryable { name: "full_name", sql: "full_name", ty: QType::Text, title: "Full name" },
-    Queryable { name: "geometry", sql: "geom", ty: QType::Geometry, title: "Boundary" },
+    Queryable {
+        name: "id",
+        sql: "id",
+        ty: QType::Int,
+        title: "District number",
+    },
+    Queryable {
+        name: "code",
+        sql: "code",
+        ty: QType::Text,
+        title: "Roman numeral",
+    },
+    Queryable {
+        name: "name",
+        sql: "name",
+        ty: QType::Text,
+        title: "Name",
+    },
+    Queryable {
+        name: "full_name",
+        sql: "full_name",
+        ty: QType::Text,
+        title: "Full name",
+    },
+    Queryable {
+        name: "geometry",
+        sql: "geom",
+        ty: QType::Geometry,
+        title: "Boundary",
+    },
 ];
 
 #[derive(Debug, sqlx::FromRow)]
@@ -34,7 +59,12 @@ impl DistrictQuery {
     fn push_where(&self, q: &mut QueryBuilder<'_, Postgres>) -> ApiResult<()> {
         q.push(" FROM districts WHERE true");
         if let Some([w, s, e, n]) = self.bbox {
-            q.push(" AND ST_Intersects(geom, ST_MakeEnvelope(").push_bind(w).push(", ").push_bind(s).push(", ").push_bind(e);
+            q.push(" AND ST_Intersects(geom, ST_MakeEnvelope(")
+                .push_bind(w)
+                .push(", ")
+                .push_bind(s)
+                .push(", ")
+                .push_bind(e);
             q.push(", ").push_bind(n).push(", 4326))");
         }
         if let Some(id) = self.id {
@@ -48,12 +78,20 @@ impl DistrictQuery {
     }
 }
 
-pub async fn districts(pool: &PgPool, query: &DistrictQuery, limit: i64, offset: i64) -> ApiResult<(Vec<DistrictRow>, i64)> {
+pub async fn districts(
+    pool: &PgPool,
+    query: &DistrictQuery,
+    limit: i64,
+    offset: i64,
+) -> ApiResult<(Vec<DistrictRow>, i64)> {
     let mut q = QueryBuilder::new(
         "SELECT id, code, name, full_name, round((ST_Area(geom::geography) / 1e6)::numeric, 3)::float8 AS area_km2, ST_AsGeoJSON(geom, 7) AS geometry",
     );
     query.push_where(&mut q)?;
-    q.push(" ORDER BY id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    q.push(" ORDER BY id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
     let rows = q.build_query_as::<DistrictRow>().fetch_all(pool).await?;
     let mut c = QueryBuilder::new("SELECT count(*)");
     query.push_where(&mut c)?;
@@ -63,5 +101,7 @@ pub async fn districts(pool: &PgPool, query: &DistrictQuery, limit: i64, offset:
 
 /// First report's time (the collection's temporal extent starts there).
 pub async fn first_report_at(pool: &PgPool) -> ApiResult<Option<DateTime<Utc>>> {
-    Ok(sqlx::query_scalar("SELECT min(created_at) FROM reports").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar("SELECT min(created_at) FROM reports")
+        .fetch_one(pool)
+        .await?)
 }

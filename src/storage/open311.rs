@@ -6,7 +6,9 @@ use crate::error::ApiResult;
 
 /// The app name of an enabled key with the open311 role (or analyst: both may file requests).
 pub async fn app_for_key(pool: &PgPool, key: &str) -> ApiResult<Option<String>> {
-    let Some(role) = crate::auth::api_key_role(pool, key).await? else { return Ok(None) };
+    let Some(role) = crate::auth::api_key_role(pool, key).await? else {
+        return Ok(None);
+    };
     if role != "open311" && role != "analyst" {
         return Ok(None);
     }
@@ -17,7 +19,13 @@ pub async fn app_for_key(pool: &PgPool, key: &str) -> ApiResult<Option<String>> 
     Ok(name.or(Some(role)))
 }
 
-pub async fn record(pool: &PgPool, report_id: i64, token: &str, app: &str, media_url: Option<&str>) -> ApiResult<()> {
+pub async fn record(
+    pool: &PgPool,
+    report_id: i64,
+    token: &str,
+    app: &str,
+    media_url: Option<&str>,
+) -> ApiResult<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("INSERT INTO open311_requests (report_id, token, app_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(report_id)
@@ -26,14 +34,23 @@ pub async fn record(pool: &PgPool, report_id: i64, token: &str, app: &str, media
         .execute(&mut *tx)
         .await?;
     if let Some(url) = media_url {
-        sqlx::query("INSERT INTO report_media_links (report_id, url) VALUES ($1, $2)").bind(report_id).bind(url).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO report_media_links (report_id, url) VALUES ($1, $2)")
+            .bind(report_id)
+            .bind(url)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn by_token(pool: &PgPool, token: &str) -> ApiResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT report_id FROM open311_requests WHERE token = $1").bind(token).fetch_optional(pool).await?)
+    Ok(
+        sqlx::query_scalar("SELECT report_id FROM open311_requests WHERE token = $1")
+            .bind(token)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// First media link (or uploaded photo) of each report.

@@ -28,25 +28,44 @@ pub async fn load_engine(pool: &PgPool, engine: &Engine) -> anyhow::Result<()> {
 }
 
 /// Applies to the engine what changed in one category (or all) since it last looked.
-pub async fn catch_up<'c, E>(executor: E, engine: &Engine, category: Option<&str>) -> sqlx::Result<usize>
+pub async fn catch_up<'c, E>(
+    executor: E,
+    engine: &Engine,
+    category: Option<&str>,
+) -> sqlx::Result<usize>
 where
     E: sqlx::PgExecutor<'c>,
 {
     let rows = match category {
         Some(cat) => {
-            let sql = format!("SELECT {INDEX_COLUMNS} FROM reports WHERE category = $1 AND rev > $2 ORDER BY rev");
+            let sql = format!(
+                "SELECT {INDEX_COLUMNS} FROM reports WHERE category = $1 AND rev > $2 ORDER BY rev"
+            );
             let seen = engine.last_seen(&[cat.to_owned()])[0];
-            sqlx::query_as::<_, IndexRow>(&sql).bind(cat).bind(seen).fetch_all(executor).await?
+            sqlx::query_as::<_, IndexRow>(&sql)
+                .bind(cat)
+                .bind(seen)
+                .fetch_all(executor)
+                .await?
         }
         None => {
-            let cats: Vec<String> = engine.catalogue().categories.iter().map(|c| c.code.clone()).collect();
+            let cats: Vec<String> = engine
+                .catalogue()
+                .categories
+                .iter()
+                .map(|c| c.code.clone())
+                .collect();
             let seen = engine.last_seen(&cats);
             let sql = format!(
                 "SELECT {INDEX_COLUMNS} FROM reports r JOIN unnest($1::text[], $2::bigint[]) AS s(cat, seen)
                  ON r.category = s.cat AND r.rev > s.seen ORDER BY rev"
             );
             let sql = sql.replacen("SELECT id,", "SELECT r.id,", 1);
-            sqlx::query_as::<_, IndexRow>(&sql).bind(&cats).bind(&seen).fetch_all(executor).await?
+            sqlx::query_as::<_, IndexRow>(&sql)
+                .bind(&cats)
+                .bind(&seen)
+                .fetch_all(executor)
+                .await?
         }
     };
     let n = rows.len();
@@ -57,7 +76,11 @@ where
 /// Takes the category's lock and brings the engine up to date with the category, in one round
 /// trip (see migration 0008): under the lock everything committed in the category is visible,
 /// whichever process wrote it, and nothing new can be committed in it until this transaction ends.
-async fn lock_and_catch_up(tx: &mut sqlx::PgConnection, engine: &Engine, category: &str) -> sqlx::Result<()> {
+async fn lock_and_catch_up(
+    tx: &mut sqlx::PgConnection,
+    engine: &Engine,
+    category: &str,
+) -> sqlx::Result<()> {
     let sql = format!("SELECT {INDEX_COLUMNS} FROM lock_category_changes($1, $2, $3) ORDER BY rev");
     let seen = engine.last_seen(&[category.to_owned()])[0];
     let rows = sqlx::query_as::<_, IndexRow>(&sql)
@@ -121,10 +144,12 @@ pub async fn submit(
     placement: &Placement,
     idem: Option<&Idempotency>,
 ) -> ApiResult<Submitted> {
-    Ok(match submit_report(pool, engine, report, placement, idem).await? {
-        Submission::Created(stored) => Submitted::Created(stored.report.id),
-        Submission::Replayed(id) => Submitted::Replayed(id),
-    })
+    Ok(
+        match submit_report(pool, engine, report, placement, idem).await? {
+            Submission::Created(stored) => Submitted::Created(stored.report.id),
+            Submission::Replayed(id) => Submitted::Replayed(id),
+        },
+    )
 }
 
 /// The new report's row: the public view (photos from the `attached` CTE), the engine's columns,
@@ -173,7 +198,13 @@ pub async fn submit_report(
     }
 
     let now = Utc::now();
-    let candidate = engine.find_original(&report.category, report.geometry.geometry(), now.timestamp()).map(|c| c.id);
+    let candidate = engine
+        .find_original(
+            &report.category,
+            report.geometry.geometry(),
+            now.timestamp(),
+        )
+        .map(|c| c.id);
 
     let anchor = report.geometry.anchor();
     let photos: Vec<&str> = report.photos.iter().map(String::as_str).collect();
@@ -200,21 +231,44 @@ pub async fn submit_report(
         .bind(idem.map(|i| &i.request_hash))
         .fetch_all(&mut *tx)
         .await?;
-    let first = rows.first().ok_or_else(|| ApiError::internal("the insert returned no row"))?;
+    let first = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("the insert returned no row"))?;
     check_photos(&report.photos, &first.public.photos)?;
     tx.commit().await?;
 
     // Committed: apply the rows written directly. The cursor skips them if a catch-up got there
     // first, and nothing older in the category can be missing, since this transaction caught up
     // under the lock before writing.
-    let timeline = rows.iter().map(|r| timeline_entry(r.at, &r.kind, r.event_status.as_deref(), r.public_note.as_deref())).collect();
+    let timeline = rows
+        .iter()
+        .map(|r| {
+            timeline_entry(
+                r.at,
+                &r.kind,
+                r.event_status.as_deref(),
+                r.public_note.as_deref(),
+            )
+        })
+        .collect();
     let mut rows = rows.into_iter();
-    let Some(InsertedRow { public, index, original, .. }) = rows.next() else { unreachable!("checked above") };
+    let Some(InsertedRow {
+        public,
+        index,
+        original,
+        ..
+    }) = rows.next()
+    else {
+        unreachable!("checked above")
+    };
     let mut changed: Vec<IndexRow> = original.map(|o| o.0).into_iter().chain([index]).collect();
     changed.sort_by_key(|r| r.rev);
     engine.apply(&changed);
     notify_after_commit(pool, &report.category);
-    Ok(Submission::Created(Box::new(StoredReport { report: public, timeline })))
+    Ok(Submission::Created(Box::new(StoredReport {
+        report: public,
+        timeline,
+    })))
 }
 
 /// Tells other service processes that a category changed, after the commit and off the request's
@@ -238,8 +292,11 @@ fn notify_after_commit(pool: &PgPool, category: &str) {
 fn check_photos(requested: &[String], attached: &[String]) -> ApiResult<()> {
     for (i, id) in requested.iter().enumerate() {
         if !attached.contains(id) || requested[..i].contains(id) {
-            return Err(ApiError::unprocessable("unknown_photo", format!("photo {id:?} was not uploaded or belongs to another report"))
-                .at(format!("properties.photos[{i}]")));
+            return Err(ApiError::unprocessable(
+                "unknown_photo",
+                format!("photo {id:?} was not uploaded or belongs to another report"),
+            )
+            .at(format!("properties.photos[{i}]")));
         }
     }
     Ok(())
@@ -290,14 +347,27 @@ fn insert_sql() -> String {
 
 /// Tells other service processes that a category changed (delivered on commit).
 async fn notify(executor: impl sqlx::PgExecutor<'_>, category: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify('zglos_reports', $1)").bind(category).execute(executor).await?;
+    sqlx::query("SELECT pg_notify('zglos_reports', $1)")
+        .bind(category)
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
 /// "Me too": adds a supporter to a report (to its original when it is a duplicate) without a new
 /// report. Returns the id of the report that gained the supporter.
-pub async fn support(pool: &PgPool, engine: &Engine, id: i64, email: Option<&str>, lang: &str, channel: &str) -> ApiResult<i64> {
-    let category: Option<(String,)> = sqlx::query_as("SELECT category FROM reports WHERE id = $1").bind(id).fetch_optional(pool).await?;
+pub async fn support(
+    pool: &PgPool,
+    engine: &Engine,
+    id: i64,
+    email: Option<&str>,
+    lang: &str,
+    channel: &str,
+) -> ApiResult<i64> {
+    let category: Option<(String,)> = sqlx::query_as("SELECT category FROM reports WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     let (category,) = category.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
     let mut tx = pool.begin().await?;
     lock_category(&mut tx, &category).await?;
@@ -307,10 +377,20 @@ pub async fn support(pool: &PgPool, engine: &Engine, id: i64, email: Option<&str
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    if !engine.catalogue().status(&status).is_some_and(|(_, s)| s.is_open) {
-        return Err(ApiError::conflict("report_closed", format!("report {target} is {status}; it can no longer be supported")));
+    if !engine
+        .catalogue()
+        .status(&status)
+        .is_some_and(|(_, s)| s.is_open)
+    {
+        return Err(ApiError::conflict(
+            "report_closed",
+            format!("report {target} is {status}; it can no longer be supported"),
+        ));
     }
-    sqlx::query("UPDATE reports SET supporters = supporters + 1 WHERE id = $1").bind(target).execute(&mut *tx).await?;
+    sqlx::query("UPDATE reports SET supporters = supporters + 1 WHERE id = $1")
+        .bind(target)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO supports (report_id, channel, email, lang) VALUES ($1, $2, $3, $4)")
         .bind(target)
         .bind(channel)
@@ -327,7 +407,12 @@ pub async fn support(pool: &PgPool, engine: &Engine, id: i64, email: Option<&str
     Ok(target)
 }
 
-async fn subscribe_in(tx: &mut sqlx::PgConnection, id: i64, email: &str, lang: &str) -> sqlx::Result<()> {
+async fn subscribe_in(
+    tx: &mut sqlx::PgConnection,
+    id: i64,
+    email: &str,
+    lang: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO subscriptions (report_id, email, lang) VALUES ($1, $2, $3)
          ON CONFLICT (report_id, email) DO UPDATE SET lang = EXCLUDED.lang",
@@ -342,7 +427,10 @@ async fn subscribe_in(tx: &mut sqlx::PgConnection, id: i64, email: &str, lang: &
 
 /// Asks to be told about changes to a report.
 pub async fn subscribe(pool: &PgPool, id: i64, email: &str, lang: &str) -> ApiResult<()> {
-    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM reports WHERE id = $1").bind(id).fetch_optional(pool).await?;
+    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM reports WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
     exists.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
     let mut conn = pool.acquire().await?;
     subscribe_in(&mut conn, id, email, lang).await?;
@@ -384,11 +472,15 @@ macro_rules! public_columns {
 }
 
 /// The columns of [`PublicReport`], over `reports r` joined with [`PUBLIC_JOINS`].
-pub const PUBLIC_COLUMNS: &str = public_columns!("ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id)");
+pub const PUBLIC_COLUMNS: &str = public_columns!(
+    "ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id)"
+);
 /// The same over a new report, whose photos are attached by the same statement (so not yet visible
 /// in `photos` to it) and listed by its `attached` CTE.
-const SUBMITTED_COLUMNS: &str = public_columns!("ARRAY(SELECT a.id FROM attached a ORDER BY a.created_at, a.id)");
-pub const PUBLIC_JOINS: &str = "LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
+const SUBMITTED_COLUMNS: &str =
+    public_columns!("ARRAY(SELECT a.id FROM attached a ORDER BY a.created_at, a.id)");
+pub const PUBLIC_JOINS: &str =
+    "LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
 
 fn public_select() -> String {
     format!("SELECT {PUBLIC_COLUMNS} FROM reports r {PUBLIC_JOINS}")
@@ -421,13 +513,19 @@ impl PublicReport {
 
 pub async fn public_report(pool: &PgPool, id: i64) -> ApiResult<Option<PublicReport>> {
     let sql = format!("{} WHERE r.id = $1", public_select());
-    Ok(sqlx::query_as::<_, PublicReport>(&sql).bind(id).fetch_optional(pool).await?)
+    Ok(sqlx::query_as::<_, PublicReport>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
 }
 
 /// Reports by id, in the order given.
 pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<PublicReport>> {
     let sql = format!("{} WHERE r.id = ANY($1)", public_select());
-    let mut rows = sqlx::query_as::<_, PublicReport>(&sql).bind(ids).fetch_all(pool).await?;
+    let mut rows = sqlx::query_as::<_, PublicReport>(&sql)
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
     rows.sort_by_key(|r| ids.iter().position(|i| *i == r.id));
     Ok(rows)
 }
@@ -440,21 +538,41 @@ pub async fn timeline(pool: &PgPool, id: i64) -> ApiResult<Vec<Value>> {
     .bind(id)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(at, kind, status, note)| timeline_entry(at, &kind, status.as_deref(), note.as_deref())).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(at, kind, status, note)| {
+            timeline_entry(at, &kind, status.as_deref(), note.as_deref())
+        })
+        .collect())
 }
 
-fn timeline_entry(at: DateTime<Utc>, kind: &str, status: Option<&str>, note: Option<&str>) -> Value {
+fn timeline_entry(
+    at: DateTime<Utc>,
+    kind: &str,
+    status: Option<&str>,
+    note: Option<&str>,
+) -> Value {
     json!({"at": at, "kind": kind, "status": status, "note": note})
 }
 
 /// Newest first, keyset-paged: `after` is the (created_at, id) of the previous page's last item.
-pub async fn list(pool: &PgPool, query: &ReportQuery, after: Option<(DateTime<Utc>, i64)>, limit: i64) -> ApiResult<Vec<PublicReport>> {
+pub async fn list(
+    pool: &PgPool,
+    query: &ReportQuery,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> ApiResult<Vec<PublicReport>> {
     let mut q: QueryBuilder<Postgres> =
         QueryBuilder::new(format!("SELECT {PUBLIC_COLUMNS} FROM reports r {PUBLIC_JOINS} JOIN statuses s ON s.code = r.status"));
     query.push_where(&mut q, Audience::Public)?;
     if let Some((at, id)) = after {
-        q.push(" AND (r.created_at, r.id) < (").push_bind(at).push(", ").push_bind(id).push(")");
+        q.push(" AND (r.created_at, r.id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
     }
-    q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ").push_bind(limit);
+    q.push(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
+        .push_bind(limit);
     Ok(q.build_query_as::<PublicReport>().fetch_all(pool).await?)
 }

@@ -16,7 +16,8 @@ use zglos::startup::Application;
 use zglos::storage;
 
 pub fn admin_url() -> String {
-    std::env::var("ZGLOS_TEST_ADMIN_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("ZGLOS_TEST_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn db_url(name: &str) -> String {
@@ -53,27 +54,51 @@ fn template_name() -> String {
 async fn ensure_template(admin: &mut PgConnection) -> String {
     let name = template_name();
     // One process builds it; the others wait on the lock and then find it.
-    admin.execute("SELECT pg_advisory_lock(7231, 1)").await.expect("lock");
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut *admin)
+    admin
+        .execute("SELECT pg_advisory_lock(7231, 1)")
         .await
-        .unwrap();
+        .expect("lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut *admin)
+            .await
+            .unwrap();
     if !exists {
         let building = format!("{name}_building");
-        admin.execute(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)").as_str()).await.unwrap();
-        admin.execute(format!("CREATE DATABASE {building}").as_str()).await.unwrap();
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)").as_str())
+            .await
+            .unwrap();
+        admin
+            .execute(format!("CREATE DATABASE {building}").as_str())
+            .await
+            .unwrap();
         {
-            let pool = storage::connect(&db_url(&building), 2).await.expect("connect template");
+            let pool = storage::connect(&db_url(&building), 2)
+                .await
+                .expect("connect template");
             storage::migrate(&pool).await.expect("migrate template");
-            let pack = CityPack::load(&krakow_pack(), &GeometryFiles::default()).expect("Kraków pack");
-            storage::city::import(&pool, &pack).await.expect("import Kraków");
+            let pack =
+                CityPack::load(&krakow_pack(), &GeometryFiles::default()).expect("Kraków pack");
+            storage::city::import(&pool, &pack)
+                .await
+                .expect("import Kraków");
             pool.close().await;
         }
-        admin.execute(format!("ALTER DATABASE {building} RENAME TO {name}").as_str()).await.unwrap();
-        admin.execute(format!("ALTER DATABASE {name} IS_TEMPLATE true").as_str()).await.unwrap();
+        admin
+            .execute(format!("ALTER DATABASE {building} RENAME TO {name}").as_str())
+            .await
+            .unwrap();
+        admin
+            .execute(format!("ALTER DATABASE {name} IS_TEMPLATE true").as_str())
+            .await
+            .unwrap();
     }
-    admin.execute("SELECT pg_advisory_unlock(7231, 1)").await.expect("unlock");
+    admin
+        .execute("SELECT pg_advisory_unlock(7231, 1)")
+        .await
+        .expect("unlock");
     name
 }
 
@@ -87,31 +112,58 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> Self {
-        let mut admin = PgConnection::connect(&admin_url()).await.expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
+        let mut admin = PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL must run on 127.0.0.1:5432 (see README)");
         let template = ensure_template(&mut admin).await;
         let name = format!(
             "zglos_test_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
         );
-        admin.execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str()).await.expect("create test database");
-        Self { url: db_url(&name), name }
+        admin
+            .execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
+            .await
+            .expect("create test database");
+        Self {
+            url: db_url(&name),
+            name,
+        }
     }
 
     /// A database with only the migrations (no city), for import tests.
     pub async fn empty() -> Self {
-        let mut admin = PgConnection::connect(&admin_url()).await.expect("PostgreSQL must run on 127.0.0.1:5432");
-        let name = format!("zglos_test_empty_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
-        Self { url: db_url(&name), name }
+        let mut admin = PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL must run on 127.0.0.1:5432");
+        let name = format!(
+            "zglos_test_empty_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create database");
+        Self {
+            url: db_url(&name),
+            name,
+        }
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
         let _ = std::process::Command::new("psql")
-            .args([&admin_url(), "-qc", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)])
+            .args([
+                &admin_url(),
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();
@@ -127,7 +179,9 @@ pub struct TestApp {
 
 pub fn config(database_url: &str) -> Config {
     Config {
-        db: DatabaseArgs { database_url: database_url.to_owned() },
+        db: DatabaseArgs {
+            database_url: database_url.to_owned(),
+        },
         listen: "127.0.0.1:0".parse().unwrap(),
         web_dir: repo_root().join("web"),
         public_url: None,
@@ -149,12 +203,22 @@ pub async fn spawn_app_on(db: TestDb) -> TestApp {
 /// With a changed configuration (the database URL is filled in).
 pub async fn spawn_app_with(db: TestDb, make: impl FnOnce(&str) -> Config) -> TestApp {
     // Errors the service logs show up in a failing test's output.
-    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("warn").try_init();
-    let app = Application::build(make(&db.url)).await.expect("application starts");
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn")
+        .try_init();
+    let app = Application::build(make(&db.url))
+        .await
+        .expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.state.pool.clone();
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, pool, client: reqwest::Client::new(), db }
+    TestApp {
+        address,
+        pool,
+        client: reqwest::Client::new(),
+        db,
+    }
 }
 
 /// A point report feature.
@@ -188,21 +252,56 @@ impl TestApp {
     /// Creates a staff account and logs it in through HTTP.
     pub async fn staff(&self, login: &str, roles: &[zglos::auth::Role], units: &[&str]) -> Staff {
         let units: Vec<String> = units.iter().map(|u| u.to_string()).collect();
-        zglos::auth::add_user(&self.pool, login, login, "a long enough password", roles, &units).await.expect("user");
-        let r = self.post_json("/api/v1/staff/login", &json!({"login": login, "password": "a long enough password"})).await;
+        zglos::auth::add_user(
+            &self.pool,
+            login,
+            login,
+            "a long enough password",
+            roles,
+            &units,
+        )
+        .await
+        .expect("user");
+        let r = self
+            .post_json(
+                "/api/v1/staff/login",
+                &json!({"login": login, "password": "a long enough password"}),
+            )
+            .await;
         assert_eq!(r.status(), 200);
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
         let body: Value = r.json().await.unwrap();
-        Staff { cookie, csrf: body["csrf_token"].as_str().unwrap().to_owned() }
+        Staff {
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        }
     }
 
     /// A staff POST with session and CSRF token.
     pub async fn staff_post(&self, who: &Staff, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).header("cookie", &who.cookie).header("x-csrf-token", &who.csrf).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .header("cookie", &who.cookie)
+            .header("x-csrf-token", &who.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn staff_get(&self, who: &Staff, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).header("cookie", &who.cookie).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .header("cookie", &who.cookie)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -210,11 +309,20 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get_json(&self, path: &str) -> Value {

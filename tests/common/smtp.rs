@@ -73,7 +73,13 @@ pub fn serve(listener: TcpListener) -> Inbox {
                         to.clear();
                         b"250 OK\r\n"
                     } else if upper.starts_with("RCPT TO") {
-                        to.push(line[8..].trim().trim_start_matches('<').trim_end_matches('>').to_owned());
+                        to.push(
+                            line[8..]
+                                .trim()
+                                .trim_start_matches('<')
+                                .trim_end_matches('>')
+                                .to_owned(),
+                        );
                         b"250 OK\r\n"
                     } else if upper == "DATA" {
                         let _ = write.write_all(b"354 go ahead\r\n").await;
@@ -85,7 +91,10 @@ pub fn serve(listener: TcpListener) -> Inbox {
                             data.push_str(&l);
                             data.push('\n');
                         }
-                        store.0.lock().unwrap().push(Mail { to: to.clone(), data });
+                        store.0.lock().unwrap().push(Mail {
+                            to: to.clone(),
+                            data,
+                        });
                         b"250 queued\r\n"
                     } else if upper == "QUIT" {
                         let _ = write.write_all(b"221 bye\r\n").await;

@@ -106,7 +106,10 @@ impl Span {
         let at = self.delta.partition_point(|d| d.key < h.key);
         self.delta.insert(at, h);
         if self.delta.len() >= SPAN_DELTA_LIMIT {
-            let (base, delta) = (std::mem::take(&mut self.base), std::mem::take(&mut self.delta));
+            let (base, delta) = (
+                std::mem::take(&mut self.base),
+                std::mem::take(&mut self.delta),
+            );
             self.base = merged(base, delta, |h| h.key);
         }
     }
@@ -116,7 +119,11 @@ impl Span {
     fn remove(&mut self, h: &HeatRec) {
         for v in [&mut self.delta, &mut self.base] {
             let from = v.partition_point(|d| d.key < h.key);
-            if let Some(i) = v[from..].iter().take_while(|d| d.key == h.key).position(|d| d == h) {
+            if let Some(i) = v[from..]
+                .iter()
+                .take_while(|d| d.key == h.key)
+                .position(|d| d == h)
+            {
                 v.remove(from + i);
                 return;
             }
@@ -129,7 +136,8 @@ impl Span {
 
     /// The reports whose keys lie in `lo..=hi`, as two key-ordered slices.
     fn slices(&self, lo: u64, hi: u64) -> [&[HeatRec]; 2] {
-        [&self.base, &self.delta].map(|v| &v[v.partition_point(|h| h.key < lo)..v.partition_point(|h| h.key <= hi)])
+        [&self.base, &self.delta]
+            .map(|v| &v[v.partition_point(|h| h.key < lo)..v.partition_point(|h| h.key <= hi)])
     }
 }
 
@@ -155,7 +163,11 @@ const NEW_SUMS_LIMIT: usize = if cfg!(test) { 64 } else { 65_536 };
 
 impl Summary {
     fn new(level: u32) -> Self {
-        Self { level, sums: Vec::new(), new_sums: BTreeMap::new() }
+        Self {
+            level,
+            sums: Vec::new(),
+            new_sums: BTreeMap::new(),
+        }
     }
 
     fn build(level: u32, records: &[ReportRec]) -> Self {
@@ -163,9 +175,23 @@ impl Summary {
         let mut summary = Self::new(level);
         for r in records {
             let h = HeatRec::from(r);
-            accumulate(level, sums.entry(summary.order(&h)).or_default(), &h, r.supporters, 1);
+            accumulate(
+                level,
+                sums.entry(summary.order(&h)).or_default(),
+                &h,
+                r.supporters,
+                1,
+            );
         }
-        summary.sums = sums.into_iter().map(|((cell, category, status), e)| CellSum { cell, category, status, ..e }).collect();
+        summary.sums = sums
+            .into_iter()
+            .map(|((cell, category, status), e)| CellSum {
+                cell,
+                category,
+                status,
+                ..e
+            })
+            .collect();
         summary
     }
 
@@ -182,7 +208,12 @@ impl Summary {
             Err(_) if sign < 0 && !self.new_sums.contains_key(&target) => return,
             Err(_) => self.new_sums.entry(target).or_insert_with(|| {
                 let (cell, category, status) = target;
-                CellSum { cell, category, status, ..CellSum::default() }
+                CellSum {
+                    cell,
+                    category,
+                    status,
+                    ..CellSum::default()
+                }
             }),
         };
         accumulate(level, e, h, supporters, sign);
@@ -219,7 +250,13 @@ pub struct HeatIndex {
 impl Default for HeatIndex {
     fn default() -> Self {
         let summaries = SUMMARY_LEVELS.iter().map(|&l| Summary::new(l)).collect();
-        Self { spans: BTreeMap::new(), summaries, heavy: Vec::new(), oldest: i64::MAX, newest: i64::MIN }
+        Self {
+            spans: BTreeMap::new(),
+            summaries,
+            heavy: Vec::new(),
+            oldest: i64::MAX,
+            newest: i64::MIN,
+        }
     }
 }
 
@@ -228,10 +265,21 @@ impl HeatIndex {
         let mut index = Self::default();
         let mut by_span: Vec<HeatRec> = records.iter().map(HeatRec::from).collect();
         by_span.sort_unstable_by_key(|h| (h.created_at / SPAN as u32, h.key));
-        for chunk in by_span.chunk_by(|a, b| a.created_at / SPAN as u32 == b.created_at / SPAN as u32) {
-            index.spans.insert(chunk[0].created_at / SPAN as u32, Span { base: chunk.to_vec(), delta: Vec::new() });
+        for chunk in
+            by_span.chunk_by(|a, b| a.created_at / SPAN as u32 == b.created_at / SPAN as u32)
+        {
+            index.spans.insert(
+                chunk[0].created_at / SPAN as u32,
+                Span {
+                    base: chunk.to_vec(),
+                    delta: Vec::new(),
+                },
+            );
         }
-        index.summaries = SUMMARY_LEVELS.iter().map(|&l| Summary::build(l, records)).collect();
+        index.summaries = SUMMARY_LEVELS
+            .iter()
+            .map(|&l| Summary::build(l, records))
+            .collect();
         for r in records {
             index.note(r);
         }
@@ -241,7 +289,8 @@ impl HeatIndex {
     fn note(&mut self, r: &ReportRec) {
         if r.supporters >= u16::MAX as u32 {
             let h = HeatRec::from(r);
-            self.heavy.push((h.key, h.created_at, h.category, r.supporters));
+            self.heavy
+                .push((h.key, h.created_at, h.category, r.supporters));
         }
         self.oldest = self.oldest.min(r.created_at);
         self.newest = self.newest.max(r.created_at);
@@ -249,7 +298,10 @@ impl HeatIndex {
 
     pub fn add(&mut self, r: &ReportRec) {
         let h = HeatRec::from(r);
-        self.spans.entry(h.created_at / SPAN as u32).or_default().add(h);
+        self.spans
+            .entry(h.created_at / SPAN as u32)
+            .or_default()
+            .add(h);
         for summary in &mut self.summaries {
             summary.add(&h, r.supporters, 1);
         }
@@ -269,7 +321,9 @@ impl HeatIndex {
             summary.add(&h, r.supporters, -1);
         }
         if r.supporters >= u16::MAX as u32 {
-            if let Some(i) = self.heavy.iter().position(|&(k, c, cat, s)| (k, c, cat, s) == (h.key, h.created_at, h.category, r.supporters)) {
+            if let Some(i) = self.heavy.iter().position(|&(k, c, cat, s)| {
+                (k, c, cat, s) == (h.key, h.created_at, h.category, r.supporters)
+            }) {
                 self.heavy.swap_remove(i);
             }
         }
@@ -277,7 +331,10 @@ impl HeatIndex {
 
     /// The true supporters of a report whose u16 column is saturated.
     fn heavy_supporters(&self, h: &HeatRec) -> u32 {
-        self.heavy.iter().find(|&&(k, c, cat, _)| (k, c, cat) == (h.key, h.created_at, h.category)).map_or(u16::MAX as u32, |e| e.3)
+        self.heavy
+            .iter()
+            .find(|&&(k, c, cat, _)| (k, c, cat) == (h.key, h.created_at, h.category))
+            .map_or(u16::MAX as u32, |e| e.3)
     }
 }
 
@@ -294,14 +351,22 @@ impl Matcher {
     fn new(filter: &Filter) -> Self {
         let mut statuses_by_category = [0u64; 256];
         for (c, slot) in statuses_by_category.iter_mut().enumerate() {
-            let shown = filter.categories.is_none_or(|set| c < 64 && (set >> c) & 1 == 1);
+            let shown = filter
+                .categories
+                .is_none_or(|set| c < 64 && (set >> c) & 1 == 1);
             if shown {
                 *slot = filter.statuses;
             }
         }
         let from = filter.created_from.unwrap_or(0).clamp(0, u32::MAX as i64) as u32;
-        let to = filter.created_to.map_or(u64::MAX, |t| t.clamp(0, u32::MAX as i64 + 1) as u64);
-        Self { statuses_by_category, from, to }
+        let to = filter
+            .created_to
+            .map_or(u64::MAX, |t| t.clamp(0, u32::MAX as i64 + 1) as u64);
+        Self {
+            statuses_by_category,
+            from,
+            to,
+        }
     }
 
     #[inline(always)]
@@ -313,7 +378,9 @@ impl Matcher {
     /// 1 if the report is shown, else 0.
     #[inline(always)]
     fn pass(&self, h: &HeatRec) -> u32 {
-        self.shows(h.category, h.status) & (h.created_at >= self.from) as u32 & ((h.created_at as u64) < self.to) as u32
+        self.shows(h.category, h.status)
+            & (h.created_at >= self.from) as u32
+            & ((h.created_at as u64) < self.to) as u32
     }
 }
 
@@ -378,15 +445,31 @@ pub fn grid_side_bits(tile: TileId, grid_bits: u32) -> u32 {
 }
 
 /// The tile's grid ([`grid_side_bits`] of `grid_bits`): occupied cells only, in Morton order.
-pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<HeatCell> {
+pub fn heat_grid(
+    store: &ReportStore,
+    tile: TileId,
+    filter: &Filter,
+    grid_bits: u32,
+) -> Vec<HeatCell> {
     let index = store.heat();
     let g = grid_side_bits(tile, grid_bits);
     let level = tile.z as u32 + g;
     let n = 1usize << (2 * g);
     let matcher = Matcher::new(filter);
-    let mut grid = Grid { count: vec![0; n], weight: vec![0; n], sub_x: vec![0; n], sub_y: vec![0; n], units: 1.0 };
-    let all_times = filter.created_from.is_none_or(|t| t <= index.oldest) && filter.created_to.is_none_or(|t| t > index.newest);
-    if let Some(summary) = index.summaries.iter().find(|s| all_times && level <= s.level) {
+    let mut grid = Grid {
+        count: vec![0; n],
+        weight: vec![0; n],
+        sub_x: vec![0; n],
+        sub_y: vec![0; n],
+        units: 1.0,
+    };
+    let all_times = filter.created_from.is_none_or(|t| t <= index.oldest)
+        && filter.created_to.is_none_or(|t| t > index.newest);
+    if let Some(summary) = index
+        .summaries
+        .iter()
+        .find(|s| all_times && level <= s.level)
+    {
         from_sums(summary, tile, level, &matcher, &mut grid);
     } else {
         from_spans(index, tile, level, filter, &matcher, &mut grid);
@@ -397,7 +480,14 @@ pub fn heat_grid(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: 
             let (col, row) = morton_xy(i as u64);
             let count = grid.count[i];
             let mean = |s: u64| (s as f64 / count as f64 + 0.5) / grid.units;
-            HeatCell { col, row, count, weight: grid.weight[i], x: col as f64 + mean(grid.sub_x[i]), y: row as f64 + mean(grid.sub_y[i]) }
+            HeatCell {
+                col,
+                row,
+                count,
+                weight: grid.weight[i],
+                x: col as f64 + mean(grid.sub_x[i]),
+                y: row as f64 + mean(grid.sub_y[i]),
+            }
         })
         .collect()
 }
@@ -412,7 +502,10 @@ fn from_sums(summary: &Summary, tile: TileId, level: u32, matcher: &Matcher, gri
     grid.units = (1u64 << (below + SUB_LEVELS)) as f64;
     let sums = &summary.sums;
     let main = &sums[sums.partition_point(|e| e.cell < lo)..sums.partition_point(|e| e.cell <= hi)];
-    let new = summary.new_sums.range((lo, 0, 0)..=(hi, u8::MAX, u8::MAX)).map(|(_, e)| e);
+    let new = summary
+        .new_sums
+        .range((lo, 0, 0)..=(hi, u8::MAX, u8::MAX))
+        .map(|(_, e)| e);
     for e in main.iter().chain(new) {
         if matcher.shows(e.category, e.status) == 0 || e.count == 0 {
             continue;
@@ -429,7 +522,14 @@ fn from_sums(summary: &Summary, tile: TileId, level: u32, matcher: &Matcher, gri
 }
 
 /// Reads the reports under the tile from the spans the filter's time range touches.
-fn from_spans(index: &HeatIndex, tile: TileId, level: u32, filter: &Filter, matcher: &Matcher, grid: &mut Grid) {
+fn from_spans(
+    index: &HeatIndex,
+    tile: TileId,
+    level: u32,
+    filter: &Filter,
+    matcher: &Matcher,
+    grid: &mut Grid,
+) {
     let below_cell = 32 - level;
     let sub = below_cell.min(SUB_LEVELS);
     let cell_shift = 2 * below_cell;
@@ -440,22 +540,42 @@ fn from_spans(index: &HeatIndex, tile: TileId, level: u32, filter: &Filter, matc
     let (lo, hi) = tile.key_range();
     // The mask keeps a whole-world tile with no grid (a 64-bit shift) in its one cell.
     let cell_of = |rel: u64| ((rel >> cell_shift.min(63)) & (n - 1)) as usize;
-    let first = filter.created_from.map_or(0, |t| (t.clamp(0, u32::MAX as i64) / SPAN) as u32);
-    let last = filter.created_to.map_or(u32::MAX, |t| ((t - 1).clamp(0, u32::MAX as i64) / SPAN) as u32);
+    let first = filter
+        .created_from
+        .map_or(0, |t| (t.clamp(0, u32::MAX as i64) / SPAN) as u32);
+    let last = filter.created_to.map_or(u32::MAX, |t| {
+        ((t - 1).clamp(0, u32::MAX as i64) / SPAN) as u32
+    });
     if first > last {
         return;
     }
-    for slice in index.spans.range(first..=last).flat_map(|(_, s)| s.slices(lo, hi)) {
+    for slice in index
+        .spans
+        .range(first..=last)
+        .flat_map(|(_, s)| s.slices(lo, hi))
+    {
         // A span's reports come in key order, so a cell's reports are one run: sum the run in
         // registers and store it when the cell changes.
-        let mut run = Run { cell: 0, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
+        let mut run = Run {
+            cell: 0,
+            count: 0,
+            weight: 0,
+            sub_x: 0,
+            sub_y: 0,
+        };
         let mut saturated = false;
         for h in slice {
             let rel = h.key - lo;
             let cell = cell_of(rel);
             if cell != run.cell {
                 run.store(grid);
-                run = Run { cell, count: 0, weight: 0, sub_x: 0, sub_y: 0 };
+                run = Run {
+                    cell,
+                    count: 0,
+                    weight: 0,
+                    sub_x: 0,
+                    sub_y: 0,
+                };
             }
             let pass = matcher.pass(h);
             let [sx, sy] = SUB_XY[((rel >> sub_shift) & sub_mask) as usize];
@@ -468,8 +588,12 @@ fn from_spans(index: &HeatIndex, tile: TileId, level: u32, filter: &Filter, matc
         run.store(grid);
         if saturated {
             // Supporters beyond the u16 column: add what it left out.
-            for h in slice.iter().filter(|h| h.supporters == u16::MAX && matcher.pass(h) == 1) {
-                grid.weight[cell_of(h.key - lo)] += (index.heavy_supporters(h) - u16::MAX as u32) as u64;
+            for h in slice
+                .iter()
+                .filter(|h| h.supporters == u16::MAX && matcher.pass(h) == 1)
+            {
+                grid.weight[cell_of(h.key - lo)] +=
+                    (index.heavy_supporters(h) - u16::MAX as u32) as u64;
             }
         }
     }
@@ -477,10 +601,16 @@ fn from_spans(index: &HeatIndex, tile: TileId, level: u32, filter: &Filter, matc
 
 /// The same aggregation done the plain way: every record's position computed, then binned. Kept
 /// as the reference the fast path is checked and benchmarked against.
-pub fn heat_grid_reference(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<HeatCell> {
+pub fn heat_grid_reference(
+    store: &ReportStore,
+    tile: TileId,
+    filter: &Filter,
+    grid_bits: u32,
+) -> Vec<HeatCell> {
     let g = grid_side_bits(tile, grid_bits);
     let side = 1u32 << g;
-    let mut cells: std::collections::BTreeMap<(u32, u32), (u32, u64, f64, f64)> = Default::default();
+    let mut cells: std::collections::BTreeMap<(u32, u32), (u32, u64, f64, f64)> =
+        Default::default();
     for r in store.in_tile(tile).filter(|r| filter.matches(r)) {
         let (ux, uy) = r.unit_position();
         let (tx, ty) = tile.to_tile_coords(ux, uy, side);
@@ -493,7 +623,14 @@ pub fn heat_grid_reference(store: &ReportStore, tile: TileId, filter: &Filter, g
     }
     cells
         .into_iter()
-        .map(|((row, col), (count, weight, sx, sy))| HeatCell { col, row, count, weight, x: sx / count as f64, y: sy / count as f64 })
+        .map(|((row, col), (count, weight, sx, sy))| HeatCell {
+            col,
+            row,
+            count,
+            weight,
+            x: sx / count as f64,
+            y: sy / count as f64,
+        })
         .collect()
 }
 
@@ -541,8 +678,18 @@ mod tests {
             store.upsert(r, None);
         }
         for id in (0..n).step_by(11) {
-            let (lon, lat) = mercator::from_unit(store.get(id).unwrap().unit_position().0 + 1e-6, 0.33);
-            let r = ReportRec::new(id, lon, lat.clamp(49.9, 50.2), 3, 1, 1_700_000_000, 2, Kind::Point);
+            let (lon, lat) =
+                mercator::from_unit(store.get(id).unwrap().unit_position().0 + 1e-6, 0.33);
+            let r = ReportRec::new(
+                id,
+                lon,
+                lat.clamp(49.9, 50.2),
+                3,
+                1,
+                1_700_000_000,
+                2,
+                Kind::Point,
+            );
             store.upsert(r, None);
         }
         store
@@ -553,9 +700,24 @@ mod tests {
         let store = random_store(5, 20_000);
         let filters = [
             Filter::everything(),
-            Filter { categories: Some(0b1011), statuses: 0b0110, created_from: None, created_to: None },
-            Filter { categories: None, statuses: u64::MAX, created_from: Some(1_650_000_000), created_to: Some(1_700_000_000) },
-            Filter { categories: Some(0), statuses: u64::MAX, created_from: None, created_to: None },
+            Filter {
+                categories: Some(0b1011),
+                statuses: 0b0110,
+                created_from: None,
+                created_to: None,
+            },
+            Filter {
+                categories: None,
+                statuses: u64::MAX,
+                created_from: Some(1_650_000_000),
+                created_to: Some(1_700_000_000),
+            },
+            Filter {
+                categories: Some(0),
+                statuses: u64::MAX,
+                created_from: None,
+                created_to: None,
+            },
         ];
         let (ux, uy) = mercator::to_unit(19.94, 50.06);
         for z in [0u8, 6, 8, 10, 12, 14, 16, 20, 26, 28] {
@@ -566,16 +728,32 @@ mod tests {
                     let plain = heat_grid_reference(&store, tile, f, g);
                     assert_eq!(fast.len(), plain.len(), "z{z} g{g} {f:?}");
                     for (a, b) in fast.iter().zip(&plain) {
-                        assert_eq!((a.col, a.row, a.count, a.weight), (b.col, b.row, b.count, b.weight), "z{z} g{g} {f:?}");
+                        assert_eq!(
+                            (a.col, a.row, a.count, a.weight),
+                            (b.col, b.row, b.count, b.weight),
+                            "z{z} g{g} {f:?}"
+                        );
                         // The mean position is kept to 1/16 of a cell (where the keys go that deep).
-                        assert!((a.x - b.x).abs() <= 1.0 / 16.0 + 1e-9 && (a.y - b.y).abs() <= 1.0 / 16.0 + 1e-9, "z{z} g{g}: {a:?} vs {b:?}");
+                        assert!(
+                            (a.x - b.x).abs() <= 1.0 / 16.0 + 1e-9
+                                && (a.y - b.y).abs() <= 1.0 / 16.0 + 1e-9,
+                            "z{z} g{g}: {a:?} vs {b:?}"
+                        );
                         assert!(a.col as f64 <= a.x && a.x <= a.col as f64 + 1.0);
                     }
                 }
             }
         }
         // Everything is somewhere: the whole-world tile counts every live record once.
-        let all: u32 = heat_grid(&store, TileId::new(0, 0, 0).unwrap(), &Filter::everything(), 6).iter().map(|c| c.count).sum();
+        let all: u32 = heat_grid(
+            &store,
+            TileId::new(0, 0, 0).unwrap(),
+            &Filter::everything(),
+            6,
+        )
+        .iter()
+        .map(|c| c.count)
+        .sum();
         assert_eq!(all as usize, store.len());
     }
 
@@ -583,11 +761,19 @@ mod tests {
     fn filters_on_time_are_half_open_and_clamped() {
         let mut store = ReportStore::new();
         for (id, t) in [(1u64, -5i64), (2, 100), (3, 200), (4, 5_000_000_000)] {
-            store.upsert(ReportRec::new(id, 19.94, 50.06, 0, 0, t, 1, Kind::Point), None);
+            store.upsert(
+                ReportRec::new(id, 19.94, 50.06, 0, 0, t, 1, Kind::Point),
+                None,
+            );
         }
         let tile = TileId::new(0, 0, 0).unwrap();
         let count = |from, to| -> u32 {
-            let f = Filter { categories: None, statuses: u64::MAX, created_from: from, created_to: to };
+            let f = Filter {
+                categories: None,
+                statuses: u64::MAX,
+                created_from: from,
+                created_to: to,
+            };
             heat_grid(&store, tile, &f, 4).iter().map(|c| c.count).sum()
         };
         assert_eq!(count(Some(100), Some(200)), 1);

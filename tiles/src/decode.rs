@@ -66,7 +66,10 @@ impl<'a> Reader<'a> {
     fn varint(&mut self) -> Result<u64, DecodeError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
-            let b = *self.buf.get(self.pos).ok_or(DecodeError("truncated varint"))?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or(DecodeError("truncated varint"))?;
             self.pos += 1;
             v |= ((b & 0x7f) as u64) << shift;
             if b & 0x80 == 0 {
@@ -77,14 +80,21 @@ impl<'a> Reader<'a> {
     }
     fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.varint()? as usize;
-        let end = self.pos.checked_add(len).filter(|&e| e <= self.buf.len()).ok_or(DecodeError("truncated field"))?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or(DecodeError("truncated field"))?;
         let s = &self.buf[self.pos..end];
         self.pos = end;
         Ok(s)
     }
     fn fixed(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let end = self.pos + n;
-        let s = self.buf.get(self.pos..end).ok_or(DecodeError("truncated fixed"))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(DecodeError("truncated fixed"))?;
         self.pos = end;
         Ok(s)
     }
@@ -122,7 +132,9 @@ fn value(buf: &[u8]) -> Result<Value, DecodeError> {
     while !r.done() {
         let (field, wire) = r.key()?;
         v = Ok(match (field, wire) {
-            (1, 2) => Value::String(String::from_utf8(r.bytes()?.to_vec()).map_err(|_| DecodeError("bad utf-8"))?),
+            (1, 2) => Value::String(
+                String::from_utf8(r.bytes()?.to_vec()).map_err(|_| DecodeError("bad utf-8"))?,
+            ),
             (2, 5) => Value::Float(f32::from_le_bytes(r.fixed(4)?.try_into().unwrap())),
             (3, 1) => Value::Double(f64::from_le_bytes(r.fixed(8)?.try_into().unwrap())),
             (4, 0) => Value::Int(r.varint()? as i64),
@@ -168,14 +180,23 @@ fn geometry(cmds: &[u64]) -> Result<Vec<Vec<(i32, i32)>>, DecodeError> {
 
 fn layer(buf: &[u8]) -> Result<Layer, DecodeError> {
     let mut r = Reader::new(buf);
-    let mut l = Layer { version: 1, extent: 4096, ..Default::default() };
+    let mut l = Layer {
+        version: 1,
+        extent: 4096,
+        ..Default::default()
+    };
     let (mut keys, mut values, mut raw) = (Vec::new(), Vec::new(), Vec::new());
     while !r.done() {
         match r.key()? {
             (15, 0) => l.version = r.varint()? as u32,
-            (1, 2) => l.name = String::from_utf8(r.bytes()?.to_vec()).map_err(|_| DecodeError("bad utf-8"))?,
+            (1, 2) => {
+                l.name =
+                    String::from_utf8(r.bytes()?.to_vec()).map_err(|_| DecodeError("bad utf-8"))?
+            }
             (2, 2) => raw.push(r.bytes()?),
-            (3, 2) => keys.push(String::from_utf8(r.bytes()?.to_vec()).map_err(|_| DecodeError("bad utf-8"))?),
+            (3, 2) => keys.push(
+                String::from_utf8(r.bytes()?.to_vec()).map_err(|_| DecodeError("bad utf-8"))?,
+            ),
             (4, 2) => values.push(value(r.bytes()?)?),
             (5, 0) => l.extent = r.varint()? as u32,
             (_, w) => r.skip(w)?,
@@ -190,9 +211,13 @@ fn layer(buf: &[u8]) -> Result<Layer, DecodeError> {
                 (2, 2) => {
                     let tags = r.packed()?;
                     for pair in tags.chunks(2) {
-                        let [k, v] = pair else { return Err(DecodeError("odd tag count")) };
+                        let [k, v] = pair else {
+                            return Err(DecodeError("odd tag count"));
+                        };
                         let key = keys.get(*k as usize).ok_or(DecodeError("bad key index"))?;
-                        let val = values.get(*v as usize).ok_or(DecodeError("bad value index"))?;
+                        let val = values
+                            .get(*v as usize)
+                            .ok_or(DecodeError("bad value index"))?;
                         feature.properties.insert(key.clone(), val.clone());
                     }
                 }

@@ -54,12 +54,19 @@ pub struct DedupIndex {
 
 fn envelope_of(g: &Geometry<f64>) -> Option<AABB<[f64; 2]>> {
     let r = g.bounding_rect()?;
-    Some(AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+    Some(AABB::from_corners(
+        [r.min().x, r.min().y],
+        [r.max().x, r.max().y],
+    ))
 }
 
 impl DedupIndex {
     pub fn new(proj: LocalMetres) -> Self {
-        Self { proj, trees: HashMap::new(), categories: HashMap::new() }
+        Self {
+            proj,
+            trees: HashMap::new(),
+            categories: HashMap::new(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -78,20 +85,36 @@ impl DedupIndex {
     pub fn insert(&mut self, id: i64, category: &str, created_at: i64, geometry: &Geometry<f64>) {
         self.remove(id);
         let geometry = self.proj.project_geometry(geometry);
-        let Some(envelope) = envelope_of(&geometry) else { return };
+        let Some(envelope) = envelope_of(&geometry) else {
+            return;
+        };
         self.trees
             .entry(category.to_owned())
             .or_default()
-            .insert(Entry { id, created_at, geometry, envelope });
+            .insert(Entry {
+                id,
+                created_at,
+                geometry,
+                envelope,
+            });
         self.categories.insert(id, (category.to_owned(), envelope));
     }
 
     /// Removes a report (closed, merged, recategorised); a no-op for unknown ids.
     pub fn remove(&mut self, id: i64) -> bool {
-        let Some((category, envelope)) = self.categories.remove(&id) else { return false };
-        let Some(tree) = self.trees.get_mut(&category) else { return false };
+        let Some((category, envelope)) = self.categories.remove(&id) else {
+            return false;
+        };
+        let Some(tree) = self.trees.get_mut(&category) else {
+            return false;
+        };
         // Entries compare by id; the probe only needs the same envelope to find its way down.
-        let probe = Entry { id, created_at: 0, geometry: Geometry::Point(Point::new(0.0, 0.0)), envelope };
+        let probe = Entry {
+            id,
+            created_at: 0,
+            geometry: Geometry::Point(Point::new(0.0, 0.0)),
+            envelope,
+        };
         tree.remove(&probe).is_some()
     }
 
@@ -104,17 +127,27 @@ impl DedupIndex {
         radius_m: f64,
         created_after: i64,
     ) -> Vec<Candidate> {
-        let Some(tree) = self.trees.get(category) else { return Vec::new() };
+        let Some(tree) = self.trees.get(category) else {
+            return Vec::new();
+        };
         let g = self.proj.project_geometry(geometry);
-        let Some(env) = envelope_of(&g) else { return Vec::new() };
+        let Some(env) = envelope_of(&g) else {
+            return Vec::new();
+        };
         let (lo, hi) = (env.lower(), env.upper());
-        let query = AABB::from_corners([lo[0] - radius_m, lo[1] - radius_m], [hi[0] + radius_m, hi[1] + radius_m]);
+        let query = AABB::from_corners(
+            [lo[0] - radius_m, lo[1] - radius_m],
+            [hi[0] + radius_m, hi[1] + radius_m],
+        );
         let mut out: Vec<Candidate> = tree
             .locate_in_envelope_intersecting(&query)
             .filter(|e| e.created_at >= created_after)
             .filter_map(|e| {
                 let d = Euclidean.distance(&g, &e.geometry);
-                (d <= radius_m).then_some(Candidate { id: e.id, distance_m: d })
+                (d <= radius_m).then_some(Candidate {
+                    id: e.id,
+                    distance_m: d,
+                })
             })
             .collect();
         out.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m).then(a.id.cmp(&b.id)));
@@ -132,12 +165,20 @@ impl DedupIndex {
         if rule.radius_m <= 0.0 {
             return None;
         }
-        self.candidates(category, geometry, rule.radius_m, now - rule.window_secs).into_iter().next()
+        self.candidates(category, geometry, rule.radius_m, now - rule.window_secs)
+            .into_iter()
+            .next()
     }
 
     /// Open reports of any of `categories` (all when empty) within `radius_m` of a point, for the
     /// "already reported nearby?" screen.
-    pub fn nearby(&self, point: Point<f64>, categories: &[&str], radius_m: f64, limit: usize) -> Vec<Candidate> {
+    pub fn nearby(
+        &self,
+        point: Point<f64>,
+        categories: &[&str],
+        radius_m: f64,
+        limit: usize,
+    ) -> Vec<Candidate> {
         let g = Geometry::Point(point);
         let mut out: Vec<Candidate> = self
             .trees
@@ -176,19 +217,46 @@ mod tests {
         idx.insert(1, "pothole", now - DAY, &east(0.0));
         idx.insert(2, "pothole", now - DAY, &east(20.0));
         idx.insert(3, "street_lighting", now - DAY, &east(18.0));
-        let rule = DedupRule { radius_m: 25.0, window_secs: 30 * DAY };
-        let hit = idx.find_original("pothole", &east(15.0), rule, now).unwrap();
+        let rule = DedupRule {
+            radius_m: 25.0,
+            window_secs: 30 * DAY,
+        };
+        let hit = idx
+            .find_original("pothole", &east(15.0), rule, now)
+            .unwrap();
         assert_eq!(hit.id, 2);
         assert!((hit.distance_m - 5.0).abs() < 0.01);
-        assert!(idx.find_original("pothole", &east(50.0), rule, now).is_none());
+        assert!(idx
+            .find_original("pothole", &east(50.0), rule, now)
+            .is_none());
         // Outside the time window: not a duplicate.
-        let short = DedupRule { radius_m: 25.0, window_secs: DAY / 2 };
-        assert!(idx.find_original("pothole", &east(15.0), short, now).is_none());
+        let short = DedupRule {
+            radius_m: 25.0,
+            window_secs: DAY / 2,
+        };
+        assert!(idx
+            .find_original("pothole", &east(15.0), short, now)
+            .is_none());
         // Radius 0 turns dedup off.
-        assert!(idx.find_original("pothole", &east(0.0), DedupRule { radius_m: 0.0, window_secs: DAY }, now).is_none());
+        assert!(idx
+            .find_original(
+                "pothole",
+                &east(0.0),
+                DedupRule {
+                    radius_m: 0.0,
+                    window_secs: DAY
+                },
+                now
+            )
+            .is_none());
         // Removed (closed) reports no longer match.
         assert!(idx.remove(2));
-        assert_eq!(idx.find_original("pothole", &east(15.0), rule, now).unwrap().id, 1);
+        assert_eq!(
+            idx.find_original("pothole", &east(15.0), rule, now)
+                .unwrap()
+                .id,
+            1
+        );
         assert!(!idx.remove(2));
     }
 
@@ -202,14 +270,28 @@ mod tests {
         idx.insert(7, "pavement", 0, &Geometry::LineString(line_string![a, b]));
         // A point 20 m off the middle of the line is 20 m from it, though 100 m from its ends.
         let (c, d) = (ll(100.0, 20.0), ll(100.0, 60.0));
-        let rule = DedupRule { radius_m: 25.0, window_secs: 10 * DAY };
-        let hit = idx.find_original("pavement", &Geometry::Point(Point(c)), rule, DAY).unwrap();
+        let rule = DedupRule {
+            radius_m: 25.0,
+            window_secs: 10 * DAY,
+        };
+        let hit = idx
+            .find_original("pavement", &Geometry::Point(Point(c)), rule, DAY)
+            .unwrap();
         assert_eq!(hit.id, 7);
         assert!((hit.distance_m - 20.0).abs() < 0.01);
-        assert!(idx.find_original("pavement", &Geometry::Point(Point(d)), rule, DAY).is_none());
+        assert!(idx
+            .find_original("pavement", &Geometry::Point(Point(d)), rule, DAY)
+            .is_none());
         // An area overlapping the line is at distance 0.
-        let area = polygon![ll(90.0, -10.0), ll(110.0, -10.0), ll(110.0, 10.0), ll(90.0, 10.0)];
-        let hit = idx.find_original("pavement", &Geometry::Polygon(area), rule, DAY).unwrap();
+        let area = polygon![
+            ll(90.0, -10.0),
+            ll(110.0, -10.0),
+            ll(110.0, 10.0),
+            ll(90.0, 10.0)
+        ];
+        let hit = idx
+            .find_original("pavement", &Geometry::Polygon(area), rule, DAY)
+            .unwrap();
         assert_eq!(hit.distance_m, 0.0);
     }
 

@@ -35,16 +35,27 @@ pub struct DistrictIndex {
 
 impl DistrictIndex {
     pub fn new(districts: Vec<District>, proj: LocalMetres) -> Self {
-        let local = districts.iter().map(|d| d.geometry.map_coords(|c| proj.project(c))).collect();
+        let local = districts
+            .iter()
+            .map(|d| d.geometry.map_coords(|c| proj.project(c)))
+            .collect();
         let entries = districts
             .iter()
             .enumerate()
             .filter_map(|(i, d)| {
                 let r = d.geometry.bounding_rect()?;
-                Some(Entry::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
+                Some(Entry::new(
+                    Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                    i,
+                ))
             })
             .collect();
-        Self { districts, local, tree: RTree::bulk_load(entries), proj }
+        Self {
+            districts,
+            local,
+            tree: RTree::bulk_load(entries),
+            proj,
+        }
     }
 
     pub fn districts(&self) -> &[District] {
@@ -70,7 +81,11 @@ impl DistrictIndex {
             .collect();
         candidates.sort_unstable();
         let index = *candidates.first()?;
-        Some(DistrictHit { index, id: self.districts[index].id, border_distance_m: self.border_distance_m(index, p) })
+        Some(DistrictHit {
+            index,
+            id: self.districts[index].id,
+            border_distance_m: self.border_distance_m(index, p),
+        })
     }
 
     /// Distance in metres from `p` to the boundary (any ring) of district `index`.
@@ -95,7 +110,9 @@ impl DistrictIndex {
             .locate_in_envelope_intersecting(&env)
             .map(|e| e.data)
             .filter(|&i| i != except)
-            .any(|i| self.districts[i].geometry.contains(&p) || self.border_distance_m(i, p) <= metres)
+            .any(|i| {
+                self.districts[i].geometry.contains(&p) || self.border_distance_m(i, p) <= metres
+            })
     }
 
     /// Districts whose bounding box intersects a lon/lat box, for tiles.
@@ -124,7 +141,8 @@ impl Boundary {
     }
 
     pub fn bbox(&self) -> geo::Rect<f64> {
-        self.bbox.unwrap_or_else(|| geo::Rect::new((0.0, 0.0), (0.0, 0.0)))
+        self.bbox
+            .unwrap_or_else(|| geo::Rect::new((0.0, 0.0), (0.0, 0.0)))
     }
 
     pub fn polygon(&self) -> &MultiPolygon<f64> {
@@ -139,12 +157,20 @@ mod tests {
 
     fn square(id: i32, x0: f64, y0: f64, size: f64) -> District {
         let p = polygon![(x: x0, y: y0), (x: x0 + size, y: y0), (x: x0 + size, y: y0 + size), (x: x0, y: y0 + size)];
-        District { id, code: id.to_string(), name: format!("D{id}"), geometry: MultiPolygon(vec![p]) }
+        District {
+            id,
+            code: id.to_string(),
+            name: format!("D{id}"),
+            geometry: MultiPolygon(vec![p]),
+        }
     }
 
     fn two_squares() -> DistrictIndex {
         // Two 0.01° squares side by side at 50° N, sharing the border x = 20.01.
-        DistrictIndex::new(vec![square(1, 20.0, 50.0, 0.01), square(2, 20.01, 50.0, 0.01)], LocalMetres::around(20.0, 50.0))
+        DistrictIndex::new(
+            vec![square(1, 20.0, 50.0, 0.01), square(2, 20.01, 50.0, 0.01)],
+            LocalMetres::around(20.0, 50.0),
+        )
     }
 
     #[test]
@@ -153,7 +179,11 @@ mod tests {
         let hit = idx.locate(Point::new(20.005, 50.005)).unwrap();
         assert_eq!(hit.id, 1);
         // 0.005° of latitude is ~556 m; 0.005° of longitude at 50° N is ~357 m: the nearest edge.
-        assert!((hit.border_distance_m - 357.4).abs() < 1.0, "{}", hit.border_distance_m);
+        assert!(
+            (hit.border_distance_m - 357.4).abs() < 1.0,
+            "{}",
+            hit.border_distance_m
+        );
         let east = idx.locate(Point::new(20.0101, 50.005)).unwrap();
         assert_eq!(east.id, 2);
         assert!(east.border_distance_m < 8.0, "{}", east.border_distance_m);

@@ -26,11 +26,17 @@ impl LocalMetres {
     }
 
     pub fn project(&self, c: Coord<f64>) -> Coord<f64> {
-        Coord { x: (c.x - self.lon0) * self.kx, y: (c.y - self.lat0) * self.ky }
+        Coord {
+            x: (c.x - self.lon0) * self.kx,
+            y: (c.y - self.lat0) * self.ky,
+        }
     }
 
     pub fn unproject(&self, c: Coord<f64>) -> Coord<f64> {
-        Coord { x: c.x / self.kx + self.lon0, y: c.y / self.ky + self.lat0 }
+        Coord {
+            x: c.x / self.kx + self.lon0,
+            y: c.y / self.ky + self.lat0,
+        }
     }
 
     pub fn project_geometry(&self, g: &Geometry<f64>) -> Geometry<f64> {
@@ -51,7 +57,10 @@ pub fn anchor_of(g: &Geometry<f64>) -> Option<Point<f64>> {
         Geometry::Point(p) => Some(*p),
         // Halfway along the ground, not along degrees of longitude and latitude.
         Geometry::LineString(l) => l.point_at_ratio_from_start(&Haversine, 0.5),
-        Geometry::MultiLineString(ml) => ml.0.first().and_then(|l| l.point_at_ratio_from_start(&Haversine, 0.5)),
+        Geometry::MultiLineString(ml) => {
+            ml.0.first()
+                .and_then(|l| l.point_at_ratio_from_start(&Haversine, 0.5))
+        }
         other => other.interior_point(),
     }
 }

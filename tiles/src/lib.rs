@@ -13,6 +13,7 @@
 //! * [`tile`]: vector tiles (MVT 2.1) of reports with server-side clustering, heatmap cells and
 //!   district boundaries, clipped to the tile.
 pub mod aggregate;
+pub mod decode;
 pub mod dedup;
 pub mod districts;
 pub mod geometry;
@@ -20,7 +21,6 @@ pub mod mercator;
 pub mod routing;
 pub mod store;
 pub mod tile;
-pub mod decode;
 
 pub use geometry::{anchor_of, LocalMetres};
 pub use mercator::TileId;

@@ -100,7 +100,12 @@ impl TileId {
     /// (min x, min y, max x, max y) on the unit square.
     pub fn unit_bounds(&self) -> (f64, f64, f64, f64) {
         let s = self.span();
-        (self.x as f64 * s, self.y as f64 * s, (self.x + 1) as f64 * s, (self.y + 1) as f64 * s)
+        (
+            self.x as f64 * s,
+            self.y as f64 * s,
+            (self.x + 1) as f64 * s,
+            (self.y + 1) as f64 * s,
+        )
     }
 
     /// (west, south, east, north) in degrees.
@@ -157,7 +162,14 @@ mod tests {
             }
         }
         // Kraków's old town at z12 is tile 2274/1388.
-        assert_eq!(TileId::containing(12, ux, uy), TileId { z: 12, x: 2274, y: 1388 });
+        assert_eq!(
+            TileId::containing(12, ux, uy),
+            TileId {
+                z: 12,
+                x: 2274,
+                y: 1388
+            }
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ impl Router {
     pub fn new(rules: Vec<Rule>) -> Self {
         let mut rules: Vec<Compiled> = rules
             .into_iter()
-            .map(|rule| Compiled { bbox: rule.area.as_ref().and_then(|a| a.bounding_rect()), rule })
+            .map(|rule| Compiled {
+                bbox: rule.area.as_ref().and_then(|a| a.bounding_rect()),
+                rule,
+            })
             .collect();
         let specificity = |r: &Rule| r.category.is_some() as u8 * 2 + r.area.is_some() as u8;
         rules.sort_by(|a, b| {
@@ -48,7 +51,9 @@ impl Router {
                 c.rule.category.as_deref().is_none_or(|cat| cat == category)
                     && match (&c.rule.area, &c.bbox) {
                         (None, _) => true,
-                        (Some(area), Some(bbox)) => bbox.contains(&anchor) && area.contains(&anchor),
+                        (Some(area), Some(bbox)) => {
+                            bbox.contains(&anchor) && area.contains(&anchor)
+                        }
                         (Some(_), None) => false,
                     }
             })
@@ -65,21 +70,52 @@ mod tests {
     use super::*;
     use geo::polygon;
 
-    fn rule(id: &str, category: Option<&str>, area: Option<MultiPolygon<f64>>, unit: &str, priority: i32) -> Rule {
-        Rule { id: id.into(), category: category.map(Into::into), area, unit: unit.into(), priority }
+    fn rule(
+        id: &str,
+        category: Option<&str>,
+        area: Option<MultiPolygon<f64>>,
+        unit: &str,
+        priority: i32,
+    ) -> Rule {
+        Rule {
+            id: id.into(),
+            category: category.map(Into::into),
+            area,
+            unit: unit.into(),
+            priority,
+        }
     }
 
     #[test]
     fn most_specific_highest_priority_rule_wins() {
-        let old_town = MultiPolygon(vec![polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)]]);
+        let old_town = MultiPolygon(vec![
+            polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.)],
+        ]);
         let router = Router::new(vec![
             rule("fallback", None, None, "DESK", 0),
             rule("litter", Some("litter"), None, "CLEAN", 100),
-            rule("litter-old-town", Some("litter"), Some(old_town), "GUARD", 100),
+            rule(
+                "litter-old-town",
+                Some("litter"),
+                Some(old_town),
+                "GUARD",
+                100,
+            ),
         ]);
-        assert_eq!(router.route("litter", Point::new(0.5, 0.5)).unwrap().id, "litter-old-town");
-        assert_eq!(router.route("litter", Point::new(2.0, 0.5)).unwrap().id, "litter");
-        assert_eq!(router.route("pothole", Point::new(0.5, 0.5)).unwrap().unit, "DESK");
-        assert!(Router::new(vec![]).route("litter", Point::new(0.0, 0.0)).is_none());
+        assert_eq!(
+            router.route("litter", Point::new(0.5, 0.5)).unwrap().id,
+            "litter-old-town"
+        );
+        assert_eq!(
+            router.route("litter", Point::new(2.0, 0.5)).unwrap().id,
+            "litter"
+        );
+        assert_eq!(
+            router.route("pothole", Point::new(0.5, 0.5)).unwrap().unit,
+            "DESK"
+        );
+        assert!(Router::new(vec![])
+            .route("litter", Point::new(0.0, 0.0))
+            .is_none());
     }
 }

@@ -34,7 +34,9 @@ impl Kind {
     pub fn of(g: &Geometry<f64>) -> Kind {
         match g {
             Geometry::Point(_) | Geometry::MultiPoint(_) => Kind::Point,
-            Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => Kind::Line,
+            Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
+                Kind::Line
+            }
             _ => Kind::Area,
         }
     }
@@ -59,8 +61,25 @@ pub struct ReportRec {
 const TOMBSTONE: u8 = u8::MAX;
 
 impl ReportRec {
-    pub fn new(id: u64, lon: f64, lat: f64, category: u16, status: u8, created_at: i64, supporters: u32, kind: Kind) -> Self {
-        Self { key: mercator::key_of(lon, lat), id, created_at, supporters, category, status, kind }
+    pub fn new(
+        id: u64,
+        lon: f64,
+        lat: f64,
+        category: u16,
+        status: u8,
+        created_at: i64,
+        supporters: u32,
+        kind: Kind,
+    ) -> Self {
+        Self {
+            key: mercator::key_of(lon, lat),
+            id,
+            created_at,
+            supporters,
+            category,
+            status,
+            kind,
+        }
     }
 
     /// Anchor position on the unit square.
@@ -74,7 +93,11 @@ impl ReportRec {
 }
 
 /// Two vectors sorted by `key` as one sorted sequence (ties: `a` first).
-pub(crate) fn merge_sorted<T, K: Ord>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> K) -> impl Iterator<Item = T> {
+pub(crate) fn merge_sorted<T, K: Ord>(
+    a: Vec<T>,
+    b: Vec<T>,
+    key: impl Fn(&T) -> K,
+) -> impl Iterator<Item = T> {
     let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
     std::iter::from_fn(move || match (a.peek(), b.peek()) {
         (Some(x), Some(y)) if key(x) > key(y) => b.next(),
@@ -177,7 +200,9 @@ impl ReportStore {
         if let Some(i) = find(&self.delta).filter(|&i| self.delta[i].status != TOMBSTONE) {
             return Some(&self.delta[i]);
         }
-        find(&self.base).map(|i| &self.base[i]).filter(|r| r.status != TOMBSTONE)
+        find(&self.base)
+            .map(|i| &self.base[i])
+            .filter(|r| r.status != TOMBSTONE)
     }
 
     fn locate(&self, id: u64, key: u64) -> Option<Slot> {
@@ -203,7 +228,10 @@ impl ReportStore {
     /// Adds a report or replaces what the store knows of it. `shape` is the lon/lat geometry of a
     /// line or area report (None for points).
     pub fn upsert(&mut self, rec: ReportRec, shape: Option<&Geometry<f64>>) {
-        let slot = self.keys.get(&rec.id).and_then(|&key| self.locate(rec.id, key));
+        let slot = self
+            .keys
+            .get(&rec.id)
+            .and_then(|&key| self.locate(rec.id, key));
         let old = slot.map(|s| self.record(s));
         if let Some(old) = &old {
             self.heat.remove(old);
@@ -212,7 +240,13 @@ impl ReportStore {
         match (slot, old) {
             (Some(slot), Some(old)) if old.key == rec.key => self.set(slot, rec),
             (Some(slot), Some(old)) => {
-                self.set(slot, ReportRec { status: TOMBSTONE, ..old });
+                self.set(
+                    slot,
+                    ReportRec {
+                        status: TOMBSTONE,
+                        ..old
+                    },
+                );
                 self.insert_delta(rec);
             }
             _ => self.insert_delta(rec),
@@ -247,7 +281,8 @@ impl ReportStore {
         let base = std::mem::take(&mut self.base);
         let delta = std::mem::take(&mut self.delta);
         let mut merged = Vec::with_capacity(base.len() + delta.len());
-        merged.extend(merge_sorted(base, delta, ReportRec::order).filter(|r| r.status != TOMBSTONE));
+        merged
+            .extend(merge_sorted(base, delta, ReportRec::order).filter(|r| r.status != TOMBSTONE));
         self.base = merged;
     }
 
@@ -258,7 +293,10 @@ impl ReportStore {
             v.partition_point(|r| r.key < lo)..v.partition_point(|r| r.key <= hi)
         };
         let (rb, rd) = (slice(&self.base), slice(&self.delta));
-        self.base[rb].iter().chain(self.delta[rd].iter()).filter(|r| r.status != TOMBSTONE)
+        self.base[rb]
+            .iter()
+            .chain(self.delta[rd].iter())
+            .filter(|r| r.status != TOMBSTONE)
     }
 
     /// The live records arranged for heatmaps.
@@ -267,7 +305,11 @@ impl ReportStore {
     }
 
     /// Lines and areas (unit-square geometry) whose envelope meets the given unit-square box.
-    pub fn shapes_in(&self, min: [f64; 2], max: [f64; 2]) -> impl Iterator<Item = (u64, &Geometry<f64>)> {
+    pub fn shapes_in(
+        &self,
+        min: [f64; 2],
+        max: [f64; 2],
+    ) -> impl Iterator<Item = (u64, &Geometry<f64>)> {
         self.shape_tree
             .locate_in_envelope_intersecting(&AABB::from_corners(min, max))
             .filter_map(|e| self.shapes.get(&e.data).map(|(g, _)| (e.data, g)))
@@ -322,7 +364,16 @@ mod tests {
 
     #[test]
     fn bulk_load_equals_incremental_inserts() {
-        let recs: Vec<ReportRec> = (0..1000).map(|i| rec(i, 19.8 + (i % 37) as f64 * 0.01, 50.0 + (i % 11) as f64 * 0.01, 0)).collect();
+        let recs: Vec<ReportRec> = (0..1000)
+            .map(|i| {
+                rec(
+                    i,
+                    19.8 + (i % 37) as f64 * 0.01,
+                    50.0 + (i % 11) as f64 * 0.01,
+                    0,
+                )
+            })
+            .collect();
         let bulk = ReportStore::bulk_load(recs.clone(), vec![]);
         let mut inc = ReportStore::with_delta_limit(64);
         for r in &recs {
@@ -339,12 +390,18 @@ mod tests {
     fn shapes_are_found_by_envelope_and_replaced() {
         let mut store = ReportStore::new();
         let line = Geometry::LineString(line_string![(x: 19.93, y: 50.06), (x: 19.94, y: 50.06)]);
-        store.upsert(ReportRec::new(9, 19.935, 50.06, 0, 0, 0, 1, Kind::Line), Some(&line));
+        store.upsert(
+            ReportRec::new(9, 19.935, 50.06, 0, 0, 0, 1, Kind::Line),
+            Some(&line),
+        );
         let (x0, y0) = mercator::to_unit(19.92, 50.07);
         let (x1, y1) = mercator::to_unit(19.95, 50.05);
         assert_eq!(store.shapes_in([x0, y0], [x1, y1]).count(), 1);
         let moved = Geometry::LineString(line_string![(x: 20.03, y: 50.07), (x: 20.04, y: 50.07)]);
-        store.upsert(ReportRec::new(9, 20.035, 50.07, 0, 0, 0, 1, Kind::Line), Some(&moved));
+        store.upsert(
+            ReportRec::new(9, 20.035, 50.07, 0, 0, 0, 1, Kind::Line),
+            Some(&moved),
+        );
         assert_eq!(store.shapes_in([x0, y0], [x1, y1]).count(), 0);
     }
 }

@@ -30,13 +30,20 @@ pub struct Filter {
 
 impl Filter {
     pub fn everything() -> Self {
-        Self { categories: None, statuses: u64::MAX, created_from: None, created_to: None }
+        Self {
+            categories: None,
+            statuses: u64::MAX,
+            created_from: None,
+            created_to: None,
+        }
     }
 
     pub fn matches(&self, r: &ReportRec) -> bool {
         (self.statuses >> (r.status as u32 & 63)) & 1 == 1
             && r.status < 64
-            && self.categories.is_none_or(|c| r.category < 64 && (c >> r.category) & 1 == 1)
+            && self
+                .categories
+                .is_none_or(|c| r.category < 64 && (c >> r.category) & 1 == 1)
             && self.created_from.is_none_or(|t| r.created_at >= t)
             && self.created_to.is_none_or(|t| r.created_at < t)
     }
@@ -57,11 +64,17 @@ pub struct CategoryStyle {
 
 impl Vocabulary {
     fn category(&self, i: u16) -> (&str, &str) {
-        self.categories.get(i as usize).map(|c| (c.code.as_str(), c.color.as_str())).unwrap_or(("unknown", "#666666"))
+        self.categories
+            .get(i as usize)
+            .map(|c| (c.code.as_str(), c.color.as_str()))
+            .unwrap_or(("unknown", "#666666"))
     }
 
     fn status(&self, i: u8) -> &str {
-        self.statuses.get(i as usize).map(String::as_str).unwrap_or("unknown")
+        self.statuses
+            .get(i as usize)
+            .map(String::as_str)
+            .unwrap_or("unknown")
     }
 }
 
@@ -79,7 +92,11 @@ pub struct ReportTileOptions {
 
 impl Default for ReportTileOptions {
     fn default() -> Self {
-        Self { cluster_below_zoom: 14, max_features: 3000, grid: 64 }
+        Self {
+            cluster_below_zoom: 14,
+            max_features: 3000,
+            grid: 64,
+        }
     }
 }
 
@@ -107,7 +124,13 @@ impl Lattice {
     fn new(tile: TileId, grid: u32, categories: usize) -> Self {
         let n = (grid * grid) as usize;
         let categories = categories.max(1);
-        Self { tile, grid, cells: vec![Cell::default(); n], categories, histogram: vec![0; n * categories] }
+        Self {
+            tile,
+            grid,
+            cells: vec![Cell::default(); n],
+            categories,
+            histogram: vec![0; n * categories],
+        }
     }
 
     fn add(&mut self, r: &ReportRec) {
@@ -130,7 +153,11 @@ impl Lattice {
     fn dominant_category(&self, i: usize) -> u16 {
         let h = &self.histogram[i * self.categories..(i + 1) * self.categories];
         // Ties go to the lower index, so the colour of a cluster is stable.
-        h.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0))).map(|(k, _)| k as u16).unwrap_or(0)
+        h.iter()
+            .enumerate()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+            .map(|(k, _)| k as u16)
+            .unwrap_or(0)
     }
 
     fn occupied(&self) -> impl Iterator<Item = (usize, &Cell)> {
@@ -139,7 +166,11 @@ impl Lattice {
 }
 
 fn point_geom(x: f64, y: f64) -> Option<mvt::GeomData> {
-    GeomEncoder::new(GeomType::Point).point(x.round(), y.round()).ok()?.encode().ok()
+    GeomEncoder::new(GeomType::Point)
+        .point(x.round(), y.round())
+        .ok()?
+        .encode()
+        .ok()
 }
 
 fn add_report_props(f: &mut mvt::Feature, r: &ReportRec, vocab: &Vocabulary) {
@@ -155,10 +186,17 @@ fn add_report_props(f: &mut mvt::Feature, r: &ReportRec, vocab: &Vocabulary) {
 
 /// A report tile: layer `reports` (single reports; lines and areas drawn whole at detail zooms)
 /// and layer `clusters` (points with `count`, `weight` = supporters, dominant `category`).
-pub fn reports_tile(store: &ReportStore, tile: TileId, filter: &Filter, vocab: &Vocabulary, opts: &ReportTileOptions) -> Vec<u8> {
+pub fn reports_tile(
+    store: &ReportStore,
+    tile: TileId,
+    filter: &Filter,
+    vocab: &Vocabulary,
+    opts: &ReportTileOptions,
+) -> Vec<u8> {
     let clustered_zoom = tile.z < opts.cluster_below_zoom;
     let mut singles: Vec<ReportRec> = Vec::new();
-    let mut lattice: Option<Lattice> = clustered_zoom.then(|| Lattice::new(tile, opts.grid, vocab.categories.len()));
+    let mut lattice: Option<Lattice> =
+        clustered_zoom.then(|| Lattice::new(tile, opts.grid, vocab.categories.len()));
     for r in store.in_tile(tile).filter(|r| filter.matches(r)) {
         match lattice.as_mut() {
             Some(l) => l.add(r),
@@ -195,7 +233,9 @@ pub fn reports_tile(store: &ReportStore, tile: TileId, filter: &Filter, vocab: &
                     (1, Some(r)) => reports = put_single(reports, &r),
                     _ => {
                         let n = cell.count as f64;
-                        let Some(g) = point_geom(cell.sum_x / n, cell.sum_y / n) else { continue };
+                        let Some(g) = point_geom(cell.sum_x / n, cell.sum_y / n) else {
+                            continue;
+                        };
                         let (code, color) = vocab.category(l.dominant_category(i));
                         let mut f = clusters.into_feature(g);
                         f.set_id(i as u64 + 1);
@@ -219,12 +259,22 @@ pub fn reports_tile(store: &ReportStore, tile: TileId, filter: &Filter, vocab: &
 }
 
 /// Lines and areas meeting the tile, clipped to it.
-fn add_shapes(mut layer: mvt::Layer, store: &ReportStore, tile: TileId, filter: &Filter, vocab: &Vocabulary) -> mvt::Layer {
+fn add_shapes(
+    mut layer: mvt::Layer,
+    store: &ReportStore,
+    tile: TileId,
+    filter: &Filter,
+    vocab: &Vocabulary,
+) -> mvt::Layer {
     let (x0, y0, x1, y1) = tile.unit_bounds();
     let pad = tile.span() * BUFFER / EXTENT as f64;
     for (id, g) in store.shapes_in([x0 - pad, y0 - pad], [x1 + pad, y1 + pad]) {
-        let Some(r) = store.get(id).filter(|r| filter.matches(r)) else { continue };
-        let Some(data) = encode_unit_geometry(tile, g) else { continue };
+        let Some(r) = store.get(id).filter(|r| filter.matches(r)) else {
+            continue;
+        };
+        let Some(data) = encode_unit_geometry(tile, g) else {
+            continue;
+        };
         let mut f = layer.into_feature(data);
         add_report_props(&mut f, r, vocab);
         layer = f.into_layer();
@@ -250,8 +300,16 @@ pub fn heatmap_tile(store: &ReportStore, tile: TileId, filter: &Filter, grid_bit
     let scale = EXTENT as f64 / side;
     let mut layer = points::PointLayer::new("heatmap", EXTENT, &["count", "weight"]);
     for cell in cells {
-        let (x, y) = ((cell.x * scale).round() as i32, (cell.y * scale).round() as i32);
-        layer.add(cell.row as u64 * side as u64 + cell.col as u64 + 1, x, y, &[cell.count as u64, cell.weight]);
+        let (x, y) = (
+            (cell.x * scale).round() as i32,
+            (cell.y * scale).round() as i32,
+        );
+        layer.add(
+            cell.row as u64 * side as u64 + cell.col as u64 + 1,
+            x,
+            y,
+            &[cell.count as u64, cell.weight],
+        );
     }
     layer.into_tile()
 }
@@ -263,7 +321,9 @@ pub fn districts_tile(districts: &[District], tile: TileId) -> Vec<u8> {
     let mut labels = mvt_tile.create_layer("district_labels");
     let (w, s, e, n) = tile.lonlat_bounds();
     for d in districts {
-        let Some(bbox) = geo::BoundingRect::bounding_rect(&d.geometry) else { continue };
+        let Some(bbox) = geo::BoundingRect::bounding_rect(&d.geometry) else {
+            continue;
+        };
         if bbox.max().x < w || bbox.min().x > e || bbox.max().y < s || bbox.min().y > n {
             continue;
         }
@@ -311,11 +371,20 @@ type Pt = (f64, f64);
 /// Encodes a unit-square geometry into tile coordinates, clipped to the tile plus [`BUFFER`].
 /// Returns None when nothing of it is left in the tile.
 pub fn encode_unit_geometry(tile: TileId, g: &Geometry<f64>) -> Option<mvt::GeomData> {
-    let to_tile = |ls: &LineString<f64>| -> Vec<Pt> { ls.0.iter().map(|c| tile.to_tile_coords(c.x, c.y, EXTENT)).collect() };
+    let to_tile = |ls: &LineString<f64>| -> Vec<Pt> {
+        ls.0.iter()
+            .map(|c| tile.to_tile_coords(c.x, c.y, EXTENT))
+            .collect()
+    };
     let (lo, hi) = (-BUFFER, EXTENT as f64 + BUFFER);
     match g {
         Geometry::LineString(ls) => encode_lines(clip_polyline(&to_tile(ls), lo, hi)),
-        Geometry::MultiLineString(mls) => encode_lines(mls.0.iter().flat_map(|ls| clip_polyline(&to_tile(ls), lo, hi)).collect()),
+        Geometry::MultiLineString(mls) => encode_lines(
+            mls.0
+                .iter()
+                .flat_map(|ls| clip_polyline(&to_tile(ls), lo, hi))
+                .collect(),
+        ),
         Geometry::Polygon(p) => encode_polygons(std::slice::from_ref(p), &to_tile, lo, hi),
         Geometry::MultiPolygon(MultiPolygon(ps)) => encode_polygons(ps, &to_tile, lo, hi),
         _ => None,
@@ -323,7 +392,10 @@ pub fn encode_unit_geometry(tile: TileId, g: &Geometry<f64>) -> Option<mvt::Geom
 }
 
 fn rounded(points: &[Pt]) -> Vec<(i32, i32)> {
-    let mut out: Vec<(i32, i32)> = points.iter().map(|&(x, y)| (x.round() as i32, y.round() as i32)).collect();
+    let mut out: Vec<(i32, i32)> = points
+        .iter()
+        .map(|&(x, y)| (x.round() as i32, y.round() as i32))
+        .collect();
     out.dedup();
     out
 }
@@ -357,7 +429,12 @@ fn signed_area2(ring: &[(i32, i32)]) -> i64 {
         .sum()
 }
 
-fn encode_polygons(polys: &[Polygon<f64>], to_tile: &dyn Fn(&LineString<f64>) -> Vec<Pt>, lo: f64, hi: f64) -> Option<mvt::GeomData> {
+fn encode_polygons(
+    polys: &[Polygon<f64>],
+    to_tile: &dyn Fn(&LineString<f64>) -> Vec<Pt>,
+    lo: f64,
+    hi: f64,
+) -> Option<mvt::GeomData> {
     let mut enc = GeomEncoder::<f64>::new(GeomType::Polygon);
     let mut any = false;
     for p in polys {
@@ -368,7 +445,9 @@ fn encode_polygons(polys: &[Polygon<f64>], to_tile: &dyn Fn(&LineString<f64>) ->
             }
             (pts.len() >= 3 && signed_area2(&pts) != 0).then_some(pts)
         };
-        let Some(mut exterior) = ring_of(p.exterior()) else { continue };
+        let Some(mut exterior) = ring_of(p.exterior()) else {
+            continue;
+        };
         if signed_area2(&exterior) < 0 {
             exterior.reverse();
         }
@@ -426,7 +505,12 @@ pub fn clip_polyline(points: &[Pt], lo: f64, hi: f64) -> Vec<Vec<Pt>> {
 fn clip_segment(a: Pt, b: Pt, lo: f64, hi: f64) -> Option<(Pt, Pt)> {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [(-dx, a.0 - lo), (dx, hi - a.0), (-dy, a.1 - lo), (dy, hi - a.1)] {
+    for (p, q) in [
+        (-dx, a.0 - lo),
+        (dx, hi - a.0),
+        (-dy, a.1 - lo),
+        (dy, hi - a.1),
+    ] {
         if p == 0.0 {
             if q < 0.0 {
                 return None;
@@ -443,7 +527,10 @@ fn clip_segment(a: Pt, b: Pt, lo: f64, hi: f64) -> Option<(Pt, Pt)> {
             }
         }
     }
-    Some(((a.0 + t0 * dx, a.1 + t0 * dy), (a.0 + t1 * dx, a.1 + t1 * dy)))
+    Some((
+        (a.0 + t0 * dx, a.1 + t0 * dy),
+        (a.0 + t1 * dx, a.1 + t1 * dy),
+    ))
 }
 
 /// Clips a closed ring to the square [lo, hi]² (Sutherland–Hodgman). A concave ring may keep

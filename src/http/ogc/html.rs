@@ -2,7 +2,10 @@
 use serde_json::Value;
 
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -49,7 +52,11 @@ pub fn api(doc: &Value) -> String {
     let mut s = String::from("<table><tr><th>Path</th><th>What</th></tr>");
     if let Some(paths) = doc["paths"].as_object() {
         for (path, ops) in paths {
-            s.push_str(&format!("<tr><td><code>GET /ogc{}</code></td><td>{}</td></tr>", esc(path), esc(ops["get"]["summary"].as_str().unwrap_or(""))));
+            s.push_str(&format!(
+                "<tr><td><code>GET /ogc{}</code></td><td>{}</td></tr>",
+                esc(path),
+                esc(ops["get"]["summary"].as_str().unwrap_or(""))
+            ));
         }
     }
     s.push_str("</table><p><a href=\"/ogc/api?f=json\">OpenAPI 3.0 JSON</a></p>");
@@ -57,7 +64,10 @@ pub fn api(doc: &Value) -> String {
 }
 
 pub fn conformance(classes: &[&str]) -> String {
-    let items: String = classes.iter().map(|c| format!("<li><code>{}</code></li>", esc(c))).collect();
+    let items: String = classes
+        .iter()
+        .map(|c| format!("<li><code>{}</code></li>", esc(c)))
+        .collect();
     page("Conformance", &format!("<ul>{items}</ul>"))
 }
 
@@ -111,7 +121,10 @@ pub fn items(id: &str, head: &Value, titles: &[(String, String)], offset: i64) -
         offset + 1
     );
     for (fid, title) in titles {
-        s.push_str(&format!("<li><a href=\"/ogc/collections/{id}/items/{fid}?f=html\">#{fid}</a> {}</li>", esc(title)));
+        s.push_str(&format!(
+            "<li><a href=\"/ogc/collections/{id}/items/{fid}?f=html\">#{fid}</a> {}</li>",
+            esc(title)
+        ));
     }
     s.push_str("</ol>");
     s.push_str(&links(head));
@@ -126,9 +139,16 @@ pub fn feature(id: &str, f: &Value) -> String {
             Value::Null => String::new(),
             other => other.to_string(),
         };
-        s.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&text)));
+        s.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(k),
+            esc(&text)
+        ));
     }
-    s.push_str(&format!("<tr><th>geometry</th><td><code>{}</code></td></tr></table>", esc(&f["geometry"].to_string())));
+    s.push_str(&format!(
+        "<tr><th>geometry</th><td><code>{}</code></td></tr></table>",
+        esc(&f["geometry"].to_string())
+    ));
     s.push_str(&links(f));
     page(&format!("{id} #{}", f["id"]), &s)
 }

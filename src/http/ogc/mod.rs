@@ -76,12 +76,28 @@ enum F {
 
 fn negotiate(p: &Params, headers: &HeaderMap) -> ApiResult<F> {
     match p.get("f") {
-        Some("json") | Some("geojson") | Some("application/json") | Some("application/geo+json") => Ok(F::Json),
+        Some("json")
+        | Some("geojson")
+        | Some("application/json")
+        | Some("application/geo+json") => Ok(F::Json),
         Some("html") | Some("text/html") => Ok(F::Html),
-        Some(other) => Err(ApiError::bad_request("invalid_parameter", format!("f={other:?} is not offered; use f=json or f=html")).at("f")),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("f={other:?} is not offered; use f=json or f=html"),
+        )
+        .at("f")),
         None => {
-            let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-            Ok(if accept.contains("text/html") && !accept.contains("json") { F::Html } else { F::Json })
+            let accept = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            Ok(
+                if accept.contains("text/html") && !accept.contains("json") {
+                    F::Html
+                } else {
+                    F::Json
+                },
+            )
         }
     }
 }
@@ -100,7 +116,11 @@ fn link(href: String, rel: &str, ty: &str, title: &str) -> Value {
     json!({"href": href, "rel": rel, "type": ty, "title": title})
 }
 
-async fn landing(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn landing(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
     let base = format!("{}/ogc", base_url(&state, &headers));
     let city = &state.engine.catalogue().city;
@@ -125,7 +145,11 @@ async fn landing(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw
     })
 }
 
-async fn api(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn api(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
     let base = format!("{}/ogc", base_url(&state, &headers));
     let doc = openapi::document(&base, &state.engine.catalogue().city.name);
@@ -192,14 +216,25 @@ async fn collection_json(state: &AppState, base: &str, c: Coll) -> ApiResult<Val
     let (title, description, temporal) = match c {
         Coll::Reports(a) => {
             let first = store::first_report_at(&state.pool).await?;
-            let internal = if a == Audience::Internal { " With the unit, the routing rule and response times (no contact data)." } else { "" };
+            let internal = if a == Audience::Internal {
+                " With the unit, the routing rule and response times (no contact data)."
+            } else {
+                ""
+            };
             (
                 if a == Audience::Internal { "Reports (internal)" } else { "Reports" },
                 format!("Problems reported by residents of {}: category, status, district, unit, supporters.{internal}", catalogue.city.name),
                 Some(json!({"interval": [[first, Value::Null]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"})),
             )
         }
-        Coll::Districts => ("Districts", format!("The districts of {}. {}", catalogue.city.name, catalogue.city.attribution), None),
+        Coll::Districts => (
+            "Districts",
+            format!(
+                "The districts of {}. {}",
+                catalogue.city.name, catalogue.city.attribution
+            ),
+            None,
+        ),
     };
     let mut extent = json!({"spatial": {"bbox": [[w, s, e, n]], "crs": CRS84}});
     if let Some(t) = temporal {
@@ -227,7 +262,12 @@ async fn collection_json(state: &AppState, base: &str, c: Coll) -> ApiResult<Val
     }))
 }
 
-async fn collections(State(state): State<AppState>, caller: Caller, headers: HeaderMap, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn collections(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
     let base = format!("{}/ogc", base_url(&state, &headers));
     let mut list = Vec::new();
@@ -247,7 +287,13 @@ async fn collections(State(state): State<AppState>, caller: Caller, headers: Hea
     })
 }
 
-async fn collection(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
     let c = resolve(&id, &caller)?;
     let base = format!("{}/ogc", base_url(&state, &headers));
@@ -258,10 +304,19 @@ async fn collection(State(state): State<AppState>, caller: Caller, headers: Head
     })
 }
 
-async fn queryables_handler(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn queryables_handler(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
     let c = resolve(&id, &caller)?;
-    let url = format!("{}/ogc/collections/{id}/queryables", base_url(&state, &headers));
+    let url = format!(
+        "{}/ogc/collections/{id}/queryables",
+        base_url(&state, &headers)
+    );
     let qs = match c {
         Coll::Reports(a) => queryables(a),
         Coll::Districts => DISTRICT_QUERYABLES.to_vec(),
@@ -293,26 +348,54 @@ pub fn parse_datetime_param(v: &str) -> ApiResult<(Option<DateTime<Utc>>, Option
         }
         if let (Some(a), Some(b)) = (a, b) {
             if a > b {
-                return Err(ApiError::bad_request("invalid_parameter", "datetime: the interval ends before it starts").at("datetime"));
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    "datetime: the interval ends before it starts",
+                )
+                .at("datetime"));
             }
         }
         return Ok((a, b));
     }
     if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         let start = d.and_hms_opt(0, 0, 0).unwrap().and_utc();
-        return Ok((Some(start), Some(start + Duration::days(1) - Duration::microseconds(1))));
+        return Ok((
+            Some(start),
+            Some(start + Duration::days(1) - Duration::microseconds(1)),
+        ));
     }
-    let t = DateTime::parse_from_rfc3339(v).map_err(|_| bad())?.with_timezone(&Utc);
+    let t = DateTime::parse_from_rfc3339(v)
+        .map_err(|_| bad())?
+        .with_timezone(&Utc);
     Ok((Some(t), Some(t)))
 }
 
-const ITEM_PARAMS: &[&str] = &["f", "limit", "offset", "bbox", "bbox-crs", "datetime", "filter", "filter-lang", "filter-crs"];
+const ITEM_PARAMS: &[&str] = &[
+    "f",
+    "limit",
+    "offset",
+    "bbox",
+    "bbox-crs",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+];
 
 fn check_crs(p: &Params, name: &str) -> ApiResult<()> {
     match p.get(name) {
         None => Ok(()),
-        Some(c) if c == CRS84 || c == "http://www.opengis.net/def/crs/EPSG/0/4326" && name == "filter-crs" => Ok(()),
-        Some(c) => Err(ApiError::bad_request("invalid_parameter", format!("{name} {c:?} is not supported; coordinates are {CRS84}")).at(name)),
+        Some(c)
+            if c == CRS84
+                || c == "http://www.opengis.net/def/crs/EPSG/0/4326" && name == "filter-crs" =>
+        {
+            Ok(())
+        }
+        Some(c) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("{name} {c:?} is not supported; coordinates are {CRS84}"),
+        )
+        .at(name)),
     }
 }
 
@@ -324,13 +407,21 @@ struct Paging {
 fn paging(p: &Params) -> ApiResult<Paging> {
     let limit = match p.i64("limit")? {
         None => DEFAULT_LIMIT,
-        Some(l) if l < 1 => return Err(ApiError::bad_request("invalid_parameter", "limit must be at least 1").at("limit")),
+        Some(l) if l < 1 => {
+            return Err(
+                ApiError::bad_request("invalid_parameter", "limit must be at least 1").at("limit"),
+            )
+        }
         // As the standard says: a limit above the maximum is not an error, the maximum applies.
         Some(l) => l.min(MAX_LIMIT),
     };
     let offset = match p.i64("offset")? {
         None => 0,
-        Some(o) if o < 0 => return Err(ApiError::bad_request("invalid_parameter", "offset must be 0 or more").at("offset")),
+        Some(o) if o < 0 => {
+            return Err(
+                ApiError::bad_request("invalid_parameter", "offset must be 0 or more").at("offset"),
+            )
+        }
         Some(o) => o,
     };
     Ok(Paging { limit, offset })
@@ -338,11 +429,12 @@ fn paging(p: &Params) -> ApiResult<Paging> {
 
 /// The URL of this items request with another offset.
 fn page_url(base: &str, raw: &Option<String>, offset: i64, limit: i64, f: Option<&str>) -> String {
-    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, _)| k != "offset" && k != "limit" && k != "f")
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "offset" && k != "limit" && k != "f")
+            .collect();
     pairs.push(("limit".into(), limit.to_string()));
     if offset > 0 {
         pairs.push(("offset".into(), offset.to_string()));
@@ -350,10 +442,19 @@ fn page_url(base: &str, raw: &Option<String>, offset: i64, limit: i64, f: Option
     if let Some(f) = f {
         pairs.push(("f".into(), f.into()));
     }
-    format!("{base}?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    format!(
+        "{base}?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    )
 }
 
-async fn items(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn items(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let p = params(&raw, ITEM_PARAMS)?;
     let c = resolve(&id, &caller)?;
     let f = negotiate(&p, &headers)?;
@@ -362,7 +463,10 @@ async fn items(State(state): State<AppState>, caller: Caller, headers: HeaderMap
     let Paging { limit, offset } = paging(&p)?;
     let bbox = p.bbox("bbox")?;
     let datetime = p.get("datetime").map(parse_datetime_param).transpose()?;
-    let filter = p.get("filter").map(|x| cql::parse(x, p.get("filter-lang"))).transpose()?;
+    let filter = p
+        .get("filter")
+        .map(|x| cql::parse(x, p.get("filter-lang")))
+        .transpose()?;
     if p.get("filter").is_none() && p.get("filter-lang").is_some() {
         cql::parse("true", p.get("filter-lang"))?;
     }
@@ -371,8 +475,14 @@ async fn items(State(state): State<AppState>, caller: Caller, headers: HeaderMap
     let mut features = Vec::with_capacity(64 * 1024);
     let (returned, matched, titles) = match c {
         Coll::Reports(audience) => {
-            let query = ReportQuery { bbox, datetime, filter, ..Default::default() };
-            let rows = export::fetch_page(&state.pool, &query, audience, BY_ID, limit, offset).await?;
+            let query = ReportQuery {
+                bbox,
+                datetime,
+                filter,
+                ..Default::default()
+            };
+            let rows =
+                export::fetch_page(&state.pool, &query, audience, BY_ID, limit, offset).await?;
             let matched = export::count(&state.pool, &query, audience).await?;
             let mut geom = Geom::default();
             for (i, row) in rows.iter().enumerate() {
@@ -381,11 +491,18 @@ async fn items(State(state): State<AppState>, caller: Caller, headers: HeaderMap
                 }
                 export::write_feature(&mut features, row, audience, &mut geom);
             }
-            let titles: Vec<(String, String)> = rows.iter().map(|r| (r.id.to_string(), format!("{} – {}", r.category, r.status))).collect();
+            let titles: Vec<(String, String)> = rows
+                .iter()
+                .map(|r| (r.id.to_string(), format!("{} – {}", r.category, r.status)))
+                .collect();
             (rows.len() as i64, matched, titles)
         }
         Coll::Districts => {
-            let query = DistrictQuery { bbox, id: None, filter };
+            let query = DistrictQuery {
+                bbox,
+                id: None,
+                filter,
+            };
             let (rows, matched) = store::districts(&state.pool, &query, limit, offset).await?;
             for (i, d) in rows.iter().enumerate() {
                 if i > 0 {
@@ -393,22 +510,59 @@ async fn items(State(state): State<AppState>, caller: Caller, headers: HeaderMap
                 }
                 features.extend_from_slice(district_feature(d).to_string().as_bytes());
             }
-            let titles = rows.iter().map(|d| (d.id.to_string(), format!("{} {}", d.code, d.name))).collect();
+            let titles = rows
+                .iter()
+                .map(|d| (d.id.to_string(), format!("{} {}", d.code, d.name)))
+                .collect();
             (rows.len() as i64, matched, titles)
         }
     };
 
     let fq = if f == F::Html { Some("html") } else { None };
     let mut links = vec![
-        link(page_url(&base, &raw, offset, limit, fq), "self", if f == F::Html { "text/html" } else { "application/geo+json" }, "This page"),
-        link(page_url(&base, &raw, offset, limit, Some(if f == F::Html { "json" } else { "html" })), "alternate", if f == F::Html { "application/geo+json" } else { "text/html" }, "This page in another format"),
+        link(
+            page_url(&base, &raw, offset, limit, fq),
+            "self",
+            if f == F::Html {
+                "text/html"
+            } else {
+                "application/geo+json"
+            },
+            "This page",
+        ),
+        link(
+            page_url(
+                &base,
+                &raw,
+                offset,
+                limit,
+                Some(if f == F::Html { "json" } else { "html" }),
+            ),
+            "alternate",
+            if f == F::Html {
+                "application/geo+json"
+            } else {
+                "text/html"
+            },
+            "This page in another format",
+        ),
     ];
     let next_exists = offset + returned < matched;
     if next_exists {
-        links.push(link(page_url(&base, &raw, offset + limit, limit, fq), "next", "application/geo+json", "Next page"));
+        links.push(link(
+            page_url(&base, &raw, offset + limit, limit, fq),
+            "next",
+            "application/geo+json",
+            "Next page",
+        ));
     }
     if offset > 0 {
-        links.push(link(page_url(&base, &raw, (offset - limit).max(0), limit, fq), "prev", "application/geo+json", "Previous page"));
+        links.push(link(
+            page_url(&base, &raw, (offset - limit).max(0), limit, fq),
+            "prev",
+            "application/geo+json",
+            "Previous page",
+        ));
     }
     let head = json!({
         "type": "FeatureCollection",
@@ -434,7 +588,13 @@ fn district_feature(d: &store::DistrictRow) -> Value {
            "properties": {"id": d.id, "code": d.code, "name": d.name, "full_name": d.full_name, "area_km2": d.area_km2}})
 }
 
-async fn item(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path((id, fid)): Path<(String, String)>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+async fn item(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((id, fid)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
     let c = resolve(&id, &caller)?;
     let f = negotiate(&p, &headers)?;
@@ -444,7 +604,10 @@ async fn item(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     let self_url = format!("{base}/ogc/collections/{id}/items/{fid}");
     let mut feature: Value = match c {
         Coll::Reports(audience) => {
-            let query = ReportQuery { ids: vec![num], ..Default::default() };
+            let query = ReportQuery {
+                ids: vec![num],
+                ..Default::default()
+            };
             let rows = export::fetch_page(&state.pool, &query, audience, BY_ID, 1, 0).await?;
             let row = rows.first().ok_or_else(not_found)?;
             let mut buf = Vec::new();
@@ -453,14 +616,38 @@ async fn item(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
         }
         Coll::Districts => {
             let id32 = i32::try_from(num).map_err(|_| not_found())?;
-            let (rows, _) = store::districts(&state.pool, &DistrictQuery { id: Some(id32), ..Default::default() }, 1, 0).await?;
+            let (rows, _) = store::districts(
+                &state.pool,
+                &DistrictQuery {
+                    id: Some(id32),
+                    ..Default::default()
+                },
+                1,
+                0,
+            )
+            .await?;
             district_feature(rows.first().ok_or_else(not_found)?)
         }
     };
     feature["links"] = json!([
-        link(self_url.clone(), "self", "application/geo+json", "This feature"),
-        link(format!("{self_url}?f=html"), "alternate", "text/html", "This feature as HTML"),
-        link(format!("{base}/ogc/collections/{id}"), "collection", "application/json", "The collection"),
+        link(
+            self_url.clone(),
+            "self",
+            "application/geo+json",
+            "This feature"
+        ),
+        link(
+            format!("{self_url}?f=html"),
+            "alternate",
+            "text/html",
+            "This feature as HTML"
+        ),
+        link(
+            format!("{base}/ogc/collections/{id}"),
+            "collection",
+            "application/json",
+            "The collection"
+        ),
     ]);
     Ok(match f {
         F::Json => json_response("application/geo+json", &feature),

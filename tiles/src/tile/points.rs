@@ -45,7 +45,18 @@ pub struct PointLayer {
 impl PointLayer {
     /// A layer whose every feature carries the properties `keys`, in that order.
     pub fn new(name: &'static str, extent: u32, keys: &'static [&'static str]) -> Self {
-        Self { name, extent, keys, values: Vec::new(), value_index: HashMap::new(), features: Vec::new(), count: 0, feature: Vec::new(), tags: Vec::new(), geometry: Vec::new() }
+        Self {
+            name,
+            extent,
+            keys,
+            values: Vec::new(),
+            value_index: HashMap::new(),
+            features: Vec::new(),
+            count: 0,
+            feature: Vec::new(),
+            tags: Vec::new(),
+            geometry: Vec::new(),
+        }
     }
 
     /// A point at tile coordinates (x, y) with one value per key.
@@ -120,19 +131,51 @@ mod tests {
         assert_eq!(layers.len(), 1);
         let l = &layers[0];
         assert_eq!((l.name.as_str(), l.version, l.extent), ("heatmap", 2, 4096));
-        let got: Vec<_> = l.features.iter().map(|f| (f.id, f.geom_type, f.parts.clone(), f.properties["count"].clone(), f.properties["weight"].clone())).collect();
+        let got: Vec<_> = l
+            .features
+            .iter()
+            .map(|f| {
+                (
+                    f.id,
+                    f.geom_type,
+                    f.parts.clone(),
+                    f.properties["count"].clone(),
+                    f.properties["weight"].clone(),
+                )
+            })
+            .collect();
         assert_eq!(
             got,
             vec![
-                (Some(1), 1, vec![vec![(10, 20)]], Value::Uint(3), Value::Uint(7)),
-                (Some(4097), 1, vec![vec![(4095, 0)]], Value::Uint(7), Value::Uint(300)),
-                (Some(99), 1, vec![vec![(-5, 4100)]], Value::Uint(u32::MAX as u64 + 1), Value::Uint(3)),
+                (
+                    Some(1),
+                    1,
+                    vec![vec![(10, 20)]],
+                    Value::Uint(3),
+                    Value::Uint(7)
+                ),
+                (
+                    Some(4097),
+                    1,
+                    vec![vec![(4095, 0)]],
+                    Value::Uint(7),
+                    Value::Uint(300)
+                ),
+                (
+                    Some(99),
+                    1,
+                    vec![vec![(-5, 4100)]],
+                    Value::Uint(u32::MAX as u64 + 1),
+                    Value::Uint(3)
+                ),
             ]
         );
     }
 
     #[test]
     fn an_empty_layer_is_an_empty_tile() {
-        assert!(PointLayer::new("heatmap", 4096, &["count"]).into_tile().is_empty());
+        assert!(PointLayer::new("heatmap", 4096, &["count"])
+            .into_tile()
+            .is_empty());
     }
 }

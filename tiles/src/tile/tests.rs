@@ -5,8 +5,14 @@ use geo::{line_string, polygon};
 fn vocab() -> Vocabulary {
     Vocabulary {
         categories: vec![
-            CategoryStyle { code: "pothole".into(), color: "#d9480f".into() },
-            CategoryStyle { code: "litter".into(), color: "#5c940d".into() },
+            CategoryStyle {
+                code: "pothole".into(),
+                color: "#d9480f".into(),
+            },
+            CategoryStyle {
+                code: "litter".into(),
+                color: "#5c940d".into(),
+            },
         ],
         statuses: vec!["new".into(), "resolved".into()],
     }
@@ -26,7 +32,16 @@ fn crowd(n: u64) -> ReportStore {
     let recs = (0..n)
         .map(|i| {
             let (dx, dy) = ((i % 100) as f64 * 1e-5, (i / 100) as f64 * 1e-5);
-            ReportRec::new(i + 1, 19.9383 + dx, 50.0614 + dy, (i % 2) as u16, 0, 1_700_000_000, 1 + (i % 3) as u32, Kind::Point)
+            ReportRec::new(
+                i + 1,
+                19.9383 + dx,
+                50.0614 + dy,
+                (i % 2) as u16,
+                0,
+                1_700_000_000,
+                1 + (i % 3) as u32,
+                Kind::Point,
+            )
         })
         .collect();
     ReportStore::bulk_load(recs, vec![])
@@ -36,7 +51,14 @@ fn crowd(n: u64) -> ReportStore {
 fn detail_zoom_tiles_carry_every_report_with_its_properties() {
     let store = crowd(10);
     let t = tile_at(16, 19.9383, 50.0614);
-    let layers = decode(&reports_tile(&store, t, &Filter::everything(), &vocab(), &ReportTileOptions::default())).unwrap();
+    let layers = decode(&reports_tile(
+        &store,
+        t,
+        &Filter::everything(),
+        &vocab(),
+        &ReportTileOptions::default(),
+    ))
+    .unwrap();
     let reports = layer(&layers, "reports").unwrap();
     assert_eq!(reports.version, 2);
     assert_eq!(reports.extent, 4096);
@@ -59,10 +81,24 @@ fn low_zooms_and_crowded_tiles_are_clustered_with_counts_that_add_up() {
         let t = tile_at(z, 19.9383, 50.0614);
         // The crowd may straddle tile borders at z16; count what this tile holds.
         let expected = store.in_tile(t).count();
-        let layers = decode(&reports_tile(&store, t, &Filter::everything(), &vocab(), &opts)).unwrap();
-        let clusters = layer(&layers, "clusters").map(|l| l.features.as_slice()).unwrap_or_default();
-        let singles = layer(&layers, "reports").map(|l| l.features.len()).unwrap_or(0);
-        let counted: u64 = clusters.iter().map(|f| f.properties["count"].as_u64().unwrap()).sum();
+        let layers = decode(&reports_tile(
+            &store,
+            t,
+            &Filter::everything(),
+            &vocab(),
+            &opts,
+        ))
+        .unwrap();
+        let clusters = layer(&layers, "clusters")
+            .map(|l| l.features.as_slice())
+            .unwrap_or_default();
+        let singles = layer(&layers, "reports")
+            .map(|l| l.features.len())
+            .unwrap_or(0);
+        let counted: u64 = clusters
+            .iter()
+            .map(|f| f.properties["count"].as_u64().unwrap())
+            .sum();
         assert_eq!(counted + singles as u64, expected as u64, "z{z}");
         assert!(clusters.len() + singles <= (opts.grid * opts.grid) as usize);
         assert!(!clusters.is_empty(), "z{z} should cluster");
@@ -72,17 +108,53 @@ fn low_zooms_and_crowded_tiles_are_clustered_with_counts_that_add_up() {
 #[test]
 fn filters_select_by_category_status_and_time() {
     let mut store = crowd(10);
-    store.upsert(ReportRec::new(100, 19.9384, 50.0615, 0, 1, 1_800_000_000, 1, Kind::Point), None);
+    store.upsert(
+        ReportRec::new(100, 19.9384, 50.0615, 0, 1, 1_800_000_000, 1, Kind::Point),
+        None,
+    );
     let t = tile_at(16, 19.9383, 50.0614);
     let count = |f: Filter| {
-        let layers = decode(&reports_tile(&store, t, &f, &vocab(), &ReportTileOptions::default())).unwrap();
-        layer(&layers, "reports").map(|l| l.features.len()).unwrap_or(0)
+        let layers = decode(&reports_tile(
+            &store,
+            t,
+            &f,
+            &vocab(),
+            &ReportTileOptions::default(),
+        ))
+        .unwrap();
+        layer(&layers, "reports")
+            .map(|l| l.features.len())
+            .unwrap_or(0)
     };
     assert_eq!(count(Filter::everything()), 11);
-    assert_eq!(count(Filter { categories: Some(0b10), ..Filter::everything() }), 5);
-    assert_eq!(count(Filter { statuses: 0b10, ..Filter::everything() }), 1);
-    assert_eq!(count(Filter { created_from: Some(1_750_000_000), ..Filter::everything() }), 1);
-    assert_eq!(count(Filter { created_to: Some(1_750_000_000), ..Filter::everything() }), 10);
+    assert_eq!(
+        count(Filter {
+            categories: Some(0b10),
+            ..Filter::everything()
+        }),
+        5
+    );
+    assert_eq!(
+        count(Filter {
+            statuses: 0b10,
+            ..Filter::everything()
+        }),
+        1
+    );
+    assert_eq!(
+        count(Filter {
+            created_from: Some(1_750_000_000),
+            ..Filter::everything()
+        }),
+        1
+    );
+    assert_eq!(
+        count(Filter {
+            created_to: Some(1_750_000_000),
+            ..Filter::everything()
+        }),
+        10
+    );
 }
 
 #[test]
@@ -90,14 +162,27 @@ fn lines_are_clipped_to_the_tile_buffer() {
     // A 2 km line across the old town: at z17 it runs far beyond the tile on both sides.
     let line = Geometry::LineString(line_string![(x: 19.925, y: 50.0614), (x: 19.952, y: 50.0614)]);
     let mut store = ReportStore::new();
-    store.upsert(ReportRec::new(5, 19.9385, 50.0614, 0, 0, 0, 1, Kind::Line), Some(&line));
+    store.upsert(
+        ReportRec::new(5, 19.9385, 50.0614, 0, 0, 0, 1, Kind::Line),
+        Some(&line),
+    );
     let t = tile_at(17, 19.9383, 50.0614);
-    let layers = decode(&reports_tile(&store, t, &Filter::everything(), &vocab(), &ReportTileOptions::default())).unwrap();
+    let layers = decode(&reports_tile(
+        &store,
+        t,
+        &Filter::everything(),
+        &vocab(),
+        &ReportTileOptions::default(),
+    ))
+    .unwrap();
     let f = &layer(&layers, "reports").unwrap().features[0];
     assert_eq!(f.geom_type, 2);
     assert_eq!(f.properties["kind"].as_str(), Some("line"));
     for &(x, y) in &f.parts[0] {
-        assert!((-64..=4160).contains(&x) && (-64..=4160).contains(&y), "({x},{y}) outside the buffer");
+        assert!(
+            (-64..=4160).contains(&x) && (-64..=4160).contains(&y),
+            "({x},{y}) outside the buffer"
+        );
     }
     assert_eq!(f.parts[0].first().unwrap().0, -64);
     assert_eq!(f.parts[0].last().unwrap().0, 4160);
@@ -117,8 +202,13 @@ fn polygons_are_clipped_with_clockwise_exteriors() {
     let l = l.into_feature(data).into_layer();
     let layers = decode(&finish(tile, [l])).unwrap();
     let ring: Vec<(i32, i32)> = layers[0].features[0].parts[0].clone();
-    assert!(signed_area2(&ring) > 0, "exterior must be clockwise in tile coordinates");
-    assert!(ring.iter().all(|&(x, y)| (-64..=4160).contains(&x) && (-64..=4160).contains(&y)));
+    assert!(
+        signed_area2(&ring) > 0,
+        "exterior must be clockwise in tile coordinates"
+    );
+    assert!(ring
+        .iter()
+        .all(|&(x, y)| (-64..=4160).contains(&x) && (-64..=4160).contains(&y)));
     assert_eq!(ring.len(), 4);
 }
 
@@ -127,7 +217,9 @@ fn clip_ring_and_polyline_basics() {
     let square = [(-10.0, -10.0), (10.0, -10.0), (10.0, 10.0), (-10.0, 10.0)];
     let clipped = clip_ring(&square, 0.0, 5.0);
     assert_eq!(clipped.len(), 4);
-    assert!(clipped.iter().all(|&(x, y)| (0.0..=5.0).contains(&x) && (0.0..=5.0).contains(&y)));
+    assert!(clipped
+        .iter()
+        .all(|&(x, y)| (0.0..=5.0).contains(&x) && (0.0..=5.0).contains(&y)));
     assert!(clip_ring(&square, 20.0, 30.0).is_empty());
     // A line that leaves and re-enters gives two parts.
     let zigzag = [(1.0, 1.0), (1.0, 20.0), (2.0, 20.0), (2.0, 1.0)];
@@ -140,13 +232,27 @@ fn heatmap_cells_count_every_matching_report() {
     let t = tile_at(12, 19.9383, 50.0614);
     let layers = decode(&heatmap_tile(&store, t, &Filter::everything(), 6)).unwrap();
     let cells = &layer(&layers, "heatmap").unwrap().features;
-    let total: u64 = cells.iter().map(|f| f.properties["count"].as_u64().unwrap()).sum();
-    let weight: u64 = cells.iter().map(|f| f.properties["weight"].as_u64().unwrap()).sum();
+    let total: u64 = cells
+        .iter()
+        .map(|f| f.properties["count"].as_u64().unwrap())
+        .sum();
+    let weight: u64 = cells
+        .iter()
+        .map(|f| f.properties["weight"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 3000);
     assert_eq!(weight, (0..3000u64).map(|i| 1 + i % 3).sum::<u64>());
-    let only_litter = Filter { categories: Some(0b10), ..Filter::everything() };
+    let only_litter = Filter {
+        categories: Some(0b10),
+        ..Filter::everything()
+    };
     let layers = decode(&heatmap_tile(&store, t, &only_litter, 6)).unwrap();
-    let total: u64 = layer(&layers, "heatmap").unwrap().features.iter().map(|f| f.properties["count"].as_u64().unwrap()).sum();
+    let total: u64 = layer(&layers, "heatmap")
+        .unwrap()
+        .features
+        .iter()
+        .map(|f| f.properties["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 1500);
 }
 
@@ -155,12 +261,19 @@ fn district_tiles_carry_boundaries_and_labels() {
     let (w, s, e, n) = tile_at(12, 19.9383, 50.0614).lonlat_bounds();
     let (cx, cy, d) = ((w + e) / 2.0, (s + n) / 2.0, (e - w) / 8.0);
     let poly = polygon![(x: cx - d, y: cy - d), (x: cx + d, y: cy - d), (x: cx + d, y: cy + d), (x: cx - d, y: cy + d)];
-    let district = District { id: 1, code: "I".into(), name: "Stare Miasto".into(), geometry: MultiPolygon(vec![poly]) };
+    let district = District {
+        id: 1,
+        code: "I".into(),
+        name: "Stare Miasto".into(),
+        geometry: MultiPolygon(vec![poly]),
+    };
     let layers = decode(&districts_tile(&[district], tile_at(12, cx, cy))).unwrap();
     let f = &layer(&layers, "districts").unwrap().features[0];
     assert_eq!(f.geom_type, 3);
     assert_eq!(f.properties["name"].as_str(), Some("Stare Miasto"));
     assert_eq!(layer(&layers, "district_labels").unwrap().features.len(), 1);
     // A tile far away is empty.
-    assert!(decode(&districts_tile(&[], tile_at(12, 0.0, 0.0))).unwrap().is_empty());
+    assert!(decode(&districts_tile(&[], tile_at(12, 0.0, 0.0)))
+        .unwrap()
+        .is_empty());
 }
