@@ -1,108 +1,23 @@
-//! Who is calling: a staff member with a session cookie, an app or tool with an API key, or a
-//! resident (nobody). Passwords are argon2id hashes; session tokens and API keys are stored only
-//! as SHA-256 digests.
+//! Staff accounts and credentials: passwords are argon2id hashes; session tokens and API keys are
+//! random and stored only as SHA-256 digests. Who a request comes from ([`Caller`]) and what they
+//! may do is decided in `domain::access`.
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
+pub use crate::domain::{Caller, Role, StaffUser};
 use crate::error::ApiError;
 use crate::http::AppState;
+use crate::storage::users;
 
 pub const SESSION_COOKIE: &str = "zglos_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    UnitStaff,
-    Consultant,
-    Analyst,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::Admin,
-        Role::UnitStaff,
-        Role::Consultant,
-        Role::Analyst,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::UnitStaff => "unit_staff",
-            Role::Consultant => "consultant",
-            Role::Analyst => "analyst",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
-
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct StaffUser {
-    pub id: i64,
-    pub login: String,
-    pub name: String,
-    pub roles: Vec<String>,
-    pub units: Vec<String>,
-    pub lang: String,
-    /// The CSRF token of the session this request came with.
-    pub csrf_token: String,
-}
-
-impl StaffUser {
-    pub fn has(&self, role: Role) -> bool {
-        self.roles.iter().any(|r| r == role.as_str())
-    }
-}
-
-/// The caller of a request. Extracting it never fails: handlers decide what they need.
-#[derive(Clone, Debug, Default)]
-pub struct Caller {
-    pub user: Option<StaffUser>,
-    /// Role of the API key in `Authorization: Bearer …`, if any.
-    pub api_key_role: Option<String>,
-}
-
-impl Caller {
-    /// A staff session with the analyst or admin role, or an analyst API key.
-    pub fn is_analyst(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.has(Role::Analyst) || u.has(Role::Admin))
-            || self.api_key_role.as_deref() == Some("analyst")
-    }
-
-    /// The staff member, if they hold one of `roles`: 401 for nobody, 403 for the wrong role.
-    pub fn require(&self, roles: &[Role]) -> Result<&StaffUser, ApiError> {
-        let user = self.user.as_ref().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "log in as city staff first",
-            )
-        })?;
-        if roles.iter().any(|r| user.has(*r)) {
-            Ok(user)
-        } else {
-            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("this needs one of the roles: {}", names.join(", ")),
-            ))
-        }
-    }
-}
 
 pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
@@ -143,25 +58,14 @@ fn cookie(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// The user behind a session token, if the session is live and the account enabled. A disabled
-/// account's sessions stop working at once, because this is checked on every request.
+/// The user behind a session token (see [`users::session_user`]).
 pub async fn session_user(pool: &PgPool, token: &str) -> sqlx::Result<Option<StaffUser>> {
-    sqlx::query_as(
-        "SELECT u.id, u.login, u.name, u.roles, u.units, u.lang, s.csrf_token
-         FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled",
-    )
-    .bind(sha256_hex(token))
-    .fetch_optional(pool)
-    .await
+    users::session_user(pool, &sha256_hex(token)).await
 }
 
 /// The role of an enabled API key.
 pub async fn api_key_role(pool: &PgPool, key: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT role FROM api_keys WHERE key_hash = $1 AND NOT disabled")
-        .bind(sha256_hex(key))
-        .fetch_optional(pool)
-        .await
+    users::api_key_role(pool, &sha256_hex(key)).await
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -201,20 +105,8 @@ pub async fn add_user(
     if password.chars().count() < 10 {
         anyhow::bail!("the password must have at least 10 characters");
     }
-    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    let id = sqlx::query_scalar(
-        "INSERT INTO users (login, name, password_hash, roles, units) VALUES (lower($1), $2, $3, $4, $5)
-         ON CONFLICT (login) DO UPDATE SET name = EXCLUDED.name, password_hash = EXCLUDED.password_hash,
-             roles = EXCLUDED.roles, units = EXCLUDED.units, disabled = false
-         RETURNING id",
-    )
-    .bind(login.trim())
-    .bind(name)
-    .bind(hash_password(password)?)
-    .bind(&roles)
-    .bind(units)
-    .fetch_one(pool)
-    .await?;
+    let hash = hash_password(password)?;
+    let id = users::upsert_user(pool, login, name, &hash, roles, units).await?;
     Ok(id)
 }
 
@@ -224,12 +116,7 @@ pub async fn add_api_key(pool: &PgPool, name: &str, role: &str) -> anyhow::Resul
         anyhow::bail!("role must be open311 or analyst");
     }
     let key = random_token();
-    sqlx::query("INSERT INTO api_keys (name, key_hash, role) VALUES ($1, $2, $3)")
-        .bind(name)
-        .bind(sha256_hex(&key))
-        .bind(role)
-        .execute(pool)
-        .await?;
+    users::insert_api_key(pool, name, &sha256_hex(&key), role).await?;
     Ok(key)
 }
 

@@ -8,8 +8,8 @@ use zglos_tiles::tile::{CategoryStyle, Vocabulary};
 use zglos_tiles::LocalMetres;
 
 use crate::city::MapSettings;
-use crate::domain::ReportGeometry;
-use crate::error::ApiError;
+use crate::domain::{ReportGeometry, Workflow};
+use crate::domain::Invalid;
 
 #[derive(Clone, Debug)]
 pub struct Category {
@@ -85,6 +85,8 @@ pub struct Catalogue {
     pub router: Router,
     pub proj: LocalMetres,
     pub vocabulary: Vocabulary,
+    /// The statuses' moves and roles.
+    pub workflow: Workflow,
 }
 
 impl Catalogue {
@@ -96,6 +98,7 @@ impl Catalogue {
         units: Vec<Unit>,
         districts: Vec<District>,
         rules: Vec<Rule>,
+        workflow: Workflow,
     ) -> Self {
         let bbox = boundary.bounding_rect();
         let centre = bbox.map(|r| r.center()).unwrap_or_default();
@@ -121,6 +124,7 @@ impl Catalogue {
             router: Router::new(rules),
             proj,
             vocabulary,
+            workflow,
         }
     }
 
@@ -133,10 +137,10 @@ impl Catalogue {
     }
 
     /// The category of a submission, or a 422 listing the ones the city has.
-    pub fn require_category(&self, code: &str, field: &str) -> Result<(u16, &Category), ApiError> {
+    pub fn require_category(&self, code: &str, field: &str) -> Result<(u16, &Category), Invalid> {
         self.category(code).ok_or_else(|| {
             let known: Vec<&str> = self.categories.iter().map(|c| c.code.as_str()).collect();
-            ApiError::unprocessable(
+            Invalid::unacceptable(
                 "unknown_category",
                 format!(
                     "unknown category {code:?}; the city has: {}",
@@ -179,9 +183,9 @@ impl Catalogue {
         &self,
         category: &Category,
         geometry: &ReportGeometry,
-    ) -> Result<Placement, ApiError> {
+    ) -> Result<Placement, Invalid> {
         if !category.geometry_kinds.iter().any(|k| k == geometry.kind()) {
-            return Err(ApiError::unprocessable(
+            return Err(Invalid::unacceptable(
                 "geometry_not_allowed",
                 format!(
                     "category {} takes {}; got a {}",
@@ -200,7 +204,7 @@ impl Catalogue {
             } else {
                 ""
             };
-            return Err(ApiError::unprocessable(
+            return Err(Invalid::unacceptable(
                 "outside_city",
                 format!(
                     "the location ({:.5}, {:.5}) is outside {}.{hint}",

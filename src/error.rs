@@ -104,3 +104,69 @@ impl std::fmt::Display for ApiError {
         )
     }
 }
+
+impl From<crate::domain::Invalid> for ApiError {
+    fn from(e: crate::domain::Invalid) -> Self {
+        use crate::domain::InvalidKind;
+        let status = match e.kind {
+            InvalidKind::Malformed => StatusCode::BAD_REQUEST,
+            InvalidKind::Unacceptable => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidKind::Conflict => StatusCode::CONFLICT,
+        };
+        Self {
+            status,
+            code: e.code,
+            message: e.message,
+            field: e.field,
+            detail: e.detail,
+        }
+    }
+}
+
+impl From<crate::domain::WorkflowError> for ApiError {
+    fn from(e: crate::domain::WorkflowError) -> Self {
+        crate::domain::Invalid::from(e).into()
+    }
+}
+
+impl From<crate::domain::AccessError> for ApiError {
+    fn from(e: crate::domain::AccessError) -> Self {
+        use crate::domain::AccessError as A;
+        let status = match e {
+            A::Unauthenticated | A::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            A::MissingRole(_) | A::OtherUnit | A::Csrf | A::NotTheReporter => StatusCode::FORBIDDEN,
+            A::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        };
+        let error = Self::new(status, e.code(), e.to_string());
+        match e {
+            A::NotTheReporter => error.at("email"),
+            _ => error,
+        }
+    }
+}
+
+impl From<crate::domain::photo::PhotoError> for ApiError {
+    fn from(e: crate::domain::photo::PhotoError) -> Self {
+        use crate::domain::photo::PhotoError as P;
+        match e {
+            P::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string()).at("file"),
+            P::NotAnImage(m) => Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m).at("file"),
+            P::Encode(m) => Self::internal(m),
+        }
+    }
+}
+
+impl From<crate::app::AppError> for ApiError {
+    fn from(e: crate::app::AppError) -> Self {
+        use crate::app::AppError as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::Access(e) => e.into(),
+            E::Photo(e) => e.into(),
+            E::NotFound(what) => Self::not_found(what),
+            E::Unavailable(m) => Self::unavailable(m),
+            E::Database(e) => e.into(),
+            E::Internal(m) => Self::internal(m),
+        }
+    }
+}

@@ -8,6 +8,8 @@ use lettre::message::{Body, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 
+use crate::storage::outbox::{self, Pending};
+
 /// Where mail goes: `smtp://host:port` (plain SMTP to a local relay, which does the rest) and the sender address.
 #[derive(Clone, Debug)]
 pub struct MailConfig {
@@ -31,40 +33,6 @@ impl MailConfig {
             from: from.to_owned(),
         })
     }
-}
-
-/// The texts of a status-change message, in the resident's language.
-pub fn status_message(
-    lang: &str,
-    report_id: i64,
-    status_name: &str,
-    public_note: &str,
-    link: &str,
-) -> (String, String) {
-    if lang == "en" {
-        (
-            format!("Your report #{report_id}: {status_name}"),
-            format!(
-                "Hello,\n\nthe status of report #{report_id} changed to: {status_name}.\n\n{public_note}\n\nFollow the report: {link}\n\n-- \nZgłoś, the city's e-map of reports\n"
-            ),
-        )
-    } else {
-        (
-            format!("Twoje zgłoszenie #{report_id}: {status_name}"),
-            format!(
-                "Dzień dobry,\n\nstatus zgłoszenia #{report_id} zmienił się na: {status_name}.\n\n{public_note}\n\nZgłoszenie można śledzić tutaj: {link}\n\n-- \nZgłoś, miejska e-mapa zgłoszeń\n"
-            ),
-        )
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct Pending {
-    id: i64,
-    to_email: String,
-    subject: String,
-    body: String,
-    attempts: i32,
 }
 
 async fn send_one(
@@ -94,49 +62,28 @@ pub async fn deliver_due(pool: &PgPool, config: &MailConfig) -> anyhow::Result<u
         .build();
     let from: Mailbox = config.from.parse()?;
     let mut sent = 0;
+    // One message per transaction: the moment a message is handed to the mail server, its
+    // "sent" mark is committed, so a crash can send again at most the one message in flight.
     loop {
         let mut tx = pool.begin().await?;
-        // SKIP LOCKED: several service processes can run workers without sending twice.
-        let batch: Vec<Pending> = sqlx::query_as(
-            "SELECT id, to_email, subject, body, attempts FROM outbox
-             WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        if batch.is_empty() {
+        let Some(m) = outbox::due(&mut tx, 1).await?.pop() else {
             tx.commit().await?;
             return Ok(sent);
-        }
-        let mut failed = false;
-        for m in &batch {
-            match send_one(&transport, &from, m).await {
-                Ok(()) => {
-                    sqlx::query("UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1")
-                        .bind(m.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sent += 1;
-                }
-                Err(e) => {
-                    // Back off: 10 s, 20 s, 40 s … up to an hour.
-                    let pause = 10i64.saturating_mul(1 << m.attempts.clamp(0, 9)).min(3600);
-                    sqlx::query(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                             next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-                    )
-                    .bind(m.id)
-                    .bind(e.to_string())
-                    .bind(pause as f64)
-                    .execute(&mut *tx)
-                    .await?;
-                    tracing::warn!(outbox_id = m.id, error = %e, "mail not sent; will retry");
-                    failed = true;
-                }
+        };
+        match send_one(&transport, &from, &m).await {
+            Ok(()) => {
+                outbox::mark_sent(&mut tx, m.id).await?;
+                tx.commit().await?;
+                sent += 1;
             }
-        }
-        tx.commit().await?;
-        if failed {
-            return Ok(sent);
+            Err(e) => {
+                // Back off: 10 s, 20 s, 40 s … up to an hour.
+                let pause = 10i64.saturating_mul(1 << m.attempts.clamp(0, 9)).min(3600);
+                outbox::mark_failed(&mut tx, m.id, &e.to_string(), pause as f64).await?;
+                tx.commit().await?;
+                tracing::warn!(outbox_id = m.id, error = %e, "mail not sent; will retry");
+                return Ok(sent);
+            }
         }
     }
 }

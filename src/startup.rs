@@ -42,7 +42,7 @@ impl Application {
         let catalogue = storage::city::load(&pool).await?;
         let engine = Arc::new(Engine::new(Arc::new(catalogue)));
         let started = std::time::Instant::now();
-        storage::reports::load_engine(&pool, &engine)
+        crate::app::sync::load(&pool, &engine)
             .await
             .context("loading reports")?;
         tracing::info!(reports = engine.report_count(), open = engine.open_count(), elapsed = ?started.elapsed(), "reports indexed");
@@ -122,7 +122,7 @@ fn spawn_sync(pool: PgPool, engine: Arc<Engine>, every: Duration) {
                     None
                 }
             };
-            if let Err(e) = storage::reports::catch_up(&pool, &engine, category.as_deref()).await {
+            if let Err(e) = crate::app::sync::catch_up(&pool, &engine, category.as_deref()).await {
                 tracing::warn!(error = %e, "catch-up failed; will retry");
             }
         }

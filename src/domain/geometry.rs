@@ -2,7 +2,7 @@
 use geo::{Coord, Geometry, LineString, Point, Polygon, Validation};
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::domain::Invalid;
 
 /// The most vertices a line or area may have (a resident draws a few; more is a mistake or abuse).
 pub const MAX_VERTICES: usize = 500;
@@ -10,11 +10,11 @@ pub const MAX_VERTICES: usize = 500;
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportGeometry(Geometry<f64>);
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::bad_request("invalid_geometry", message).at(field)
+fn invalid(field: &str, message: impl Into<String>) -> Invalid {
+    Invalid::malformed("invalid_geometry", message).at(field)
 }
 
-fn position(v: &Value, field: &str) -> Result<Coord<f64>, ApiError> {
+fn position(v: &Value, field: &str) -> Result<Coord<f64>, Invalid> {
     let arr = v
         .as_array()
         .ok_or_else(|| invalid(field, "a position must be an array [longitude, latitude]"))?;
@@ -24,7 +24,7 @@ fn position(v: &Value, field: &str) -> Result<Coord<f64>, ApiError> {
             "a position must have 2 numbers: [longitude, latitude]",
         ));
     }
-    let num = |i: usize| -> Result<f64, ApiError> {
+    let num = |i: usize| -> Result<f64, Invalid> {
         arr[i].as_f64().filter(|n| n.is_finite()).ok_or_else(|| {
             invalid(
                 &format!("{field}[{i}]"),
@@ -34,14 +34,14 @@ fn position(v: &Value, field: &str) -> Result<Coord<f64>, ApiError> {
     };
     let (lon, lat) = (num(0)?, num(1)?);
     if !(-180.0..=180.0).contains(&lon) {
-        return Err(ApiError::bad_request(
+        return Err(Invalid::malformed(
             "coordinate_out_of_range",
             format!("longitude {lon} is outside -180..180"),
         )
         .at(format!("{field}[0]")));
     }
     if !(-90.0..=90.0).contains(&lat) {
-        return Err(ApiError::bad_request(
+        return Err(Invalid::malformed(
             "coordinate_out_of_range",
             format!(
                 "latitude {lat} is outside -90..90 (GeoJSON positions are [longitude, latitude])"
@@ -52,12 +52,12 @@ fn position(v: &Value, field: &str) -> Result<Coord<f64>, ApiError> {
     Ok(Coord { x: lon, y: lat })
 }
 
-fn positions(v: &Value, field: &str) -> Result<Vec<Coord<f64>>, ApiError> {
+fn positions(v: &Value, field: &str) -> Result<Vec<Coord<f64>>, Invalid> {
     let arr = v
         .as_array()
         .ok_or_else(|| invalid(field, "expected an array of positions"))?;
     if arr.len() > MAX_VERTICES + 1 {
-        return Err(ApiError::bad_request(
+        return Err(Invalid::malformed(
             "too_many_vertices",
             format!(
                 "{} vertices; at most {MAX_VERTICES} are accepted",
@@ -74,7 +74,7 @@ fn positions(v: &Value, field: &str) -> Result<Vec<Coord<f64>>, ApiError> {
 
 impl ReportGeometry {
     /// Parses a GeoJSON geometry object (`field` names it in errors, e.g. `geometry`).
-    pub fn parse(v: &Value, field: &str) -> Result<Self, ApiError> {
+    pub fn parse(v: &Value, field: &str) -> Result<Self, Invalid> {
         let obj = v
             .as_object()
             .ok_or_else(|| invalid(field, "geometry must be a GeoJSON geometry object"))?;
@@ -108,7 +108,7 @@ impl ReportGeometry {
                 }
                 let total: usize = rings.iter().filter_map(Value::as_array).map(Vec::len).sum();
                 if total > MAX_VERTICES + rings.len() {
-                    return Err(ApiError::bad_request(
+                    return Err(Invalid::malformed(
                         "too_many_vertices",
                         format!("{total} vertices; at most {MAX_VERTICES} are accepted"),
                     )
@@ -135,7 +135,7 @@ impl ReportGeometry {
                 let exterior = parsed.remove(0);
                 let polygon = Polygon::new(exterior, parsed);
                 if let Err(e) = polygon.check_validation() {
-                    return Err(ApiError::unprocessable(
+                    return Err(Invalid::unacceptable(
                         "invalid_polygon",
                         format!("the area is not a valid polygon: {e}"),
                     )
@@ -155,7 +155,7 @@ impl ReportGeometry {
         Ok(Self(g))
     }
 
-    pub fn from_point(lon: f64, lat: f64) -> Result<Self, ApiError> {
+    pub fn from_point(lon: f64, lat: f64) -> Result<Self, Invalid> {
         Self::parse(
             &serde_json::json!({"type": "Point", "coordinates": [lon, lat]}),
             "geometry",
@@ -187,7 +187,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn err(v: Value) -> ApiError {
+    fn err(v: Value) -> Invalid {
         ReportGeometry::parse(&v, "geometry").unwrap_err()
     }
 
@@ -235,7 +235,7 @@ mod tests {
             json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]}),
         );
         assert_eq!(e.code, "invalid_polygon");
-        assert_eq!(e.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.kind, crate::domain::InvalidKind::Unacceptable);
         let many: Vec<Value> = (0..=MAX_VERTICES + 1)
             .map(|i| json!([19.0 + i as f64 * 1e-5, 50.0]))
             .collect();

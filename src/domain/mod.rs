@@ -1,7 +1,18 @@
 //! Domain types that parse instead of validate: once a value of these types exists, it is valid.
+//! The rules of the workflow and of access are pure functions here, tested without a database.
+//! Nothing in this module knows about HTTP or SQL.
+pub mod access;
+pub mod error;
 pub mod geometry;
+pub mod messages;
 pub mod new_report;
+pub mod people;
 pub mod photo;
+pub mod workflow;
 
+pub use access::{AccessError, Caller, StaffUser};
+pub use error::{Invalid, InvalidKind};
 pub use geometry::ReportGeometry;
 pub use new_report::{Channel, Contact, NewReport};
+pub use people::{Email, Lang, Role};
+pub use workflow::{Workflow, WorkflowError};

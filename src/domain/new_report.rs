@@ -1,8 +1,8 @@
 //! A report as submitted: parsed from a GeoJSON Feature, every field checked and named on error.
 use serde_json::{Map, Value};
 
-use super::ReportGeometry;
-use crate::error::ApiError;
+use super::{Email, Lang, ReportGeometry};
+use crate::domain::Invalid;
 
 pub const MAX_DESCRIPTION_CHARS: usize = 5000;
 
@@ -47,7 +47,7 @@ impl Channel {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Contact {
     pub name: Option<String>,
-    pub email: Option<String>,
+    pub email: Option<Email>,
     pub phone: Option<String>,
 }
 
@@ -59,7 +59,7 @@ pub struct NewReport {
     pub geometry: ReportGeometry,
     pub contact: Contact,
     pub channel: Channel,
-    pub lang: String,
+    pub lang: Lang,
     /// Ids of photos uploaded beforehand through `/api/v1/photos`.
     pub photos: Vec<String>,
 }
@@ -67,8 +67,8 @@ pub struct NewReport {
 /// Photos a report may carry.
 pub const MAX_PHOTOS: usize = 3;
 
-fn bad(field: &str, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::bad_request(code, message).at(field)
+fn bad(field: &str, code: &'static str, message: impl Into<String>) -> Invalid {
+    Invalid::malformed(code, message).at(field)
 }
 
 fn optional_string(
@@ -76,7 +76,7 @@ fn optional_string(
     key: &str,
     field: &str,
     max: usize,
-) -> Result<Option<String>, ApiError> {
+) -> Result<Option<String>, Invalid> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
@@ -90,40 +90,10 @@ fn optional_string(
     }
 }
 
-/// A plausible email address: something@domain.tld without spaces. Delivery proves the rest.
-pub fn parse_email(s: &str, field: &str) -> Result<String, ApiError> {
-    let s = s.trim();
-    let ok = s.len() <= 254
-        && !s.chars().any(char::is_whitespace)
-        && s.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
-    if ok {
-        Ok(s.to_owned())
-    } else {
-        Err(bad(
-            field,
-            "invalid_email",
-            format!("{s:?} is not an email address"),
-        ))
-    }
-}
-
-pub fn parse_lang(v: Option<&Value>, field: &str) -> Result<String, ApiError> {
-    match v {
-        None | Some(Value::Null) => Ok("pl".into()),
-        Some(Value::String(s)) if s == "pl" || s == "en" => Ok(s.clone()),
-        Some(_) => Err(bad(field, "invalid_lang", "lang must be \"pl\" or \"en\"")),
-    }
-}
-
 impl NewReport {
     /// Parses a GeoJSON Feature `{type, geometry, properties: {category, description, contact?,
     /// channel?, lang?}}`.
-    pub fn parse(body: &Value) -> Result<Self, ApiError> {
+    pub fn parse(body: &Value) -> Result<Self, Invalid> {
         let feature = body.as_object().ok_or_else(|| {
             bad(
                 "",
@@ -192,7 +162,7 @@ impl NewReport {
             Some(Value::Object(c)) => Contact {
                 name: optional_string(c, "name", "properties.contact.name", 200)?,
                 email: optional_string(c, "email", "properties.contact.email", 254)?
-                    .map(|e| parse_email(&e, "properties.contact.email"))
+                    .map(|e| Email::parse(&e, "properties.contact.email"))
                     .transpose()?,
                 phone: optional_string(c, "phone", "properties.contact.phone", 40)?,
             },
@@ -222,7 +192,7 @@ impl NewReport {
                 ))
             }
         };
-        let lang = parse_lang(props.get("lang"), "properties.lang")?;
+        let lang = Lang::parse(props.get("lang"), "properties.lang")?;
         let photos = match props.get("photos") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => {

@@ -4,8 +4,6 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
-use crate::error::ApiError;
-use axum::http::StatusCode;
 
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_SIDE: u32 = 2048;
@@ -23,33 +21,35 @@ pub struct Photo {
     pub thumbnail: Vec<u8>,
 }
 
-fn not_an_image(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-        message,
-    )
-    .at("file")
+/// Why an upload is not a photo the city keeps. Each names the multipart field `file`.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error("a photo may be at most 10 MB")]
+    TooLarge,
+    #[error("{0}")]
+    NotAnImage(String),
+    /// Re-encoding failed: the service's fault, not the upload's.
+    #[error("the photo could not be encoded: {0}")]
+    Encode(String),
 }
 
-fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, ApiError> {
+fn not_an_image(message: impl Into<String>) -> PhotoError {
+    PhotoError::NotAnImage(message.into())
+}
+
+fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
     let mut out = Vec::new();
     let rgb = img.to_rgb8();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
         .encode_image(&rgb)
-        .map_err(ApiError::internal)?;
+        .map_err(|e| PhotoError::Encode(e.to_string()))?;
     Ok(out)
 }
 
 impl Photo {
-    pub fn from_upload(bytes: &[u8]) -> Result<Self, ApiError> {
+    pub fn from_upload(bytes: &[u8]) -> Result<Self, PhotoError> {
         if bytes.len() > MAX_UPLOAD_BYTES {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "a photo may be at most 10 MB",
-            )
-            .at("file"));
+            return Err(PhotoError::TooLarge);
         }
         let format = image::guess_format(bytes)
             .map_err(|_| not_an_image("the file is not a JPEG, PNG or WebP image"))?;

@@ -16,12 +16,13 @@ use serde_json::{json, Map, Value};
 use super::params::{parse_datetime, Params};
 use super::tiles::base_url;
 use super::AppState;
-use crate::domain::new_report::{parse_email, Channel, Contact};
+use crate::domain::new_report::{Channel, Contact};
+use crate::domain::{Email, Lang};
 use crate::domain::{NewReport, ReportGeometry};
 use crate::error::ApiError;
 use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
 use crate::storage::open311 as store;
-use crate::storage::reports::{self as reports, Idempotency, Submitted};
+use crate::app::reports::{self as reports, Idempotency, Submission};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -585,7 +586,7 @@ async fn create(
         &json!({"type": "Point", "coordinates": [lon, lat]}),
         "lat/long",
     )
-    .map_err(|e| from_api(e, fmt))?;
+    .map_err(|e| from_api(e.into(), fmt))?;
     let mut description = field(&form, "description").unwrap_or("").to_owned();
     if let Some(addr) = field(&form, "address_string") {
         description = format!("{description}\n{addr}").trim().to_owned();
@@ -614,12 +615,12 @@ async fn create(
         .collect::<Vec<_>>()
         .join(" ");
     let email = field(&form, "email")
-        .map(|e| parse_email(e, "email"))
+        .map(|e| Email::parse(e, "email"))
         .transpose()
-        .map_err(|e| from_api(e, fmt))?;
+        .map_err(|e| from_api(e.into(), fmt))?;
     let lang = match field(&form, "attribute[lang]") {
-        None | Some("pl") => "pl",
-        Some("en") => "en",
+        None | Some("pl") => Lang::Pl,
+        Some("en") => Lang::En,
         Some(other) => return Err(bad(fmt, format!("attribute[lang] {other:?}: pl or en"))),
     };
     let report = NewReport {
@@ -632,12 +633,12 @@ async fn create(
             phone: field(&form, "phone").map(str::to_owned),
         },
         channel: Channel::Open311,
-        lang: lang.into(),
+        lang,
         photos: Vec::new(),
     };
     let placement = catalogue
         .place(category, &report.geometry)
-        .map_err(|e| from_api(e, fmt))?;
+        .map_err(|e| from_api(e.into(), fmt))?;
     // A retried POST from the same device with the same content is the same request.
     let idem = field(&form, "device_id").map(|d| {
         let mut canon: Vec<&(String, String)> =
@@ -657,9 +658,10 @@ async fn create(
         idem.as_ref(),
     )
     .await
-    .map_err(|e| from_api(e, fmt))?
+    .map_err(|e| from_api(e.into(), fmt))?
     {
-        Submitted::Created(id) | Submitted::Replayed(id) => id,
+        Submission::Created(stored) => stored.report.id,
+        Submission::Replayed(id) => id,
     };
     let token = crate::auth::sha256_hex(&format!("{app}:{id}:{}", crate::auth::random_token()))
         [..24]

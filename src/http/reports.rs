@@ -13,10 +13,10 @@ use sha2::{Digest, Sha256};
 
 use super::params::Params;
 use super::AppState;
-use crate::domain::new_report::{parse_email, parse_lang};
-use crate::domain::NewReport;
+use crate::app::reports::{self as app, Idempotency, StoredReport, Submission};
+use crate::domain::{Channel, Email, Lang, NewReport};
 use crate::error::{ApiError, ApiResult};
-use crate::storage::reports::{self as store, Idempotency, PublicReport, StoredReport, Submission};
+use crate::storage::reports::{self as store, PublicReport};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -156,7 +156,7 @@ async fn create(
     let catalogue = state.engine.catalogue();
     let (_, category) = catalogue.require_category(&report.category, "properties.category")?;
     let placement = catalogue.place(category, &report.geometry)?;
-    match store::submit_report(
+    match app::submit(
         &state.pool,
         &state.engine,
         &report,
@@ -344,18 +344,18 @@ async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
     ))
 }
 
-fn optional_email(body: &Option<Value>, required: bool) -> ApiResult<(Option<String>, String)> {
+fn optional_email(body: &Option<Value>, required: bool) -> ApiResult<(Option<Email>, Lang)> {
     let email = match body.as_ref().and_then(|b| b.get("email")) {
         None | Some(Value::Null) if !required => None,
         None | Some(Value::Null) => {
             return Err(ApiError::bad_request("missing_field", "email is required").at("email"))
         }
-        Some(Value::String(s)) => Some(parse_email(s, "email")?),
+        Some(Value::String(s)) => Some(Email::parse(s, "email")?),
         Some(_) => {
             return Err(ApiError::bad_request("invalid_type", "email must be a string").at("email"))
         }
     };
-    let lang = parse_lang(body.as_ref().and_then(|b| b.get("lang")), "lang")?;
+    let lang = Lang::parse(body.as_ref().and_then(|b| b.get("lang")), "lang")?;
     Ok((email, lang))
 }
 
@@ -373,20 +373,12 @@ async fn support(
         .and_then(|b| b.get("channel"))
         .and_then(Value::as_str)
     {
-        Some(c) => crate::domain::Channel::parse(c).ok_or_else(|| {
+        Some(c) => Channel::parse(c).ok_or_else(|| {
             ApiError::bad_request("invalid_channel", format!("unknown channel {c:?}")).at("channel")
         })?,
-        None => crate::domain::Channel::Web,
+        None => Channel::Web,
     };
-    let target = store::support(
-        &state.pool,
-        &state.engine,
-        id,
-        email.as_deref(),
-        &lang,
-        channel.as_str(),
-    )
-    .await?;
+    let target = app::support(&state.pool, &state.engine, id, email.as_ref(), lang, channel).await?;
     metrics::counter!("zglos_supports_total").increment(1);
     report_response(&state, target, StatusCode::OK, false).await
 }
@@ -400,7 +392,8 @@ async fn subscribe(
     let id = parse_id(&id)?;
     let body = json_body(&headers, body, true)?;
     let (email, lang) = optional_email(&body, true)?;
-    store::subscribe(&state.pool, id, email.as_deref().unwrap_or_default(), &lang).await?;
+    let email = email.ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))?;
+    app::subscribe(&state.pool, id, &email, lang).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"subscribed": true, "report_id": id})),
@@ -431,7 +424,7 @@ async fn reopen(
         }
     };
     let base = super::tiles::base_url(&state, &headers);
-    crate::storage::staff::reopen_by_reporter(
+    crate::app::staff::reopen_by_reporter(
         &state.pool,
         &state.engine,
         id,

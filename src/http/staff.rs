@@ -13,11 +13,13 @@ use super::params::Params;
 use super::reports::{json_body, parse_id, parse_limit};
 use super::tiles::{base_url, parse_tile, report_filter, tile_response};
 use super::AppState;
-use crate::auth::{Caller, Role, StaffUser, CSRF_HEADER, SESSION_COOKIE};
-use crate::domain::ReportGeometry;
+use crate::app::staff::{self as app, StatusChange};
+use crate::auth::{CSRF_HEADER, SESSION_COOKIE};
+pub use crate::domain::access::{READERS, WORKERS};
+use crate::domain::{Caller, ReportGeometry, StaffUser};
 use crate::engine::TileLayer;
 use crate::error::{ApiError, ApiResult};
-use crate::storage::staff::{self as store, InboxFilter, Login, StatusChange};
+use crate::storage::staff::InboxFilter;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -36,44 +38,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/stats", get(stats))
 }
 
-/// Who may do what.
-pub const WORKERS: &[Role] = &[Role::Admin, Role::UnitStaff];
-pub const READERS: &[Role] = &[
-    Role::Admin,
-    Role::UnitStaff,
-    Role::Consultant,
-    Role::Analyst,
-];
-
-/// State-changing requests made with a session cookie must echo the session's CSRF token.
-fn check_csrf(user: &StaffUser, headers: &HeaderMap) -> ApiResult<()> {
-    match headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
-        Some(t) if !t.is_empty() && t == user.csrf_token => Ok(()),
-        _ => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf",
-            "missing or wrong X-CSRF-Token header (from /api/v1/staff/me)",
-        )),
-    }
-}
-
-fn acting<'a>(caller: &'a Caller, roles: &[Role], headers: &HeaderMap) -> ApiResult<&'a StaffUser> {
-    let user = caller.require(roles)?;
-    check_csrf(user, headers)?;
-    Ok(user)
-}
-
-/// Unit staff act on their units' reports only; admins on all.
-fn may_work_on(user: &StaffUser, unit: Option<&str>) -> ApiResult<()> {
-    if user.has(Role::Admin) || unit.is_some_and(|u| user.units.iter().any(|x| x == u)) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "this report belongs to another unit",
-        ))
-    }
+fn acting<'a>(caller: &'a Caller, roles: &[crate::domain::Role], headers: &HeaderMap) -> ApiResult<&'a StaffUser> {
+    let csrf = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+    Ok(caller.acting(roles, csrf)?)
 }
 
 fn string_field(body: &Value, name: &str, required: bool) -> ApiResult<Option<String>> {
@@ -122,58 +89,34 @@ async fn login(
             )
         }
     };
-    match store::login(
-        &state.pool,
-        &login,
-        &password,
-        &client_ip(
-            &headers,
-            extensions
-                .get::<ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0),
-        ),
-    )
-    .await?
+    let ip = client_ip(
+        &headers,
+        extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0),
+    );
+    let (token, user) = app::login(&state.pool, &login, &password, &ip).await?;
+    // Secure when the service is reached over HTTPS (set ZGLOS_PUBLIC_URL=https://…).
+    let secure = if state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
     {
-        Login::Throttled => Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed logins; wait 15 minutes",
-        )),
-        Login::Invalid => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "wrong login or password",
-        )),
-        Login::Ok { token } => {
-            let user = crate::auth::session_user(&state.pool, &token)
-                .await?
-                .ok_or_else(|| ApiError::internal("session vanished"))?;
-            // Secure when the service is reached over HTTPS (set ZGLOS_PUBLIC_URL=https://…).
-            let secure = if state
-                .config
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://"))
-            {
-                "; Secure"
-            } else {
-                ""
-            };
-            let cookie = format!(
-                "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-                store::SESSION_HOURS * 3600
-            );
-            let mut r =
-                Json(json!({"user": store::user_json(&user), "csrf_token": user.csrf_token}))
-                    .into_response();
-            r.headers_mut().insert(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-            );
-            Ok(r)
-        }
-    }
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        app::SESSION_HOURS * 3600
+    );
+    let mut r = Json(json!({"user": user, "csrf_token": user.csrf_token})).into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(r)
 }
 
 async fn logout(
@@ -191,7 +134,7 @@ async fn logout(
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_owned())
         .unwrap_or_default();
-    store::logout(&state.pool, &token).await?;
+    app::logout(&state.pool, &token).await?;
     tracing::info!(user = %user.login, "logged out");
     let mut r = StatusCode::NO_CONTENT.into_response();
     r.headers_mut().insert(
@@ -204,7 +147,7 @@ async fn logout(
 async fn me(caller: Caller) -> ApiResult<Json<Value>> {
     let user = caller.require(READERS)?;
     Ok(Json(
-        json!({"user": store::user_json(user), "csrf_token": user.csrf_token}),
+        json!({"user": user, "csrf_token": user.csrf_token}),
     ))
 }
 
@@ -218,11 +161,7 @@ async fn inbox(
     let catalogue = state.engine.catalogue();
     let mut units = params.list("unit");
     if units.is_empty() {
-        units = if user.units.is_empty() || user.has(Role::Admin) && user.units.is_empty() {
-            catalogue.units.iter().map(|u| u.code.clone()).collect()
-        } else {
-            user.units.clone()
-        };
+        units = user.default_units(|| catalogue.units.iter().map(|u| u.code.clone()).collect());
     }
     for u in &units {
         if catalogue.unit(u).is_none() {
@@ -292,7 +231,7 @@ async fn inbox(
             .transpose()?,
         limit: parse_limit(&params, 100, 500)?,
     };
-    let (rows, counts) = store::inbox(&state.pool, &filter).await?;
+    let (rows, counts) = app::inbox(&state.pool, &state.engine, &filter).await?;
     let next = (rows.len() as i64 == filter.limit)
         .then(|| rows.last())
         .flatten()
@@ -319,13 +258,11 @@ async fn inbox(
 }
 
 async fn detail(state: &AppState, id: i64) -> ApiResult<Value> {
-    let report = store::staff_report(&state.pool, id).await?;
-    let (timeline, audit) = store::history(&state.pool, id).await?;
-    let mut f = report.to_feature();
-    f["properties"]["timeline"] = json!(timeline);
-    f["properties"]["audit"] = json!(audit);
-    f["properties"]["allowed_transitions"] =
-        json!(store::allowed_transitions(&state.pool, &report.public.status).await?);
+    let d = app::detail(&state.pool, &state.engine, id).await?;
+    let mut f = d.report.to_feature();
+    f["properties"]["timeline"] = json!(d.timeline);
+    f["properties"]["audit"] = json!(d.audit);
+    f["properties"]["allowed_transitions"] = json!(d.allowed_transitions);
     Ok(f)
 }
 
@@ -349,8 +286,7 @@ async fn prepare(
     let user = acting(caller, WORKERS, headers)?.clone();
     let id = parse_id(id)?;
     let body = json_body(headers, body, false)?.unwrap_or_else(|| json!({}));
-    let report = store::staff_report(&state.pool, id).await?;
-    may_work_on(&user, report.public.unit_code.as_deref())?;
+    app::check_may_work_on(&state.pool, &user, id).await?;
     Ok((user, id, body))
 }
 
@@ -363,12 +299,8 @@ async fn change_status(
 ) -> ApiResult<Json<Value>> {
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let status = string_field(&body, "status", true)?.unwrap_or_default();
-    if state.engine.catalogue().status(&status).is_none() {
-        return Err(ApiError::unprocessable(
-            "unknown_status",
-            format!("unknown status {status:?}"),
-        )
-        .at("status"));
+    if !state.engine.catalogue().workflow.knows(&status) {
+        return Err(crate::domain::WorkflowError::UnknownStatus(status).into());
     }
     let expected_at = match string_field(&body, "expected_at", false)? {
         None => None,
@@ -406,7 +338,7 @@ async fn change_status(
         unit: string_field(&body, "unit", false)?,
         photos,
     };
-    store::change_status(
+    app::change_status(
         &state.pool,
         &state.engine,
         &user,
@@ -437,7 +369,7 @@ async fn merge(
 ) -> ApiResult<Json<Value>> {
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let into = id_field(&body, "into")?;
-    store::merge(
+    app::merge(
         &state.pool,
         &state.engine,
         &user,
@@ -457,7 +389,7 @@ async fn unmerge(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let (user, id, _) = prepare(&state, &caller, &headers, &id, body).await?;
-    store::unmerge(&state.pool, &state.engine, &user, id).await?;
+    app::unmerge(&state.pool, &state.engine, &user, id).await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -471,7 +403,7 @@ async fn reassign(
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let unit = string_field(&body, "unit", true)?.unwrap_or_default();
     let note = string_field(&body, "note", true)?.unwrap_or_default();
-    store::reassign(&state.pool, &state.engine, &user, id, &unit, &note).await?;
+    app::reassign(&state.pool, &state.engine, &user, id, &unit, &note).await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -485,7 +417,7 @@ async fn edit(
     let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
     let reason = string_field(&body, "reason", true)?.unwrap_or_default();
     let catalogue = state.engine.catalogue();
-    let current = store::staff_report(&state.pool, id).await?;
+    let current = app::report(&state.pool, id).await?;
     let category_code = string_field(&body, "category", false)?;
     let category = match &category_code {
         Some(c) => catalogue.require_category(c, "category")?.1,
@@ -513,7 +445,7 @@ async fn edit(
         )?,
     };
     let placement = catalogue.place(category, &check_geometry)?;
-    store::edit(
+    app::edit(
         &state.pool,
         &state.engine,
         &user,
@@ -589,7 +521,7 @@ async fn hotspots(
 }
 
 async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    let mut v = store::stats(&state.pool).await?;
+    let mut v = app::stats(&state.pool).await?;
     v["attribution"] = json!(state.engine.catalogue().city.attribution);
     Ok(Json(v))
 }

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 
 use crate::catalogue::{Catalogue, Category, CityInfo, Status, Unit};
 use crate::city::{CityPack, MapSettings};
+use crate::domain::workflow::{StatusRoles, Workflow};
 
 fn geojson_text(mp: &MultiPolygon<f64>) -> String {
     geojson::Geometry::from(mp).to_string()
@@ -154,7 +155,7 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         icon,
     })
     .collect();
-    let statuses = sqlx::query_as::<_, (String, String, String, bool)>(
+    let statuses: Vec<Status> = sqlx::query_as::<_, (String, String, String, bool)>(
         "SELECT code, name_pl, name_en, is_open FROM statuses ORDER BY sort_order, code",
     )
     .fetch_all(pool)
@@ -167,6 +168,31 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         is_open,
     })
     .collect();
+    let transitions = sqlx::query_as::<_, (String, String)>(
+        "SELECT from_status, to_status FROM status_transitions",
+    )
+    .fetch_all(pool)
+    .await?;
+    let roles: Vec<(String, String)> =
+        sqlx::query_as("SELECT role, code FROM statuses WHERE role IS NOT NULL")
+            .fetch_all(pool)
+            .await?;
+    let mut status_roles = StatusRoles::default();
+    for (role, code) in roles {
+        match role.as_str() {
+            "initial" => status_roles.initial = code,
+            "not_ours" => status_roles.not_ours = code,
+            "reopened" => status_roles.reopened = code,
+            "duplicate" => status_roles.duplicate = code,
+            "resolved" => status_roles.resolved = code,
+            _ => {}
+        }
+    }
+    let workflow = Workflow::new(
+        statuses.iter().map(|s: &Status| (s.code.clone(), s.is_open)),
+        transitions,
+        status_roles,
+    );
     let units = sqlx::query_as::<_, (String, String, String, String)>(
         "SELECT code, name, handles, contact FROM units ORDER BY code",
     )
@@ -226,5 +252,6 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         units,
         districts,
         rules,
+        workflow,
     ))
 }

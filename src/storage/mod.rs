@@ -4,9 +4,11 @@ pub mod city;
 pub mod exports;
 pub mod ogc;
 pub mod open311;
+pub mod outbox;
 pub mod photos;
 pub mod reports;
 pub mod staff;
+pub mod users;
 
 use std::time::Duration;
 

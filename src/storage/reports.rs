@@ -1,311 +1,159 @@
-//! Reports in PostGIS: submission (dedup + routing + insert in one transaction), support,
-//! subscriptions, public reads, and the catch-up queries that feed the in-memory engine.
+//! Reports in PostGIS: the statement that stores a submission, support and subscriptions,
+//! public reads, and the change feed (by `rev`) that keeps the in-memory engine in step. The
+//! decisions (dedup, routing, idempotency) are made in `app::reports`; here are the statements.
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::Stream;
 use serde_json::{json, Value};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 
 use super::exports::{Audience, ReportQuery};
-use super::lock_category;
 use crate::catalogue::Placement;
 use crate::domain::NewReport;
-use crate::engine::{Engine, IndexRow};
-use crate::error::{ApiError, ApiResult};
+use crate::engine::IndexRow;
 
-const INDEX_COLUMNS: &str = "id, category, status, ST_X(anchor) AS lon, ST_Y(anchor) AS lat, created_at, supporters, \
-     duplicate_of, rev, CASE WHEN GeometryType(geom) = 'POINT' THEN NULL ELSE ST_AsGeoJSON(geom) END AS shape";
-
-/// Loads every report into the engine (start-up).
-pub async fn load_engine(pool: &PgPool, engine: &Engine) -> anyhow::Result<()> {
-    let sql = format!("SELECT {INDEX_COLUMNS} FROM reports");
-    let mut rows = Vec::new();
-    let mut stream = sqlx::query_as::<_, IndexRow>(&sql).fetch(pool);
-    while let Some(row) = stream.try_next().await? {
-        rows.push(row);
-    }
-    engine.load(rows);
-    Ok(())
-}
-
-/// Applies to the engine what changed in one category (or all) since it last looked.
-pub async fn catch_up<'c, E>(
-    executor: E,
-    engine: &Engine,
-    category: Option<&str>,
-) -> sqlx::Result<usize>
-where
-    E: sqlx::PgExecutor<'c>,
-{
-    let rows = match category {
-        Some(cat) => {
-            let sql = format!(
-                "SELECT {INDEX_COLUMNS} FROM reports WHERE category = $1 AND rev > $2 ORDER BY rev"
-            );
-            let seen = engine.last_seen(&[cat.to_owned()])[0];
-            sqlx::query_as::<_, IndexRow>(&sql)
-                .bind(cat)
-                .bind(seen)
-                .fetch_all(executor)
-                .await?
-        }
-        None => {
-            let cats: Vec<String> = engine
-                .catalogue()
-                .categories
-                .iter()
-                .map(|c| c.code.clone())
-                .collect();
-            let seen = engine.last_seen(&cats);
-            let sql = format!(
-                "SELECT {INDEX_COLUMNS} FROM reports r JOIN unnest($1::text[], $2::bigint[]) AS s(cat, seen)
-                 ON r.category = s.cat AND r.rev > s.seen ORDER BY rev"
-            );
-            let sql = sql.replacen("SELECT id,", "SELECT r.id,", 1);
-            sqlx::query_as::<_, IndexRow>(&sql)
-                .bind(&cats)
-                .bind(&seen)
-                .fetch_all(executor)
-                .await?
-        }
-    };
-    let n = rows.len();
-    engine.apply(&rows);
-    Ok(n)
-}
-
-/// Takes the category's lock and brings the engine up to date with the category, in one round
-/// trip (see migration 0008): under the lock everything committed in the category is visible,
-/// whichever process wrote it, and nothing new can be committed in it until this transaction ends.
-async fn lock_and_catch_up(
-    tx: &mut sqlx::PgConnection,
-    engine: &Engine,
-    category: &str,
-) -> sqlx::Result<()> {
-    let sql = format!("SELECT {INDEX_COLUMNS} FROM lock_category_changes($1, $2, $3) ORDER BY rev");
-    let seen = engine.last_seen(&[category.to_owned()])[0];
-    let rows = sqlx::query_as::<_, IndexRow>(&sql)
-        .bind(super::CATEGORY_LOCK_SPACE)
-        .bind(category)
-        .bind(seen)
-        .fetch_all(tx)
-        .await?;
-    engine.apply(&rows);
-    Ok(())
-}
-
-/// A validated `Idempotency-Key` and the hash of the request it came with.
-#[derive(Clone, Debug)]
-pub struct Idempotency {
-    pub key: String,
-    pub request_hash: String,
-}
-
-pub enum Submitted {
-    Created(i64),
-    /// The same request came before with this key: its report.
-    Replayed(i64),
-}
-
-/// A submission's outcome with what the response shows.
-pub enum Submission {
-    /// The new report as stored, with its timeline: read from what the insert returned.
-    Created(Box<StoredReport>),
-    /// The same request came before with this key: its report.
-    Replayed(i64),
-}
-
-pub struct StoredReport {
-    pub report: PublicReport,
-    pub timeline: Vec<Value>,
-}
-
-async fn replay(executor: impl sqlx::PgExecutor<'_>, idem: &Idempotency) -> ApiResult<Option<i64>> {
-    let found: Option<(i64, String)> =
-        sqlx::query_as("SELECT report_id, request_hash FROM idempotency_keys WHERE key = $1")
-            .bind(&idem.key)
-            .fetch_optional(executor)
-            .await?;
-    match found {
-        Some((id, hash)) if hash == idem.request_hash => Ok(Some(id)),
-        Some(_) => Err(ApiError::unprocessable(
-            "idempotency_key_reused",
-            "this Idempotency-Key was already used for a different request; use a new key for a new report",
+/// The engine's columns of a report, over `reports` (aliased `r` or not).
+macro_rules! index_columns {
+    ($r:literal) => {
+        concat!(
+            $r, "id, ", $r, "category, ", $r, "status, ST_X(", $r, "anchor) AS lon, ST_Y(", $r, "anchor) AS lat, ",
+            $r, "created_at, ", $r, "supporters, ", $r, "duplicate_of, ", $r, "rev, ",
+            "CASE WHEN GeometryType(", $r, "geom) = 'POINT' THEN NULL ELSE ST_AsGeoJSON(", $r, "geom) END AS shape"
         )
-        .at("Idempotency-Key")),
-        None => Ok(None),
-    }
+    };
+}
+const INDEX_COLUMNS: &str = index_columns!("");
+
+/// Every report, as the engine indexes it (start-up).
+pub fn all_index_rows(pool: &PgPool) -> impl Stream<Item = sqlx::Result<IndexRow>> + '_ {
+    sqlx::query_as::<_, IndexRow>(concat!("SELECT ", index_columns!(""), " FROM reports")).fetch(pool)
 }
 
-/// Stores a submission; only the id of the report (see [`submit_report`]).
-pub async fn submit(
-    pool: &PgPool,
-    engine: &Engine,
-    report: &NewReport,
-    placement: &Placement,
-    idem: Option<&Idempotency>,
-) -> ApiResult<Submitted> {
-    Ok(
-        match submit_report(pool, engine, report, placement, idem).await? {
-            Submission::Created(stored) => Submitted::Created(stored.report.id),
-            Submission::Replayed(id) => Submitted::Replayed(id),
-        },
-    )
+/// What changed in one category after `rev` `seen`, in `rev` order.
+pub async fn changes_in(executor: impl PgExecutor<'_>, category: &str, seen: i64) -> sqlx::Result<Vec<IndexRow>> {
+    sqlx::query_as::<_, IndexRow>(concat!(
+        "SELECT ",
+        index_columns!(""),
+        " FROM reports WHERE category = $1 AND rev > $2 ORDER BY rev"
+    ))
+    .bind(category)
+    .bind(seen)
+    .fetch_all(executor)
+    .await
+}
+
+/// What changed in each of `categories` after its `seen` rev, in `rev` order.
+pub async fn changes_in_all(
+    executor: impl PgExecutor<'_>,
+    categories: &[String],
+    seen: &[i64],
+) -> sqlx::Result<Vec<IndexRow>> {
+    sqlx::query_as::<_, IndexRow>(concat!(
+        "SELECT ",
+        index_columns!("r."),
+        " FROM reports r JOIN unnest($1::text[], $2::bigint[]) AS s(cat, seen)
+         ON r.category = s.cat AND r.rev > s.seen ORDER BY rev"
+    ))
+    .bind(categories)
+    .bind(seen)
+    .fetch_all(executor)
+    .await
+}
+
+/// Takes the category's lock and returns what changed in it after `seen`, in one round trip
+/// (see migration 0008): under the lock everything committed in the category is visible,
+/// whichever process wrote it, and nothing new can be committed in it until this transaction ends.
+pub async fn lock_category_changes(tx: &mut PgConnection, category: &str, seen: i64) -> sqlx::Result<Vec<IndexRow>> {
+    sqlx::query_as::<_, IndexRow>(concat!(
+        "SELECT ",
+        index_columns!(""),
+        " FROM lock_category_changes($1, $2, $3) ORDER BY rev"
+    ))
+    .bind(super::CATEGORY_LOCK_SPACE)
+    .bind(category)
+    .bind(seen)
+    .fetch_all(tx)
+    .await
+}
+
+/// The report an `Idempotency-Key` was first used for, and the hash of that request.
+pub async fn idempotency_key(executor: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<(i64, String)>> {
+    sqlx::query_as("SELECT report_id, request_hash FROM idempotency_keys WHERE key = $1")
+        .bind(key)
+        .fetch_optional(executor)
+        .await
 }
 
 /// The new report's row: the public view (photos from the `attached` CTE), the engine's columns,
 /// and one of its timeline events (one row per event).
 #[derive(sqlx::FromRow)]
-struct InsertedRow {
+pub struct InsertedRow {
     #[sqlx(flatten)]
-    public: PublicReport,
+    pub public: PublicReport,
     #[sqlx(flatten)]
-    index: IndexRow,
+    pub index: IndexRow,
     /// The original that gained a supporter, when the report is a duplicate.
-    original: Option<sqlx::types::Json<IndexRow>>,
-    at: DateTime<Utc>,
-    kind: String,
-    event_status: Option<String>,
-    public_note: Option<String>,
+    pub original: Option<sqlx::types::Json<IndexRow>>,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub event_status: Option<String>,
+    pub public_note: Option<String>,
 }
 
-/// Stores a submission: dedup against open reports of its category, routed as `placement` says.
-/// Every submission is stored, duplicates included (linked with `duplicate_of`).
-///
-/// Round trips: BEGIN; the category's lock with the catch-up; one statement that confirms the
-/// original the in-memory index found (if any) and inserts the report, its timeline, its photos
-/// and its idempotency key; COMMIT. The rows written are applied to the engine from what the
-/// statements returned, and the response is built from them too; other processes are notified
-/// after the commit, off the request's path.
-pub async fn submit_report(
-    pool: &PgPool,
-    engine: &Engine,
-    report: &NewReport,
-    placement: &Placement,
-    idem: Option<&Idempotency>,
-) -> ApiResult<Submission> {
-    if let Some(idem) = idem {
-        if let Some(id) = replay(pool, idem).await? {
-            return Ok(Submission::Replayed(id));
-        }
-    }
-    let mut tx = pool.begin().await?;
-    lock_and_catch_up(&mut tx, engine, &report.category).await?;
-    if let Some(idem) = idem {
-        // A concurrent retry of the same request may have committed while we waited for the lock.
-        if let Some(id) = replay(&mut *tx, idem).await? {
-            return Ok(Submission::Replayed(id));
-        }
-    }
+/// What the insert statement needs beyond the report itself.
+pub struct Insert<'a> {
+    pub report: &'a NewReport,
+    pub placement: &'a Placement,
+    /// The original the in-memory index found, to be confirmed by the statement.
+    pub candidate: Option<i64>,
+    /// The statuses in which a report is open (the candidate must still be).
+    pub open_statuses: &'a [String],
+    /// A new original's status, and a duplicate's.
+    pub initial_status: &'a str,
+    pub duplicate_status: &'a str,
+    pub now: DateTime<Utc>,
+    /// `Idempotency-Key` and the hash of its request.
+    pub idempotency: Option<(&'a str, &'a str)>,
+}
 
-    let now = Utc::now();
-    let candidate = engine
-        .find_original(
-            &report.category,
-            report.geometry.geometry(),
-            now.timestamp(),
-        )
-        .map(|c| c.id);
-
+/// Stores a new report in one statement: confirms the candidate original (which must still be
+/// an open original, else the report is a new original), inserts the report, its timeline, its
+/// photos and its idempotency key, and returns the rows written (one per timeline event).
+pub async fn insert(tx: &mut PgConnection, i: &Insert<'_>) -> sqlx::Result<Vec<InsertedRow>> {
+    let report = i.report;
     let anchor = report.geometry.anchor();
     let photos: Vec<&str> = report.photos.iter().map(String::as_str).collect();
-    let rows = sqlx::query_as::<_, InsertedRow>(&insert_sql())
+    sqlx::query_as::<_, InsertedRow>(&insert_sql())
         .bind(&report.category)
-        .bind(candidate)
-        .bind(engine.catalogue().open_statuses())
+        .bind(i.candidate)
+        .bind(i.open_statuses)
         .bind(&report.description)
         .bind(report.geometry.to_geojson())
         .bind(anchor.x())
         .bind(anchor.y())
-        .bind(placement.district_id)
-        .bind(&placement.unit_code)
-        .bind(&placement.rule_id)
-        .bind(placement.near_border)
+        .bind(i.placement.district_id)
+        .bind(&i.placement.unit_code)
+        .bind(&i.placement.rule_id)
+        .bind(i.placement.near_border)
         .bind(report.channel.as_str())
-        .bind(&report.lang)
+        .bind(report.lang.as_str())
         .bind(&report.contact.name)
-        .bind(&report.contact.email)
+        .bind(report.contact.email.as_deref())
         .bind(&report.contact.phone)
-        .bind(now)
+        .bind(i.now)
         .bind(&photos)
-        .bind(idem.map(|i| &i.key))
-        .bind(idem.map(|i| &i.request_hash))
-        .fetch_all(&mut *tx)
-        .await?;
-    let first = rows
-        .first()
-        .ok_or_else(|| ApiError::internal("the insert returned no row"))?;
-    check_photos(&report.photos, &first.public.photos)?;
-    tx.commit().await?;
-
-    // Committed: apply the rows written directly. The cursor skips them if a catch-up got there
-    // first, and nothing older in the category can be missing, since this transaction caught up
-    // under the lock before writing.
-    let timeline = rows
-        .iter()
-        .map(|r| {
-            timeline_entry(
-                r.at,
-                &r.kind,
-                r.event_status.as_deref(),
-                r.public_note.as_deref(),
-            )
-        })
-        .collect();
-    let mut rows = rows.into_iter();
-    let Some(InsertedRow {
-        public,
-        index,
-        original,
-        ..
-    }) = rows.next()
-    else {
-        unreachable!("checked above")
-    };
-    let mut changed: Vec<IndexRow> = original.map(|o| o.0).into_iter().chain([index]).collect();
-    changed.sort_by_key(|r| r.rev);
-    engine.apply(&changed);
-    notify_after_commit(pool, &report.category);
-    Ok(Submission::Created(Box::new(StoredReport {
-        report: public,
-        timeline,
-    })))
-}
-
-/// Tells other service processes that a category changed, after the commit and off the request's
-/// path. A NOTIFY inside the transaction would make its commit take PostgreSQL's cluster-wide
-/// notification lock until the commit record is flushed, so every submission's commit would wait
-/// for the previous one's flush; sent on its own, the notification writes nothing and holds that
-/// lock only for an instant. Other processes do not need it to deduplicate (they catch up under
-/// the category's lock); it keeps their tiles fresh, and if it is lost (a crash right after the
-/// commit) their periodic sweep makes up for it.
-fn notify_after_commit(pool: &PgPool, category: &str) {
-    let (pool, category) = (pool.clone(), category.to_owned());
-    tokio::spawn(async move {
-        if let Err(e) = notify(&pool, &category).await {
-            tracing::warn!(error = %e, category, "notification failed; other processes will see the report at their next sweep");
-        }
-    });
-}
-
-/// Photos the submission names but the insert could not attach (unknown, taken by another report,
-/// or named twice): the first of them is the error.
-fn check_photos(requested: &[String], attached: &[String]) -> ApiResult<()> {
-    for (i, id) in requested.iter().enumerate() {
-        if !attached.contains(id) || requested[..i].contains(id) {
-            return Err(ApiError::unprocessable(
-                "unknown_photo",
-                format!("photo {id:?} was not uploaded or belongs to another report"),
-            )
-            .at(format!("properties.photos[{i}]")));
-        }
-    }
-    Ok(())
+        .bind(i.idempotency.map(|(k, _)| k))
+        .bind(i.idempotency.map(|(_, h)| h))
+        .bind(i.initial_status)
+        .bind(i.duplicate_status)
+        .fetch_all(tx)
+        .await
 }
 
 /// The statement that stores a new report: category $1; the original the in-memory index found
 /// ($2, or NULL), which must still be an open ($3) original, else the report is a new original;
 /// the report's other columns ($4–$17); its photos ($18) and idempotency key ($19, $20; none when
-/// NULL); and its timeline. Returns the report as [`InsertedRow`]s.
+/// NULL); the initial and duplicate statuses ($21, $22); and its timeline. Returns the report as
+/// [`InsertedRow`]s.
 fn insert_sql() -> String {
     format!(
         "WITH orig AS (
@@ -316,7 +164,7 @@ fn insert_sql() -> String {
          ins AS (
              INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
                  near_border, duplicate_of, channel, lang, contact_name, contact_email, contact_phone, created_at, updated_at)
-             SELECT $1, CASE WHEN o.id IS NULL THEN 'new' ELSE 'duplicate' END, $4,
+             SELECT $1, CASE WHEN o.id IS NULL THEN $21 ELSE $22 END, $4,
                  ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), ST_SetSRID(ST_MakePoint($6, $7), 4326),
                  $8, $9, $10, $11, o.id, $12, $13, $14, $15, $16, $17, $17
              FROM (SELECT 1) one LEFT JOIN orig o ON true
@@ -324,9 +172,9 @@ fn insert_sql() -> String {
          ),
          ev AS (
              INSERT INTO report_events (report_id, at, kind, status, public_note, actor)
-             SELECT id, created_at, 'created', 'new', NULL, channel FROM ins
+             SELECT id, created_at, 'created', $21, NULL, channel FROM ins
              UNION ALL
-             SELECT id, created_at, 'duplicate', 'duplicate', '#' || duplicate_of, 'system' FROM ins WHERE duplicate_of IS NOT NULL
+             SELECT id, created_at, 'duplicate', $22, '#' || duplicate_of, 'system' FROM ins WHERE duplicate_of IS NOT NULL
              RETURNING id AS event_id, at, kind, status AS event_status, public_note
          ),
          attached AS (
@@ -345,8 +193,9 @@ fn insert_sql() -> String {
     )
 }
 
-/// Tells other service processes that a category changed (delivered on commit).
-async fn notify(executor: impl sqlx::PgExecutor<'_>, category: &str) -> sqlx::Result<()> {
+/// Tells other service processes that a category changed (delivered on commit, or at once
+/// outside a transaction).
+pub async fn notify(executor: impl PgExecutor<'_>, category: &str) -> sqlx::Result<()> {
     sqlx::query("SELECT pg_notify('zglos_reports', $1)")
         .bind(category)
         .execute(executor)
@@ -354,65 +203,49 @@ async fn notify(executor: impl sqlx::PgExecutor<'_>, category: &str) -> sqlx::Re
     Ok(())
 }
 
-/// "Me too": adds a supporter to a report (to its original when it is a duplicate) without a new
-/// report. Returns the id of the report that gained the supporter.
-pub async fn support(
-    pool: &PgPool,
-    engine: &Engine,
-    id: i64,
-    email: Option<&str>,
-    lang: &str,
-    channel: &str,
-) -> ApiResult<i64> {
-    let category: Option<(String,)> = sqlx::query_as("SELECT category FROM reports WHERE id = $1")
+/// A report's category, if it exists.
+pub async fn category_of(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT category FROM reports WHERE id = $1")
         .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    let (category,) = category.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
-    let mut tx = pool.begin().await?;
-    lock_category(&mut tx, &category).await?;
-    let (target, status): (i64, String) = sqlx::query_as(
+        .fetch_optional(executor)
+        .await
+}
+
+/// The report that support for `id` goes to (its original when it is a duplicate) and that
+/// report's status.
+pub async fn support_target(tx: &mut PgConnection, id: i64) -> sqlx::Result<(i64, String)> {
+    sqlx::query_as(
         "SELECT o.id, o.status FROM reports r JOIN reports o ON o.id = COALESCE(r.duplicate_of, r.id) WHERE r.id = $1",
     )
     .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !engine
-        .catalogue()
-        .status(&status)
-        .is_some_and(|(_, s)| s.is_open)
-    {
-        return Err(ApiError::conflict(
-            "report_closed",
-            format!("report {target} is {status}; it can no longer be supported"),
-        ));
-    }
+    .fetch_one(tx)
+    .await
+}
+
+/// "Me too": one more supporter, and who it was (email optional).
+pub async fn add_supporter(
+    tx: &mut PgConnection,
+    id: i64,
+    channel: &str,
+    email: Option<&str>,
+    lang: &str,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE reports SET supporters = supporters + 1 WHERE id = $1")
-        .bind(target)
+        .bind(id)
         .execute(&mut *tx)
         .await?;
     sqlx::query("INSERT INTO supports (report_id, channel, email, lang) VALUES ($1, $2, $3, $4)")
-        .bind(target)
+        .bind(id)
         .bind(channel)
         .bind(email)
         .bind(lang)
         .execute(&mut *tx)
         .await?;
-    if let Some(email) = email {
-        subscribe_in(&mut tx, target, email, lang).await?;
-    }
-    notify(&mut *tx, &category).await?;
-    tx.commit().await?;
-    catch_up(pool, engine, Some(&category)).await?;
-    Ok(target)
+    Ok(())
 }
 
-async fn subscribe_in(
-    tx: &mut sqlx::PgConnection,
-    id: i64,
-    email: &str,
-    lang: &str,
-) -> sqlx::Result<()> {
+/// Subscribes `email` to a report's changes (its language updated if already subscribed).
+pub async fn subscribe(conn: &mut PgConnection, id: i64, email: &str, lang: &str) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO subscriptions (report_id, email, lang) VALUES ($1, $2, $3)
          ON CONFLICT (report_id, email) DO UPDATE SET lang = EXCLUDED.lang",
@@ -420,20 +253,8 @@ async fn subscribe_in(
     .bind(id)
     .bind(email)
     .bind(lang)
-    .execute(tx)
+    .execute(conn)
     .await?;
-    Ok(())
-}
-
-/// Asks to be told about changes to a report.
-pub async fn subscribe(pool: &PgPool, id: i64, email: &str, lang: &str) -> ApiResult<()> {
-    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM reports WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
-    exists.ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
-    let mut conn = pool.acquire().await?;
-    subscribe_in(&mut conn, id, email, lang).await?;
     Ok(())
 }
 
@@ -511,16 +332,16 @@ impl PublicReport {
     }
 }
 
-pub async fn public_report(pool: &PgPool, id: i64) -> ApiResult<Option<PublicReport>> {
+pub async fn public_report(pool: &PgPool, id: i64) -> sqlx::Result<Option<PublicReport>> {
     let sql = format!("{} WHERE r.id = $1", public_select());
-    Ok(sqlx::query_as::<_, PublicReport>(&sql)
+    sqlx::query_as::<_, PublicReport>(&sql)
         .bind(id)
         .fetch_optional(pool)
-        .await?)
+        .await
 }
 
 /// Reports by id, in the order given.
-pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<PublicReport>> {
+pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<PublicReport>> {
     let sql = format!("{} WHERE r.id = ANY($1)", public_select());
     let mut rows = sqlx::query_as::<_, PublicReport>(&sql)
         .bind(ids)
@@ -531,7 +352,7 @@ pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<PublicR
 }
 
 /// The public timeline: what happened and the public notes, never internal ones.
-pub async fn timeline(pool: &PgPool, id: i64) -> ApiResult<Vec<Value>> {
+pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<Value>> {
     let rows: Vec<(DateTime<Utc>, String, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT at, kind, status, public_note FROM report_events WHERE report_id = $1 ORDER BY at, id",
     )
@@ -546,7 +367,7 @@ pub async fn timeline(pool: &PgPool, id: i64) -> ApiResult<Vec<Value>> {
         .collect())
 }
 
-fn timeline_entry(
+pub fn timeline_entry(
     at: DateTime<Utc>,
     kind: &str,
     status: Option<&str>,
@@ -561,7 +382,7 @@ pub async fn list(
     query: &ReportQuery,
     after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
-) -> ApiResult<Vec<PublicReport>> {
+) -> crate::error::ApiResult<Vec<PublicReport>> {
     let mut q: QueryBuilder<Postgres> =
         QueryBuilder::new(format!("SELECT {PUBLIC_COLUMNS} FROM reports r {PUBLIC_JOINS} JOIN statuses s ON s.code = r.status"));
     query.push_where(&mut q, Audience::Public)?;

@@ -1,0 +1,42 @@
+//! The texts the service sends to residents, in their language.
+use super::Lang;
+
+/// The texts of a status-change message, in the resident's language.
+pub fn status_message(
+    lang: Lang,
+    report_id: i64,
+    status_name: &str,
+    public_note: &str,
+    link: &str,
+) -> (String, String) {
+    if lang == Lang::En {
+        (
+            format!("Your report #{report_id}: {status_name}"),
+            format!(
+                "Hello,\n\nthe status of report #{report_id} changed to: {status_name}.\n\n{public_note}\n\nFollow the report: {link}\n\n-- \nZgłoś, the city's e-map of reports\n"
+            ),
+        )
+    } else {
+        (
+            format!("Twoje zgłoszenie #{report_id}: {status_name}"),
+            format!(
+                "Dzień dobry,\n\nstatus zgłoszenia #{report_id} zmienił się na: {status_name}.\n\n{public_note}\n\nZgłoszenie można śledzić tutaj: {link}\n\n-- \nZgłoś, miejska e-mapa zgłoszeń\n"
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_message_speaks_the_residents_language_and_links_the_report() {
+        let (subject, body) = status_message(Lang::En, 42, "Resolved", "Filled today.", "http://x/r/42");
+        assert_eq!(subject, "Your report #42: Resolved");
+        assert!(body.contains("Filled today.") && body.contains("http://x/r/42"));
+        let (subject, body) = status_message(Lang::Pl, 42, "Rozwiązane", "Załatane.", "http://x/r/42");
+        assert_eq!(subject, "Twoje zgłoszenie #42: Rozwiązane");
+        assert!(body.starts_with("Dzień dobry") && body.contains("Załatane."));
+    }
+}
