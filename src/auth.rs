@@ -1,16 +1,11 @@
 //! Staff accounts and credentials: passwords are argon2id hashes; session tokens and API keys are
 //! random and stored only as SHA-256 digests. Who a request comes from ([`Caller`]) and what they
 //! may do is decided in `domain::access`.
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::header;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use axum::http::{header, request::Parts};
 use sqlx::PgPool;
 
+pub use crate::domain::credentials::{hash_password, random_token, sha256_hex, verify_password};
 pub use crate::domain::{Caller, Role, StaffUser};
 use crate::error::ApiError;
 use crate::http::AppState;
@@ -18,33 +13,6 @@ use crate::storage::users;
 
 pub const SESSION_COOKIE: &str = "zglos_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-pub fn random_token() -> String {
-    let mut raw = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut raw);
-    hex::encode(raw)
-}
-
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let mut salt = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut salt);
-    let hash: PasswordHash = Argon2::default()
-        .hash_password_with_salt(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(hash.to_string())
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
@@ -118,18 +86,4 @@ pub async fn add_api_key(pool: &PgPool, name: &str, role: &str) -> anyhow::Resul
     let key = random_token();
     users::insert_api_key(pool, name, &sha256_hex(&key), role).await?;
     Ok(key)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_hash_and_verify() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("wrong horse battery", &h));
-        assert!(!verify_password("x", "not a hash"));
-    }
 }

@@ -17,3 +17,6 @@ pub mod http;
 pub mod mail;
 pub mod startup;
 pub mod storage;
+
+#[cfg(test)]
+mod architecture_tests;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::{AppError, AppResult};
-use crate::auth::{random_token, sha256_hex, verify_password};
+use crate::domain::credentials::{hash_password, random_token, sha256_hex, verify_password};
 use crate::catalogue::Placement;
 use crate::domain::access::{normalise_login, LoginThrottle};
 use crate::domain::messages::status_message;
@@ -56,7 +56,7 @@ pub async fn login(pool: &PgPool, login: &str, password: &str, ip: &str) -> AppR
 fn dummy_hash() -> String {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY
-        .get_or_init(|| crate::auth::hash_password("no such account here").unwrap_or_default())
+        .get_or_init(|| hash_password("no such account here").unwrap_or_default())
         .clone()
 }
 

@@ -2,6 +2,7 @@
 //! The rules of the workflow and of access are pure functions here, tested without a database.
 //! Nothing in this module knows about HTTP or SQL.
 pub mod access;
+pub mod credentials;
 pub mod error;
 pub mod geometry;
 pub mod messages;

@@ -288,12 +288,12 @@ async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<Value>>
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let media: HashMap<i64, String> = store::media(&state.pool, &ids)
         .await
-        .map_err(|e| from_api(e, Fmt::Json))?
+        .map_err(|e| from_api(e.into(), Fmt::Json))?
         .into_iter()
         .collect();
     let notes: HashMap<i64, String> = store::notes(&state.pool, &ids)
         .await
-        .map_err(|e| from_api(e, Fmt::Json))?
+        .map_err(|e| from_api(e.into(), Fmt::Json))?
         .into_iter()
         .collect();
     let catalogue = state.engine.catalogue();
@@ -466,7 +466,7 @@ async fn token(
     params(&raw, fmt, &["jurisdiction_id"])?;
     let id = store::by_token(&state.pool, tok)
         .await
-        .map_err(|e| from_api(e, fmt))?
+        .map_err(|e| from_api(e.into(), fmt))?
         .ok_or_else(|| {
             O311Error(
                 StatusCode::NOT_FOUND,
@@ -553,7 +553,7 @@ async fn create(
     })?;
     let app = store::app_for_key(&state.pool, key)
         .await
-        .map_err(|e| from_api(e, fmt))?
+        .map_err(|e| from_api(e.into(), fmt))?
         .ok_or_else(|| O311Error(StatusCode::FORBIDDEN, "api_key is not valid".into(), fmt))?;
     let code = field(&form, "service_code").ok_or_else(|| bad(fmt, "service_code is required"))?;
     let catalogue = state.engine.catalogue();
@@ -668,7 +668,7 @@ async fn create(
         .to_owned();
     store::record(&state.pool, id, &token, &app, media_url)
         .await
-        .map_err(|e| from_api(e, fmt))?;
+        .map_err(|e| from_api(e.into(), fmt))?;
     metrics::counter!("zglos_reports_submitted_total", "channel" => "open311").increment(1);
     let notice = match placement.unit_code.as_ref().and_then(|u| catalogue.unit(u)) {
         Some(u) => format!("Sent to {}", u.name),

@@ -2,18 +2,20 @@
 //! app behind an API key.
 use sqlx::PgPool;
 
-use crate::error::ApiResult;
+use crate::domain::credentials::sha256_hex;
+use crate::storage::users;
 
 /// The app name of an enabled key with the open311 role (or analyst: both may file requests).
-pub async fn app_for_key(pool: &PgPool, key: &str) -> ApiResult<Option<String>> {
-    let Some(role) = crate::auth::api_key_role(pool, key).await? else {
+pub async fn app_for_key(pool: &PgPool, key: &str) -> sqlx::Result<Option<String>> {
+    let hash = sha256_hex(key);
+    let Some(role) = users::api_key_role(pool, &hash).await? else {
         return Ok(None);
     };
     if role != "open311" && role != "analyst" {
         return Ok(None);
     }
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM api_keys WHERE key_hash = $1")
-        .bind(crate::auth::sha256_hex(key))
+        .bind(&hash)
         .fetch_optional(pool)
         .await?;
     Ok(name.or(Some(role)))
@@ -25,7 +27,7 @@ pub async fn record(
     token: &str,
     app: &str,
     media_url: Option<&str>,
-) -> ApiResult<()> {
+) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("INSERT INTO open311_requests (report_id, token, app_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(report_id)
@@ -44,32 +46,30 @@ pub async fn record(
     Ok(())
 }
 
-pub async fn by_token(pool: &PgPool, token: &str) -> ApiResult<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT report_id FROM open311_requests WHERE token = $1")
-            .bind(token)
-            .fetch_optional(pool)
-            .await?,
-    )
+pub async fn by_token(pool: &PgPool, token: &str) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT report_id FROM open311_requests WHERE token = $1")
+        .bind(token)
+        .fetch_optional(pool)
+        .await
 }
 
 /// First media link (or uploaded photo) of each report.
-pub async fn media(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<(i64, String)>> {
-    Ok(sqlx::query_as(
+pub async fn media(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
         "SELECT DISTINCT ON (report_id) report_id, url FROM report_media_links WHERE report_id = ANY($1) ORDER BY report_id, id",
     )
     .bind(ids)
     .fetch_all(pool)
-    .await?)
+    .await
 }
 
 /// The latest public note of each report.
-pub async fn notes(pool: &PgPool, ids: &[i64]) -> ApiResult<Vec<(i64, String)>> {
-    Ok(sqlx::query_as(
+pub async fn notes(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
         "SELECT DISTINCT ON (report_id) report_id, public_note FROM report_events
          WHERE report_id = ANY($1) AND public_note IS NOT NULL AND kind <> 'duplicate' ORDER BY report_id, at DESC, id DESC",
     )
     .bind(ids)
     .fetch_all(pool)
-    .await?)
+    .await
 }
