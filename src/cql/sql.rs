@@ -183,7 +183,10 @@ fn push_operand(q: Q, o: &Operand, ty: QType, qs: &[Queryable]) -> CqlResult<()>
             "compare with an interval through T_DURING, T_INTERSECTS and the other T_ functions",
         )),
         Operand::Array(_) | Operand::Call(..) => {
-            operand_type(o, qs)?;
+            // Neither has an SQL form: this is the error that says why.
+            return Err(operand_type(o, qs)
+                .err()
+                .unwrap_or_else(|| bad("this value has no SQL form")));
         }
     }
     Ok(())
@@ -304,6 +307,7 @@ pub fn push_sql(q: Q, e: &Expr, qs: &[Queryable]) -> CqlResult<()> {
             q.push(qq.sql);
         }
         Expr::Pred(o) => {
+            // A function call is reported as unknown; anything else is not a condition.
             operand_type(o, qs)?;
             return Err(bad(
                 "a condition must be a comparison or a boolean property",
