@@ -170,3 +170,15 @@ impl From<crate::app::AppError> for ApiError {
         }
     }
 }
+
+/// A filter the CQL2 layer refused: 400 with its code, message and parameter. An unknown property
+/// keeps the code it has always had in responses (`invalid_filter`).
+impl From<crate::cql::CqlError> for ApiError {
+    fn from(e: crate::cql::CqlError) -> Self {
+        let code = match e.code {
+            crate::cql::UNKNOWN_PROPERTY => crate::cql::INVALID_FILTER,
+            code => code,
+        };
+        Self::bad_request(code, e.message).at(e.field)
+    }
+}

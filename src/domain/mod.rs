@@ -10,6 +10,7 @@ pub mod new_report;
 pub mod people;
 pub mod photo;
 pub mod workflow;
+pub mod time;
 
 pub use access::{AccessError, Caller, StaffUser};
 pub use error::{Invalid, InvalidKind};

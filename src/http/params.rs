@@ -1,5 +1,5 @@
 //! Query-string parsing with errors that name the parameter.
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::error::ApiError;
 
@@ -138,17 +138,7 @@ impl Params {
     }
 }
 
-pub fn parse_datetime(v: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(v)
-        .map(|d| d.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc())
-        })
-}
+pub use crate::domain::time::parse_datetime;
 
 #[cfg(test)]
 mod tests {
