@@ -1,10 +1,8 @@
 //! Exports end to end: every format opened with GDAL, counts and attributes checked against the
 //! database; filters; the analysts' fields; no contact data anywhere; the `zglos export` CLI.
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::{offset, point_report, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
+use crate::common::{offset, point_report, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
 use serde_json::{json, Value};
 
 const FORMATS: [&str; 4] = ["geojson", "csv", "fgb", "gpkg"];

@@ -1,8 +1,6 @@
 //! Open311 GeoReport v2 end to end: form-encoded POSTs exactly as the spec writes them, creating
 //! real reports through dedup and routing; reads in JSON and XML; errors; the `georeport` client.
-mod common;
-
-use common::{offset, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
+use crate::common::{offset, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
 use serde_json::Value;
 
 async fn post(app: &TestApp, fmt: &str, form: &[(&str, &str)]) -> (u16, String) {
@@ -354,7 +352,7 @@ async fn services_discovery_and_errors() {
 
 #[tokio::test]
 async fn the_georeport_client_reads_services_and_requests_in_json_and_xml() {
-    let venv = common::repo_root().join("target/gis-clients/bin/python");
+    let venv = crate::common::repo_root().join("target/gis-clients/bin/python");
     let py = if venv.exists() {
         venv.to_string_lossy().into_owned()
     } else {
@@ -402,7 +400,7 @@ async fn the_georeport_client_reads_services_and_requests_in_json_and_xml() {
         );
     }
     ids.sort();
-    let script = common::repo_root().join("tests/clients/georeport_check.py");
+    let script = crate::common::repo_root().join("tests/clients/georeport_check.py");
     let out = tokio::process::Command::new(&py)
         .args([
             script.to_str().unwrap(),

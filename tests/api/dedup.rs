@@ -1,7 +1,5 @@
 //! Spatial dedup through HTTP: radius, category, time window, lines, concurrency, two processes.
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]
