@@ -2,6 +2,7 @@
 pub mod geometry;
 pub mod new_report;
 pub mod photo;
+pub mod query;
 
 pub use geometry::ReportGeometry;
 pub use new_report::{Channel, Contact, NewReport};

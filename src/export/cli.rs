@@ -7,8 +7,9 @@ use tokio::sync::mpsc;
 
 use super::{Format, Meta};
 use crate::config::DatabaseArgs;
+use crate::domain::query::Audience;
 use crate::http::params::Params;
-use crate::storage::exports::Audience;
+use crate::storage::exports;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExportArgs {
@@ -84,19 +85,16 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     } else {
         Audience::Public
     };
-    super::validate(&query, audience).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    exports::validate(&query, audience).map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
     let pool = crate::storage::connect(&args.db.database_url, 2)
         .await
         .context("connecting to PostgreSQL")?;
-    let (city, attribution, w, s, e, n): (String, String, f64, f64, f64, f64) = sqlx::query_as(
-        "SELECT name, attribution, ST_XMin(boundary::box2d), ST_YMin(boundary::box2d), ST_XMax(boundary::box2d), ST_YMax(boundary::box2d) FROM city",
-    )
-    .fetch_optional(&pool)
-    .await?
-    .context("no city loaded: run zglos setup first")?;
-    let meta = Meta::new(&city, &attribution, audience, [w, s, e, n]);
-    let total = super::count(&pool, &query, audience)
+    let (city, attribution, extent) = exports::city_frame(&pool)
+        .await?
+        .context("no city loaded: run zglos setup first")?;
+    let meta = Meta::new(&city, &attribution, audience, extent);
+    let total = exports::count(&pool, &query, audience)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
@@ -112,7 +110,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (tx, rx) = mpsc::channel(4);
-    let producer = tokio::spawn(super::produce(pool.clone(), query, audience, tx));
+    let producer = tokio::spawn(exports::produce(pool.clone(), query, audience, tx));
     let output = args.output.clone();
     let progress = bar.clone();
     let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {

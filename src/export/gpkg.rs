@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+use super::row::{fields, ExportRow, FieldType, Val};
 use super::sort::{hilbert_key, level_sizes, Entry, Sorted, Sorter, LIMITS};
 use super::wkb::{Geom, Kind};
 use super::{write_time, Meta, Writer};
-use crate::storage::exports::{fields, ExportRow, FieldType, Val};
 
 const WGS84_WKT: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#;
 

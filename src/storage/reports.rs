@@ -5,7 +5,7 @@ use futures::TryStreamExt;
 use serde_json::{json, Value};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
-use super::exports::{Audience, ReportQuery};
+use super::exports::{Audience, ReportQuery, ReportQuerySql};
 use super::lock_category;
 use crate::catalogue::Placement;
 use crate::domain::NewReport;
@@ -57,10 +57,9 @@ where
                 .collect();
             let seen = engine.last_seen(&cats);
             let sql = format!(
-                "SELECT {INDEX_COLUMNS} FROM reports r JOIN unnest($1::text[], $2::bigint[]) AS s(cat, seen)
-                 ON r.category = s.cat AND r.rev > s.seen ORDER BY rev"
+                "SELECT {INDEX_COLUMNS} FROM reports JOIN unnest($1::text[], $2::bigint[]) AS s(cat, seen)
+                 ON category = s.cat AND rev > s.seen ORDER BY rev"
             );
-            let sql = sql.replacen("SELECT id,", "SELECT r.id,", 1);
             sqlx::query_as::<_, IndexRow>(&sql)
                 .bind(&cats)
                 .bind(&seen)
