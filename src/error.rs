@@ -104,3 +104,10 @@ impl std::fmt::Display for ApiError {
         )
     }
 }
+
+/// A list filter that cannot be used: 400, naming the parameter.
+impl From<crate::domain::query::QueryError> for ApiError {
+    fn from(err: crate::domain::query::QueryError) -> Self {
+        Self::bad_request("invalid_parameter", err.to_string()).at(err.field())
+    }
+}

@@ -7,8 +7,8 @@ use tokio::sync::mpsc;
 
 use super::{Format, Meta};
 use crate::config::DatabaseArgs;
-use crate::domain::query::Audience;
-use crate::http::params::Params;
+use crate::cql;
+use crate::domain::query::{self, Audience, ReportFilters, ReportQuery};
 use crate::storage::exports;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -63,23 +63,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
             .and_then(Format::parse)
             .context("say --format geojson|csv|fgb|gpkg, or give the output file one of those extensions")?,
     };
-    let pairs: Vec<(&str, &String)> = [
-        ("bbox", &args.bbox),
-        ("category", &args.category),
-        ("status", &args.status),
-        ("district", &args.district),
-        ("unit", &args.unit),
-        ("since", &args.since),
-        ("until", &args.until),
-        ("filter", &args.filter),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
-    .collect();
-    let raw = serde_urlencoded::to_string(&pairs)?;
-    let params = Params::parse(Some(&raw)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let query = crate::http::exports::list_query(&params)
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
+    let query = args.query()?;
     let audience = if args.internal {
         Audience::Internal
     } else {
@@ -130,4 +114,46 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     );
     eprintln!("{attribution}");
     Ok(())
+}
+
+impl ExportArgs {
+    /// The filters as a query, with the messages (and field names) of the HTTP exports.
+    fn query(&self) -> anyhow::Result<ReportQuery> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|v| !v.is_empty())
+        }
+        let field = |e: query::QueryError| anyhow::anyhow!("{}: {e}", e.field());
+        let filter = given(&self.filter)
+            .map(|f| cql::parse(f, None))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
+        let filters = ReportFilters {
+            bbox: given(&self.bbox)
+                .map(|v| query::parse_bbox("bbox", v))
+                .transpose()
+                .map_err(field)?,
+            categories: given(&self.category)
+                .map(query::split_list)
+                .unwrap_or_default(),
+            statuses: given(&self.status)
+                .map(query::split_list)
+                .unwrap_or_default(),
+            districts: given(&self.district)
+                .map(|v| query::parse_ids("district", v))
+                .transpose()
+                .map_err(field)?
+                .unwrap_or_default(),
+            units: given(&self.unit).map(query::split_list).unwrap_or_default(),
+            since: given(&self.since)
+                .map(|v| query::parse_time("since", v))
+                .transpose()
+                .map_err(field)?,
+            until: given(&self.until)
+                .map(|v| query::parse_time("until", v))
+                .transpose()
+                .map_err(field)?,
+            filter,
+        };
+        ReportQuery::from_filters(filters).map_err(field)
+    }
 }

@@ -13,6 +13,7 @@ use super::params::Params;
 use super::AppState;
 use crate::auth::Caller;
 use crate::cql;
+use crate::domain::query::ReportFilters;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ChannelWriter, Format, Meta};
 use crate::storage::exports::{self as store, Audience, ReportQuery};
@@ -55,7 +56,7 @@ pub fn list_query(p: &Params) -> ApiResult<ReportQuery> {
         .get("filter")
         .map(|f| cql::parse(f, p.get("filter-lang")))
         .transpose()?;
-    Ok(ReportQuery {
+    Ok(ReportQuery::from_filters(ReportFilters {
         bbox: p.bbox("bbox")?,
         categories: p.list("category"),
         statuses: p.list("status"),
@@ -64,8 +65,7 @@ pub fn list_query(p: &Params) -> ApiResult<ReportQuery> {
         since: p.datetime("since")?,
         until: p.datetime("until")?,
         filter,
-        ..Default::default()
-    })
+    })?)
 }
 
 pub fn audience(caller: &Caller) -> Audience {
