@@ -140,6 +140,55 @@ async fn ogrinfo(file: &std::path::Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs GDAL's GeoPackage validator (`validate_gpkg.py` of python3-gdal) on `file` and fails on
+/// any error it reports. Without the validator the check is skipped, unless the GIS clients are
+/// required (scripts/test.sh).
+async fn validate_gpkg(file: &std::path::Path) {
+    // Debian's python3-gdal is for Debian's Python, which need not be the first python3.
+    let mut python = None;
+    for candidate in ["/usr/bin/python3", "python3"] {
+        let ok = tokio::process::Command::new(candidate)
+            .args(["-c", "import osgeo_utils.samples.validate_gpkg"])
+            .output()
+            .await
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if ok {
+            python = Some(candidate);
+            break;
+        }
+    }
+    let Some(python) = python else {
+        assert!(
+            std::env::var_os("ZGLOS_REQUIRE_GIS_CLIENTS").is_none(),
+            "GDAL's validate_gpkg.py is required (scripts/test.sh installs python3-gdal)"
+        );
+        eprintln!("SKIPPED: GDAL's validate_gpkg.py is not installed (python3-gdal)");
+        return;
+    };
+    let out = tokio::process::Command::new(python)
+        .args(["-m", "osgeo_utils.samples.validate_gpkg", "-k"])
+        .arg(file)
+        .output()
+        .await
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = if report.trim().is_empty() {
+        "no errors"
+    } else {
+        report.trim()
+    };
+    eprintln!("validate_gpkg {}: {said}", file.display());
+    assert!(
+        out.status.success() && !report.contains("Req "),
+        "validate_gpkg {file:?} reports errors:\n{report}"
+    );
+}
+
 /// id → (category, status, district_id, description, geometry type) from the database.
 async fn truth(app: &TestApp) -> BTreeMap<i64, (String, String, Option<i32>, String, String)> {
     let rows: Vec<(i64, String, String, Option<i32>, String, String)> =
@@ -187,6 +236,9 @@ async fn every_format_opens_in_gdal_with_the_database_counts_and_attributes() {
             .to_str()
             .unwrap()
             .contains(&format!("reports.{ext}")));
+        if ext == "gpkg" {
+            validate_gpkg(&file).await;
+        }
         let info = ogrinfo(&file).await;
         assert!(
             info.contains(&format!("Feature Count: {}", db.len())),
@@ -307,6 +359,36 @@ async fn spatial_indexes_answer_bbox_queries_like_the_database() {
                 .query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0))
                 .unwrap();
             assert_eq!(check, "ok");
+            // An analyst adds a feature (as QGIS would, with the GeoPackage SQL functions): the
+            // spec's trigger puts it in the R-tree, and GDAL's bbox query finds it there.
+            zglos::export::gpkg::register_rtree_functions(&conn).unwrap();
+            let (x, y) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, -800.0, -800.0);
+            let mut blob = b"GP\0\x01".to_vec();
+            blob.extend(4326i32.to_le_bytes());
+            blob.push(1);
+            blob.extend(1u32.to_le_bytes());
+            blob.extend(x.to_le_bytes());
+            blob.extend(y.to_le_bytes());
+            conn.execute(
+                "INSERT INTO reports (id, geom, category, status, description) VALUES (9001, ?1, 'pothole', 'new', 'added in QGIS')",
+                [blob],
+            )
+            .unwrap();
+            let (minx, maxx, miny, maxy): (f64, f64, f64, f64) = conn
+                .query_row(
+                    "SELECT minx, maxx, miny, maxy FROM rtree_reports_geom WHERE id = 9001",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .expect("the insert trigger indexed the new feature");
+            assert!(minx <= x && x <= maxx && miny <= y && y <= maxy);
+            let check: String = conn
+                .query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(check, "ok");
+            drop(conn);
+            let near = [x - 0.0005, y - 0.0005, x + 0.0005, y + 0.0005];
+            assert_eq!(ids_in_bbox(&file, near).await, vec![9001]);
         }
     }
 }
@@ -449,6 +531,9 @@ async fn cli_export_writes_the_same_files() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(String::from_utf8_lossy(&out.stderr).contains("3 reports written"));
+        if ext == "gpkg" {
+            validate_gpkg(&file).await;
+        }
         let info = ogrinfo(&file).await;
         assert!(info.contains("Feature Count: 3"), "{ext}: {info}");
     }
