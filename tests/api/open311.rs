@@ -218,7 +218,9 @@ async fn services_discovery_and_errors() {
         .await
         .unwrap();
     let (lat, lon) = (RYNEK.1.to_string(), RYNEK.0.to_string());
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    // (form, expected status, what the error names)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![("service_code", "pothole"), ("lat", &lat), ("long", &lon)],
             403,
