@@ -94,10 +94,12 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
-# GIS clients the tests drive against the running service: GDAL (ogrinfo/ogr2ogr), and OWSLib and
-# georeport from PyPI in a virtualenv under target/ (pinned versions).
+# GIS clients the tests drive against the running service: GDAL (ogrinfo/ogr2ogr, and the
+# GeoPackage validator validate_gpkg.py of python3-gdal), and OWSLib and georeport from PyPI in a
+# virtualenv under target/ (pinned versions).
 ensure_gis_clients() {
   command -v ogrinfo >/dev/null || apt_install gdal-bin
+  dpkg -s python3-gdal >/dev/null 2>&1 || apt_install python3-gdal
   local venv="$ROOT/target/gis-clients"
   if ! "$venv/bin/python" -c 'import owslib, georeport' 2>/dev/null; then
     command -v python3 >/dev/null || apt_install python3

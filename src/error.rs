@@ -182,3 +182,10 @@ impl From<crate::cql::CqlError> for ApiError {
         Self::bad_request(code, e.message).at(e.field)
     }
 }
+
+/// A list filter that cannot be used: 400, naming the parameter.
+impl From<crate::domain::query::QueryError> for ApiError {
+    fn from(err: crate::domain::query::QueryError) -> Self {
+        Self::bad_request("invalid_parameter", err.to_string()).at(err.field())
+    }
+}

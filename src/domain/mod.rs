@@ -11,6 +11,7 @@ pub mod people;
 pub mod photo;
 pub mod workflow;
 pub mod time;
+pub mod query;
 
 pub use access::{AccessError, Caller, StaffUser};
 pub use error::{Invalid, InvalidKind};

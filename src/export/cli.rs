@@ -7,8 +7,9 @@ use tokio::sync::mpsc;
 
 use super::{Format, Meta};
 use crate::config::DatabaseArgs;
-use crate::http::params::Params;
-use crate::storage::exports::Audience;
+use crate::cql;
+use crate::domain::query::{self, Audience, ReportFilters, ReportQuery};
+use crate::storage::exports;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExportArgs {
@@ -62,41 +63,22 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
             .and_then(Format::parse)
             .context("say --format geojson|csv|fgb|gpkg, or give the output file one of those extensions")?,
     };
-    let pairs: Vec<(&str, &String)> = [
-        ("bbox", &args.bbox),
-        ("category", &args.category),
-        ("status", &args.status),
-        ("district", &args.district),
-        ("unit", &args.unit),
-        ("since", &args.since),
-        ("until", &args.until),
-        ("filter", &args.filter),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
-    .collect();
-    let raw = serde_urlencoded::to_string(&pairs)?;
-    let params = Params::parse(Some(&raw)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let query = crate::http::exports::list_query(&params)
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.field.unwrap_or_default(), e.message))?;
+    let query = args.query()?;
     let audience = if args.internal {
         Audience::Internal
     } else {
         Audience::Public
     };
-    super::validate(&query, audience).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    exports::validate(&query, audience).map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
     let pool = crate::storage::connect(&args.db.database_url, 2)
         .await
         .context("connecting to PostgreSQL")?;
-    let (city, attribution, w, s, e, n): (String, String, f64, f64, f64, f64) = sqlx::query_as(
-        "SELECT name, attribution, ST_XMin(boundary::box2d), ST_YMin(boundary::box2d), ST_XMax(boundary::box2d), ST_YMax(boundary::box2d) FROM city",
-    )
-    .fetch_optional(&pool)
-    .await?
-    .context("no city loaded: run zglos setup first")?;
-    let meta = Meta::new(&city, &attribution, audience, [w, s, e, n]);
-    let total = super::count(&pool, &query, audience)
+    let (city, attribution, extent) = exports::city_frame(&pool)
+        .await?
+        .context("no city loaded: run zglos setup first")?;
+    let meta = Meta::new(&city, &attribution, audience, extent);
+    let total = exports::count(&pool, &query, audience)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
 
@@ -112,7 +94,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (tx, rx) = mpsc::channel(4);
-    let producer = tokio::spawn(super::produce(pool.clone(), query, audience, tx));
+    let producer = tokio::spawn(exports::produce(pool.clone(), query, audience, tx));
     let output = args.output.clone();
     let progress = bar.clone();
     let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
@@ -132,4 +114,46 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     );
     eprintln!("{attribution}");
     Ok(())
+}
+
+impl ExportArgs {
+    /// The filters as a query, with the messages (and field names) of the HTTP exports.
+    fn query(&self) -> anyhow::Result<ReportQuery> {
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|v| !v.is_empty())
+        }
+        let field = |e: query::QueryError| anyhow::anyhow!("{}: {e}", e.field());
+        let filter = given(&self.filter)
+            .map(|f| cql::parse(f, None))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?;
+        let filters = ReportFilters {
+            bbox: given(&self.bbox)
+                .map(|v| query::parse_bbox("bbox", v))
+                .transpose()
+                .map_err(field)?,
+            categories: given(&self.category)
+                .map(query::split_list)
+                .unwrap_or_default(),
+            statuses: given(&self.status)
+                .map(query::split_list)
+                .unwrap_or_default(),
+            districts: given(&self.district)
+                .map(|v| query::parse_ids("district", v))
+                .transpose()
+                .map_err(field)?
+                .unwrap_or_default(),
+            units: given(&self.unit).map(query::split_list).unwrap_or_default(),
+            since: given(&self.since)
+                .map(|v| query::parse_time("since", v))
+                .transpose()
+                .map_err(field)?,
+            until: given(&self.until)
+                .map(|v| query::parse_time("until", v))
+                .transpose()
+                .map_err(field)?,
+            filter,
+        };
+        ReportQuery::from_filters(filters).map_err(field)
+    }
 }

@@ -14,10 +14,10 @@ use flatgeobuf::{
     GeometryType, Header, HeaderArgs,
 };
 
+use super::row::{fields, ExportRow, FieldType, Val};
 use super::sort::{hilbert_key, level_sizes, Entry, Limits, Sorted, Sorter, LIMITS};
 use super::wkb::{Geom, Kind};
 use super::{write_time, Meta, Writer};
-use crate::storage::exports::{fields, ExportRow, FieldType, Val};
 
 const NODE_SIZE: u16 = 16;
 
@@ -386,7 +386,7 @@ impl Index {
 
 #[allow(non_snake_case)]
 fn FIELDS_TYPE(i: usize) -> FieldType {
-    crate::storage::exports::FIELDS[i].ty
+    super::row::FIELDS[i].ty
 }
 
 fn flatgeobuf_magic() -> [u8; 8] {

@@ -2,17 +2,19 @@
 //! feature id) and its R-tree spatial index. Rows are inserted as they come; the R-tree is not
 //! filled row by row (SQLite rewrites a path of nodes for every insert, which dominated the
 //! export) but written at the end as a packed tree straight into its shadow tables, from the
-//! boxes in Hilbert order (external sort, `sort.rs`). The file is built in a temporary file and
-//! sent, or, for a file destination, built next to it and renamed onto it.
+//! boxes in Hilbert order (external sort, `sort.rs`). Only then are the specification's R-tree
+//! triggers created, so that later edits (QGIS, GDAL) keep the index in step while the export's
+//! own inserts fire nothing. The file is built in a temporary file and sent, or, for a file
+//! destination, built next to it and renamed onto it.
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 
+use super::row::{fields, ExportRow, FieldType, Val};
 use super::sort::{hilbert_key, level_sizes, Entry, Sorted, Sorter, LIMITS};
 use super::wkb::{Geom, Kind};
 use super::{write_time, Meta, Writer};
-use crate::storage::exports::{fields, ExportRow, FieldType, Val};
 
 const WGS84_WKT: &str = r#"GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]"#;
 
@@ -209,6 +211,10 @@ impl Writer for GpkgWriter<'_> {
         )
         .map_err(to_sql)?;
         write_rtree(&conn, "rtree_reports_geom", &sorted)?;
+        // The triggers that keep the index in step with later edits (QGIS, GDAL), added once it
+        // is filled so that the export's own inserts do not fire them.
+        conn.execute_batch(&rtree_triggers("reports", "geom", "id"))
+            .map_err(to_sql)?;
         conn.execute_batch("COMMIT;").map_err(to_sql)?;
         conn.close().map_err(|(_, e)| to_sql(e))?;
         match target {
@@ -395,6 +401,134 @@ impl Sql<'_> {
     }
 }
 
+/// The spatial index triggers of GeoPackage 1.3 (Annex F.3, "RTree Spatial Indexes"), as the
+/// specification gives them, for table `t`, geometry column `c` and integer primary key `i`.
+fn rtree_triggers(t: &str, c: &str, i: &str) -> String {
+    RTREE_TRIGGERS
+        .replace("<t>", t)
+        .replace("<c>", c)
+        .replace("<i>", i)
+}
+
+const RTREE_TRIGGERS: &str = "
+/* Conditions: Insertion of non-empty geometry
+   Actions   : Insert record into rtree */
+CREATE TRIGGER rtree_<t>_<c>_insert AFTER INSERT ON <t>
+  WHEN (new.<c> NOT NULL AND NOT ST_IsEmpty(NEW.<c>))
+BEGIN
+  INSERT OR REPLACE INTO rtree_<t>_<c> VALUES (
+    NEW.<i>,
+    ST_MinX(NEW.<c>), ST_MaxX(NEW.<c>),
+    ST_MinY(NEW.<c>), ST_MaxY(NEW.<c>)
+  );
+END;
+
+/* Conditions: Update of geometry column to non-empty geometry
+               No row ID change
+   Actions   : Update record in rtree */
+CREATE TRIGGER rtree_<t>_<c>_update1 AFTER UPDATE OF <c> ON <t>
+  WHEN OLD.<i> = NEW.<i> AND
+       (NEW.<c> NOTNULL AND NOT ST_IsEmpty(NEW.<c>))
+BEGIN
+  INSERT OR REPLACE INTO rtree_<t>_<c> VALUES (
+    NEW.<i>,
+    ST_MinX(NEW.<c>), ST_MaxX(NEW.<c>),
+    ST_MinY(NEW.<c>), ST_MaxY(NEW.<c>)
+  );
+END;
+
+/* Conditions: Update of geometry column to empty geometry
+               No row ID change
+   Actions   : Remove record from rtree */
+CREATE TRIGGER rtree_<t>_<c>_update2 AFTER UPDATE OF <c> ON <t>
+  WHEN OLD.<i> = NEW.<i> AND
+       (NEW.<c> ISNULL OR ST_IsEmpty(NEW.<c>))
+BEGIN
+  DELETE FROM rtree_<t>_<c> WHERE id = OLD.<i>;
+END;
+
+/* Conditions: Update of any column
+               Row ID change
+               Non-empty geometry
+   Actions   : Remove record from rtree for old <i>
+               Insert record into rtree for new <i> */
+CREATE TRIGGER rtree_<t>_<c>_update3 AFTER UPDATE ON <t>
+  WHEN OLD.<i> != NEW.<i> AND
+       (NEW.<c> NOTNULL AND NOT ST_IsEmpty(NEW.<c>))
+BEGIN
+  DELETE FROM rtree_<t>_<c> WHERE id = OLD.<i>;
+  INSERT OR REPLACE INTO rtree_<t>_<c> VALUES (
+    NEW.<i>,
+    ST_MinX(NEW.<c>), ST_MaxX(NEW.<c>),
+    ST_MinY(NEW.<c>), ST_MaxY(NEW.<c>)
+  );
+END;
+
+/* Conditions: Update of any column
+               Row ID change
+               Empty geometry
+   Actions   : Remove record from rtree for old and new <i> */
+CREATE TRIGGER rtree_<t>_<c>_update4 AFTER UPDATE ON <t>
+  WHEN OLD.<i> != NEW.<i> AND
+       (NEW.<c> ISNULL OR ST_IsEmpty(NEW.<c>))
+BEGIN
+  DELETE FROM rtree_<t>_<c> WHERE id IN (OLD.<i>, NEW.<i>);
+END;
+
+/* Conditions: Row deleted
+   Actions   : Remove record from rtree for old <i> */
+CREATE TRIGGER rtree_<t>_<c>_delete AFTER DELETE ON <t>
+  WHEN old.<c> NOT NULL
+BEGIN
+  DELETE FROM rtree_<t>_<c> WHERE id = OLD.<i>;
+END;
+";
+
+/// Registers on `conn` the SQL functions of the GeoPackage SQLite extension that the R-tree
+/// triggers call (`ST_IsEmpty`, `ST_MinX`, `ST_MaxX`, `ST_MinY`, `ST_MaxY`), so that a GeoPackage
+/// can be edited with plain SQLite as GDAL or QGIS would edit it (tests do).
+pub fn register_rtree_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    conn.create_scalar_function("ST_IsEmpty", 1, flags, |ctx| {
+        let blob: Option<Vec<u8>> = ctx.get(0)?;
+        Ok(blob.map(|b| gpb_bbox(&b).is_none() as i64))
+    })?;
+    for (name, k) in [
+        ("ST_MinX", 0),
+        ("ST_MinY", 1),
+        ("ST_MaxX", 2),
+        ("ST_MaxY", 3),
+    ] {
+        conn.create_scalar_function(name, 1, flags, move |ctx| {
+            let blob: Option<Vec<u8>> = ctx.get(0)?;
+            Ok(blob.as_deref().and_then(gpb_bbox).map(|b| b[k]))
+        })?;
+    }
+    Ok(())
+}
+
+/// [west, south, east, north] of a GeoPackage geometry blob; `None` if empty or unreadable.
+fn gpb_bbox(blob: &[u8]) -> Option<[f64; 4]> {
+    if blob.len() < 8 || &blob[..2] != b"GP" {
+        return None;
+    }
+    let flags = blob[3];
+    if flags & 0b1_0000 != 0 {
+        return None;
+    }
+    let envelope = match (flags >> 1) & 0b111 {
+        0 => 0,
+        1 => 32,
+        2 | 3 => 48,
+        4 => 64,
+        _ => return None,
+    };
+    let mut g = Geom::default();
+    g.read(blob.get(8 + envelope..)?).ok()?;
+    Some(g.bbox()).filter(|b| b[0] <= b[2])
+}
+
 fn insert_sql(n: usize) -> String {
     let marks: Vec<String> = (1..=n).map(|i| format!("?{i}")).collect();
     format!("INSERT INTO reports VALUES ({})", marks.join(", "))
@@ -440,5 +574,87 @@ mod tests {
                 .collect();
             assert_eq!(found, ids_in(&rows, bbox), "{n} features");
         }
+    }
+
+    /// A GeoPackage point blob (little-endian, no envelope).
+    fn gp_point(x: f64, y: f64) -> Vec<u8> {
+        let mut b = b"GP\0\x01".to_vec();
+        b.extend(4326i32.to_le_bytes());
+        b.push(1);
+        b.extend(1u32.to_le_bytes());
+        b.extend(x.to_le_bytes());
+        b.extend(y.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn edits_after_the_export_update_the_spatial_index_through_the_triggers() {
+        let rows = rows(120);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.gpkg");
+        let mut w: Box<dyn Writer> = Box::new(GpkgWriter::to_path(&path, &meta()).unwrap());
+        for r in &rows {
+            w.row(r).unwrap();
+        }
+        w.finish().unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'reports' ORDER BY name")
+            .unwrap();
+        let triggers: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            triggers,
+            [
+                "rtree_reports_geom_delete",
+                "rtree_reports_geom_insert",
+                "rtree_reports_geom_update1",
+                "rtree_reports_geom_update2",
+                "rtree_reports_geom_update3",
+                "rtree_reports_geom_update4"
+            ]
+        );
+        register_rtree_functions(&conn).unwrap();
+        let boxed = |id: i64| -> Option<[f64; 4]> {
+            conn.query_row(
+                "SELECT minx, miny, maxx, maxy FROM rtree_reports_geom WHERE id = ?1",
+                [id],
+                |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
+            )
+            .ok()
+        };
+        let holds = |b: [f64; 4], x: f64, y: f64| b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3];
+        let check = || -> String {
+            conn.query_row("SELECT rtreecheck('rtree_reports_geom')", [], |r| r.get(0))
+                .unwrap()
+        };
+
+        conn.execute(
+            "INSERT INTO reports (id, geom, category) VALUES (1000, ?1, 'pothole')",
+            [gp_point(20.05, 50.09)],
+        )
+        .unwrap();
+        assert!(holds(boxed(1000).unwrap(), 20.05, 50.09));
+        conn.execute(
+            "UPDATE reports SET geom = ?1 WHERE id = 1000",
+            [gp_point(19.81, 50.01)],
+        )
+        .unwrap();
+        let b = boxed(1000).unwrap();
+        assert!(holds(b, 19.81, 50.01) && !holds(b, 20.05, 50.09));
+        conn.execute("UPDATE reports SET id = 1001 WHERE id = 1000", [])
+            .unwrap();
+        assert!(boxed(1000).is_none() && holds(boxed(1001).unwrap(), 19.81, 50.01));
+        conn.execute("DELETE FROM reports WHERE id IN (1001, 7)", [])
+            .unwrap();
+        assert!(boxed(1001).is_none() && boxed(7).is_none());
+        assert_eq!(check(), "ok");
+        let count: i64 = conn
+            .query_row("SELECT count(*) FROM rtree_reports_geom", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 119);
     }
 }

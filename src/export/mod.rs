@@ -3,23 +3,23 @@
 //! and are written on a blocking thread, so memory stays flat whatever the size: GeoJSON and CSV
 //! go straight out; FlatGeobuf and GeoPackage sort their spatial index externally (`sort.rs`),
 //! FlatGeobuf spilling features to temporary files, GeoPackage building an SQLite file.
+//!
+//! This module only encodes: the rows come from `storage::exports`, which reads and decodes them.
 pub mod cli;
 pub mod fgb;
 pub mod gpkg;
+pub mod row;
 pub mod sort;
 pub mod wkb;
 
 use std::io::{self, Write};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use futures::TryStreamExt;
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
 use tokio::sync::mpsc;
 
-use crate::error::ApiError;
-use crate::storage::exports::{fields, Audience, ExportRow, ReportQuery, Val, BY_ID};
+use crate::domain::query::Audience;
+use row::{fields, ExportRow, Val};
 use wkb::{json_str, Geom};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,128 +85,14 @@ impl Meta {
     }
 }
 
-/// Rows per batch handed from the database reader to the writer thread.
-const BATCH: usize = 1024;
-
-fn decode(row: &PgRow) -> sqlx::Result<ExportRow> {
-    let mut out = ExportRow::default();
-    decode_into(row, &mut out)?;
-    Ok(out)
-}
-
-/// Decodes a row into `out`, reusing its strings' buffers: an export decodes a million rows, and
-/// allocating eight strings for each was a tenth of its time. The columns' types are fixed by the
-/// one query that produces them, so sqlx's per-value type check is skipped.
-fn decode_into(row: &PgRow, out: &mut ExportRow) -> sqlx::Result<()> {
-    fn text(row: &PgRow, i: usize, to: &mut String) -> sqlx::Result<()> {
-        to.clear();
-        to.push_str(row.try_get_unchecked::<&str, _>(i)?);
-        Ok(())
+/// A batch of rows from the reader, decoded one at a time on the writer's thread.
+pub trait Batch: Send {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
-    fn opt_text(row: &PgRow, i: usize, to: &mut Option<String>) -> sqlx::Result<()> {
-        match row.try_get_unchecked::<Option<&str>, _>(i)? {
-            None => *to = None,
-            Some(v) => {
-                let s = to.get_or_insert_with(String::new);
-                s.clear();
-                s.push_str(v);
-            }
-        }
-        Ok(())
-    }
-    out.id = row.try_get_unchecked(0)?;
-    text(row, 1, &mut out.category)?;
-    text(row, 2, &mut out.status)?;
-    text(row, 3, &mut out.description)?;
-    out.district_id = row.try_get_unchecked(4)?;
-    opt_text(row, 5, &mut out.district)?;
-    opt_text(row, 6, &mut out.unit_code)?;
-    opt_text(row, 7, &mut out.unit)?;
-    out.duplicate_of = row.try_get_unchecked(8)?;
-    out.supporters = row.try_get_unchecked(9)?;
-    out.near_border = row.try_get_unchecked(10)?;
-    text(row, 11, &mut out.channel)?;
-    out.created_at = row.try_get_unchecked(12)?;
-    out.updated_at = row.try_get_unchecked(13)?;
-    out.lon = row.try_get_unchecked(14)?;
-    out.lat = row.try_get_unchecked(15)?;
-    out.wkb.clear();
-    out.wkb
-        .extend_from_slice(row.try_get_unchecked::<&[u8], _>(16)?);
-    opt_text(row, 17, &mut out.routing_rule)?;
-    opt_text(row, 18, &mut out.lang)?;
-    out.first_response_at = row.try_get_unchecked(19)?;
-    out.closed_at = row.try_get_unchecked(20)?;
-    Ok(())
-}
-
-/// Checks the query (CQL2 names, types) before anything is sent.
-pub fn validate(query: &ReportQuery, audience: Audience) -> Result<(), ApiError> {
-    query.select(audience, Some(BY_ID), None, None).map(|_| ())
-}
-
-/// Reads every matching row (in storage order) and sends them in batches, undecoded:
-/// decoding is left to the writer's thread, which shares the work with this one (the reader was
-/// the bottleneck); stops when the receiver goes.
-pub async fn produce(
-    pool: PgPool,
-    query: ReportQuery,
-    audience: Audience,
-    tx: mpsc::Sender<Vec<PgRow>>,
-) -> Result<u64, String> {
-    // No ORDER BY: FlatGeobuf puts its features in index order whatever order they come in, and
-    // the other formats have no order either. Reading the table as it lies (a sequential scan
-    // with hash joins) costs PostgreSQL about half of reading it in id order (an index scan, which
-    // it also splits over parallel workers that compete with the writer for the same cores), and
-    // rows stored in id order mostly come out in id order anyway.
-    let mut q = query
-        .select(audience, None, None, None)
-        .map_err(|e| e.message)?;
-    let mut stream = q.build().fetch(&pool);
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut n = 0u64;
-    while let Some(row) = stream.try_next().await.map_err(|e| e.to_string())? {
-        batch.push(row);
-        n += 1;
-        if batch.len() == BATCH {
-            if tx
-                .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                .await
-                .is_err()
-            {
-                return Ok(n);
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = tx.send(batch).await;
-    }
-    Ok(n)
-}
-
-/// Fetches a page of rows (OGC API items, Open311).
-pub async fn fetch_page(
-    pool: &PgPool,
-    query: &ReportQuery,
-    audience: Audience,
-    order: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<ExportRow>, ApiError> {
-    let mut q = query.select(audience, Some(order), Some(limit), Some(offset))?;
-    let rows = q.build().fetch_all(pool).await?;
-    rows.iter()
-        .map(|r| decode(r).map_err(ApiError::from))
-        .collect()
-}
-
-pub async fn count(
-    pool: &PgPool,
-    query: &ReportQuery,
-    audience: Audience,
-) -> Result<i64, ApiError> {
-    let mut q = query.count(audience)?;
-    Ok(q.build_query_scalar::<i64>().fetch_one(pool).await?)
+    /// Decodes row `i` into `out`, reusing its buffers.
+    fn decode_into(&self, i: usize, out: &mut ExportRow) -> io::Result<()>;
 }
 
 /// Writes rows in one format to `out`; returns how many were written.
@@ -246,17 +132,16 @@ pub fn file_writer(
 }
 
 /// Drains batches into a writer (run on a blocking thread). `progress` is told each batch.
-pub fn consume(
-    mut rx: mpsc::Receiver<Vec<PgRow>>,
+pub fn consume<B: Batch>(
+    mut rx: mpsc::Receiver<B>,
     mut w: Box<dyn Writer + '_>,
     progress: &dyn Fn(u64),
 ) -> io::Result<u64> {
     let mut n = 0;
     let mut current = ExportRow::default();
     while let Some(batch) = rx.blocking_recv() {
-        for row in &batch {
-            decode_into(row, &mut current)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        for i in 0..batch.len() {
+            batch.decode_into(i, &mut current)?;
             w.row(&current)?;
         }
         n += batch.len() as u64;

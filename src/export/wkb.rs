@@ -130,7 +130,7 @@ impl Geom {
                 self.parts.push(n);
                 self.kind = Some(Kind::Polygon);
             }
-            4 | 5 | 6 => {
+            4..=6 => {
                 let n = r.u32()? as usize;
                 for _ in 0..n {
                     let sub = r.header()?;

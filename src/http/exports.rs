@@ -13,9 +13,10 @@ use super::params::Params;
 use super::AppState;
 use crate::auth::Caller;
 use crate::cql;
+use crate::domain::query::ReportFilters;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ChannelWriter, Format, Meta};
-use crate::storage::exports::{Audience, ReportQuery};
+use crate::storage::exports::{self as store, Audience, ReportQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/exports/{file}", get(export_reports))
@@ -55,7 +56,7 @@ pub fn list_query(p: &Params) -> ApiResult<ReportQuery> {
         .get("filter")
         .map(|f| cql::parse(f, p.get("filter-lang")))
         .transpose()?;
-    Ok(ReportQuery {
+    Ok(ReportQuery::from_filters(ReportFilters {
         bbox: p.bbox("bbox")?,
         categories: p.list("category"),
         statuses: p.list("status"),
@@ -64,8 +65,7 @@ pub fn list_query(p: &Params) -> ApiResult<ReportQuery> {
         since: p.datetime("since")?,
         until: p.datetime("until")?,
         filter,
-        ..Default::default()
-    })
+    })?)
 }
 
 pub fn audience(caller: &Caller) -> Audience {
@@ -84,7 +84,7 @@ pub fn stream(state: &AppState, query: ReportQuery, format: Format, meta: Meta) 
     let audience = meta.audience;
     let err_tx = body_tx.clone();
     tokio::spawn(async move {
-        let result = export::produce(pool, query, audience, row_tx.clone()).await;
+        let result = store::produce(pool, query, audience, row_tx.clone()).await;
         if let Err(e) = result {
             tracing::error!(error = %e, "export failed while reading reports");
             // Abort the body before the writer can close it as if complete.
@@ -170,7 +170,7 @@ async fn export_reports(
     reject_unknown(&p, LIST_PARAMS)?;
     let query = list_query(&p)?;
     let audience = audience(&caller);
-    export::validate(&query, audience)?;
+    store::validate(&query, audience)?;
     let meta = meta(&state, audience);
     let headers = export_headers(format, &meta, "reports");
     let body = stream(&state, query, format, meta);

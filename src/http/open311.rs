@@ -398,7 +398,7 @@ async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response
     if page < 1 {
         return Err(bad(fmt, "page starts at 1"));
     }
-    let rows = crate::export::fetch_page(
+    let rows = crate::storage::exports::fetch_page(
         &state.pool,
         &q,
         Audience::Public,
@@ -439,9 +439,10 @@ async fn one_request(
         ids: vec![id],
         ..Default::default()
     };
-    let rows = crate::export::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, 1, 0)
-        .await
-        .map_err(|e| from_api(e, fmt))?;
+    let rows =
+        crate::storage::exports::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, 1, 0)
+            .await
+            .map_err(|e| from_api(e, fmt))?;
     if rows.is_empty() {
         return Err(not_found());
     }

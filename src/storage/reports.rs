@@ -6,7 +6,7 @@ use futures::Stream;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 
-use super::exports::{Audience, ReportQuery};
+use super::exports::{Audience, ReportQuery, ReportQuerySql};
 use crate::catalogue::Placement;
 use crate::domain::NewReport;
 use crate::engine::IndexRow;

@@ -21,7 +21,7 @@ use crate::auth::Caller;
 use crate::cql;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{self, wkb::Geom};
-use crate::storage::exports::{queryables, Audience, ReportQuery, BY_ID};
+use crate::storage::exports::{self as store_exports, queryables, Audience, ReportQuery, BY_ID};
 use crate::storage::ogc::{self as store, DistrictQuery, DISTRICT_QUERYABLES};
 
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -484,8 +484,9 @@ async fn items(
                 ..Default::default()
             };
             let rows =
-                export::fetch_page(&state.pool, &query, audience, BY_ID, limit, offset).await?;
-            let matched = export::count(&state.pool, &query, audience).await?;
+                store_exports::fetch_page(&state.pool, &query, audience, BY_ID, limit, offset)
+                    .await?;
+            let matched = store_exports::count(&state.pool, &query, audience).await?;
             let mut geom = Geom::default();
             for (i, row) in rows.iter().enumerate() {
                 if i > 0 {
@@ -610,7 +611,8 @@ async fn item(
                 ids: vec![num],
                 ..Default::default()
             };
-            let rows = export::fetch_page(&state.pool, &query, audience, BY_ID, 1, 0).await?;
+            let rows =
+                store_exports::fetch_page(&state.pool, &query, audience, BY_ID, 1, 0).await?;
             let row = rows.first().ok_or_else(not_found)?;
             let mut buf = Vec::new();
             export::write_feature(&mut buf, row, audience, &mut Geom::default());

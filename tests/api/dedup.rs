@@ -1,7 +1,5 @@
 //! Spatial dedup through HTTP: radius, category, time window, lines, concurrency, two processes.
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -374,7 +372,7 @@ async fn two_processes_on_one_database_agree() {
         .iter()
         .filter(|r| r["properties"]["duplicate_of"].is_null())
         .count();
-    for mut c in children.drain(..).collect::<Vec<_>>() {
+    for mut c in std::mem::take(&mut children) {
         if originals != 1 {
             let _ = c.kill();
         }

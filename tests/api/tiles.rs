@@ -1,7 +1,5 @@
 //! Vector tiles through HTTP: content, freshness, clustering, filters, districts and TileJSON.
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use zglos_tiles::decode::Layer;
 

@@ -1,8 +1,6 @@
 //! OGC API – Features end to end: the standard's resources, CQL2 filters in PostGIS, and the real
 //! clients analysts use (GDAL's OAPIF driver, OWSLib).
-mod common;
-
-use common::{offset, point_report, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
+use crate::common::{offset, point_report, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
 use serde_json::{json, Value};
 
 /// Four reports around the main square (3 potholes, 1 lamp) and two in Nowa Huta.
@@ -381,7 +379,7 @@ fn have(tool: &str, probe: &[&str]) -> bool {
 }
 
 pub fn python() -> String {
-    let venv = common::repo_root().join("target/gis-clients/bin/python");
+    let venv = crate::common::repo_root().join("target/gis-clients/bin/python");
     if venv.exists() {
         venv.to_string_lossy().into_owned()
     } else {
@@ -520,7 +518,7 @@ async fn owslib_reads_items_with_bbox_limit_and_filter() {
     let all = seed(&app).await;
     let (w, s) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, -100.0, -100.0);
     let (e, n) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 500.0, 100.0);
-    let script = common::repo_root().join("tests/clients/owslib_check.py");
+    let script = crate::common::repo_root().join("tests/clients/owslib_check.py");
     let out = run(
         &py,
         &[

@@ -1,7 +1,5 @@
 //! Photos: re-encoded with every piece of metadata dropped, thumbnails, clear errors, attached to reports.
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// A 1200 × 800 JPEG carrying an EXIF block with a GPS marker, as a phone camera writes one.

@@ -1,10 +1,9 @@
 //! Test helpers: every test gets its own fresh database (a copy of a migrated template with
 //! Kraków loaded) and its own service on a free port, talking to the real PostGIS.
-#![allow(dead_code)]
 
 pub mod smtp;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Value};
@@ -358,8 +357,4 @@ pub fn tile_of(z: u8, lon: f64, lat: f64) -> (u8, u32, u32) {
 
 pub fn shared_data(rel: &str) -> PathBuf {
     repo_root().join("..").join("shared").join("data").join(rel)
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }

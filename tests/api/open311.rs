@@ -1,8 +1,6 @@
 //! Open311 GeoReport v2 end to end: form-encoded POSTs exactly as the spec writes them, creating
 //! real reports through dedup and routing; reads in JSON and XML; errors; the `georeport` client.
-mod common;
-
-use common::{offset, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
+use crate::common::{offset, spawn_app, TestApp, PLAC_CENTRALNY, RYNEK};
 use serde_json::Value;
 
 async fn post(app: &TestApp, fmt: &str, form: &[(&str, &str)]) -> (u16, String) {
@@ -220,7 +218,9 @@ async fn services_discovery_and_errors() {
         .await
         .unwrap();
     let (lat, lon) = (RYNEK.1.to_string(), RYNEK.0.to_string());
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    // (form, expected status, what the error names)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![("service_code", "pothole"), ("lat", &lat), ("long", &lon)],
             403,
@@ -354,7 +354,7 @@ async fn services_discovery_and_errors() {
 
 #[tokio::test]
 async fn the_georeport_client_reads_services_and_requests_in_json_and_xml() {
-    let venv = common::repo_root().join("target/gis-clients/bin/python");
+    let venv = crate::common::repo_root().join("target/gis-clients/bin/python");
     let py = if venv.exists() {
         venv.to_string_lossy().into_owned()
     } else {
@@ -402,7 +402,7 @@ async fn the_georeport_client_reads_services_and_requests_in_json_and_xml() {
         );
     }
     ids.sort();
-    let script = common::repo_root().join("tests/clients/georeport_check.py");
+    let script = crate::common::repo_root().join("tests/clients/georeport_check.py");
     let out = tokio::process::Command::new(&py)
         .args([
             script.to_str().unwrap(),

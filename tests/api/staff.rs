@@ -1,8 +1,6 @@
 //! City staff through HTTP: login and roles, the inbox, the workflow with notes and mail to the
 //! reporter on a real SMTP listener, merging, rerouting, heatmaps and accountability figures.
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use zglos::auth::Role;
 
@@ -25,7 +23,7 @@ async fn report_with_contact(
 async fn a_clerk_works_a_report_and_the_reporter_hears_back_by_mail() {
     let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.local_addr().unwrap().port());
-    let inbox_mail = common::smtp::serve(smtp);
+    let inbox_mail = crate::common::smtp::serve(smtp);
     let app = spawn_app_with(TestDb::new().await, |url| zglos::config::Config {
         smtp_url: Some(smtp_url.clone()),
         ..config(url)
@@ -228,7 +226,7 @@ async fn a_mail_server_outage_delays_but_never_loses_a_message() {
     }
     assert!(attempts > 0, "a delivery was tried and failed");
     // The server comes back; the message goes out on the next attempt.
-    let inbox = common::smtp::serve(
+    let inbox = crate::common::smtp::serve(
         tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap(),

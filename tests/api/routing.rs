@@ -1,8 +1,6 @@
 //! Routing by polygon: districts (real Kraków data), near-border triage, unit rules by category and
 //! area, and a second city loaded from its own data pack.
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[tokio::test]

@@ -1,7 +1,5 @@
 //! Submitting, reading and listing reports through HTTP on a real PostGIS.
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]
