@@ -25,7 +25,11 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 fn top_module(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).expect("inside src");
     let first = rel.components().next().expect("a component");
-    first.as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned()
+    first
+        .as_os_str()
+        .to_string_lossy()
+        .trim_end_matches(".rs")
+        .to_owned()
 }
 
 /// The code of a file without its `#[cfg(test)]` modules and comments: tests may use anything.
@@ -49,13 +53,20 @@ fn crate_refs(code: &str) -> BTreeSet<String> {
         if let Some(group) = rest.strip_prefix('{') {
             let end = group.find('}').unwrap_or(group.len());
             for item in group[..end].split(',') {
-                let name: String = item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 if !name.is_empty() {
                     refs.insert(name);
                 }
             }
         } else {
-            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             if !name.is_empty() {
                 refs.insert(name);
             }
@@ -82,7 +93,17 @@ fn tree() -> Tree {
     Tree { files }
 }
 
-const HTTP_FREE: &[&str] = &["domain", "app", "storage", "cql", "export", "engine", "catalogue", "city", "mail"];
+const HTTP_FREE: &[&str] = &[
+    "domain",
+    "app",
+    "storage",
+    "cql",
+    "export",
+    "engine",
+    "catalogue",
+    "city",
+    "mail",
+];
 
 #[test]
 fn the_layers_below_http_know_nothing_of_it() {
@@ -159,12 +180,26 @@ fn no_two_top_level_modules_import_each_other() {
     for m in graph.keys() {
         visit(m, &graph, &mut Vec::new(), &mut done, &mut cycles);
     }
-    assert!(cycles.is_empty(), "import cycles: {cycles:#?}\ngraph: {graph:#?}");
+    assert!(
+        cycles.is_empty(),
+        "import cycles: {cycles:#?}\ngraph: {graph:#?}"
+    );
 }
 
 #[test]
 fn the_checks_see_grouped_and_plain_imports() {
-    let refs = crate_refs("use crate::{app::staff, domain::Role};\nlet x = crate::storage::reports::list;");
-    assert_eq!(refs, ["app", "domain", "storage"].map(String::from).into_iter().collect());
-    assert_eq!(code("use crate::a; // crate::b\n#[cfg(test)]\nmod tests { use crate::c; }"), "use crate::a; ");
+    let refs = crate_refs(
+        "use crate::{app::staff, domain::Role};\nlet x = crate::storage::reports::list;",
+    );
+    assert_eq!(
+        refs,
+        ["app", "domain", "storage"]
+            .map(String::from)
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(
+        code("use crate::a; // crate::b\n#[cfg(test)]\nmod tests { use crate::c; }"),
+        "use crate::a; "
+    );
 }

@@ -8,8 +8,8 @@ use zglos_tiles::tile::{CategoryStyle, Vocabulary};
 use zglos_tiles::LocalMetres;
 
 use crate::city::MapSettings;
-use crate::domain::{ReportGeometry, Workflow};
 use crate::domain::Invalid;
+use crate::domain::{ReportGeometry, Workflow};
 
 #[derive(Clone, Debug)]
 pub struct Category {

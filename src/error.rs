@@ -149,8 +149,18 @@ impl From<crate::domain::photo::PhotoError> for ApiError {
     fn from(e: crate::domain::photo::PhotoError) -> Self {
         use crate::domain::photo::PhotoError as P;
         match e {
-            P::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string()).at("file"),
-            P::NotAnImage(m) => Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", m).at("file"),
+            P::TooLarge => Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                e.to_string(),
+            )
+            .at("file"),
+            P::NotAnImage(m) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m,
+            )
+            .at("file"),
             P::Encode(m) => Self::internal(m),
         }
     }
@@ -187,5 +197,14 @@ impl From<crate::cql::CqlError> for ApiError {
 impl From<crate::domain::query::QueryError> for ApiError {
     fn from(err: crate::domain::query::QueryError) -> Self {
         Self::bad_request("invalid_parameter", err.to_string()).at(err.field())
+    }
+}
+
+impl From<crate::storage::ReadError> for ApiError {
+    fn from(e: crate::storage::ReadError) -> Self {
+        match e {
+            crate::storage::ReadError::Filter(e) => e.into(),
+            crate::storage::ReadError::Database(e) => e.into(),
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod catalogue;
 pub mod city;
+pub mod commands;
 pub mod config;
 pub mod cql;
 pub mod domain;

@@ -56,7 +56,7 @@ enum Command {
         boundary: Option<PathBuf>,
     },
     /// Export reports to GeoJSON, CSV, FlatGeobuf or GeoPackage (the filters of /api/v1/exports).
-    Export(zglos::export::cli::ExportArgs),
+    Export(zglos::commands::export::ExportArgs),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -215,7 +215,7 @@ async fn main() {
             )
             .await
         }
-        Command::Export(args) => zglos::export::cli::run(args).await,
+        Command::Export(args) => zglos::commands::export::run(args).await,
         Command::User(UserCommand::Add {
             db,
             login,

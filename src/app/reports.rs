@@ -77,7 +77,11 @@ pub async fn submit(
     let now = Utc::now();
     let catalogue = engine.catalogue();
     let candidate = engine
-        .find_original(&report.category, report.geometry.geometry(), now.timestamp())
+        .find_original(
+            &report.category,
+            report.geometry.geometry(),
+            now.timestamp(),
+        )
         .map(|c| c.id);
     let open_statuses = catalogue.open_statuses();
     let roles = &catalogue.workflow.roles;
@@ -106,17 +110,33 @@ pub async fn submit(
     // under the lock before writing.
     let timeline = rows
         .iter()
-        .map(|r| store::timeline_entry(r.at, &r.kind, r.event_status.as_deref(), r.public_note.as_deref()))
+        .map(|r| {
+            store::timeline_entry(
+                r.at,
+                &r.kind,
+                r.event_status.as_deref(),
+                r.public_note.as_deref(),
+            )
+        })
         .collect();
     let mut rows = rows.into_iter();
-    let Some(InsertedRow { public, index, original, .. }) = rows.next() else {
+    let Some(InsertedRow {
+        public,
+        index,
+        original,
+        ..
+    }) = rows.next()
+    else {
         unreachable!("checked above")
     };
     let mut changed: Vec<IndexRow> = original.map(|o| o.0).into_iter().chain([index]).collect();
     changed.sort_by_key(|r| r.rev);
     engine.apply(&changed);
     notify_after_commit(pool, &report.category);
-    Ok(Submission::Created(Box::new(StoredReport { report: public, timeline })))
+    Ok(Submission::Created(Box::new(StoredReport {
+        report: public,
+        timeline,
+    })))
 }
 
 /// Tells other service processes that a category changed, after the commit and off the request's
@@ -174,7 +194,14 @@ pub async fn support(
         )
         .into());
     }
-    store::add_supporter(&mut tx, target, channel.as_str(), email.map(Email::as_str), lang.as_str()).await?;
+    store::add_supporter(
+        &mut tx,
+        target,
+        channel.as_str(),
+        email.map(Email::as_str),
+        lang.as_str(),
+    )
+    .await?;
     if let Some(email) = email {
         store::subscribe(&mut tx, target, email, lang.as_str()).await?;
     }

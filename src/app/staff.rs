@@ -10,14 +10,16 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 use super::{AppError, AppResult};
-use crate::domain::credentials::{hash_password, random_token, sha256_hex, verify_password};
 use crate::catalogue::Placement;
 use crate::domain::access::{normalise_login, LoginThrottle};
+use crate::domain::credentials::{hash_password, random_token, sha256_hex, verify_password};
 use crate::domain::messages::status_message;
 use crate::domain::workflow::{ReportState, StatusPlan};
 use crate::domain::{AccessError, Invalid, Lang, ReportGeometry, StaffUser};
 use crate::engine::Engine;
-use crate::storage::staff::{self as store, AuditEntry, Event, InboxFilter, InternalEvent, StaffReport};
+use crate::storage::staff::{
+    self as store, AuditEntry, Event, InboxFilter, InternalEvent, StaffReport,
+};
 use crate::storage::{self, outbox, users};
 
 /// How long a staff session lasts.
@@ -25,10 +27,16 @@ pub const SESSION_HOURS: i32 = 12;
 
 /// Logs a staff member in: a new session token, and who they are. Failed attempts count
 /// towards [`LoginThrottle::DEFAULT`] per login and per client address.
-pub async fn login(pool: &PgPool, login: &str, password: &str, ip: &str) -> AppResult<(String, StaffUser)> {
+pub async fn login(
+    pool: &PgPool,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<(String, StaffUser)> {
     let throttle = LoginThrottle::DEFAULT;
     let login = normalise_login(login);
-    let (by_login, by_ip) = store::login_failures(pool, &login, ip, throttle.window_minutes).await?;
+    let (by_login, by_ip) =
+        store::login_failures(pool, &login, ip, throttle.window_minutes).await?;
     throttle.check(by_login, by_ip)?;
     let account = store::account(pool, &login).await?;
     // Verify against a dummy hash when the account does not exist, so timing does not tell.
@@ -45,7 +53,14 @@ pub async fn login(pool: &PgPool, login: &str, password: &str, ip: &str) -> AppR
         return Err(AccessError::InvalidCredentials.into());
     };
     let token = random_token();
-    store::create_session(pool, &sha256_hex(&token), user_id, &random_token(), SESSION_HOURS).await?;
+    store::create_session(
+        pool,
+        &sha256_hex(&token),
+        user_id,
+        &random_token(),
+        SESSION_HOURS,
+    )
+    .await?;
     store::clear_login_failures(pool, &login).await?;
     let user = users::session_user(pool, &sha256_hex(&token))
         .await?
@@ -65,7 +80,11 @@ pub async fn logout(pool: &PgPool, token: &str) -> AppResult<()> {
 }
 
 /// One page of a unit inbox, with the units' counts (open, overdue, new).
-pub async fn inbox(pool: &PgPool, engine: &Engine, filter: &InboxFilter) -> AppResult<(Vec<StaffReport>, Value)> {
+pub async fn inbox(
+    pool: &PgPool,
+    engine: &Engine,
+    filter: &InboxFilter,
+) -> AppResult<(Vec<StaffReport>, Value)> {
     let rows = store::inbox(pool, filter).await?;
     let initial = &engine.catalogue().workflow.roles.initial;
     let (open, overdue, new) = store::inbox_counts(pool, &filter.units, initial).await?;
@@ -131,9 +150,24 @@ fn snapshot(r: &StaffReport) -> Value {
            "expected_at": r.expected_at, "geometry": serde_json::from_str::<Value>(&p.geometry).unwrap_or(Value::Null)})
 }
 
-async fn audit(tx: &mut PgConnection, user: &StaffUser, action: &str, id: i64, before: &StaffReport) -> AppResult<()> {
+async fn audit(
+    tx: &mut PgConnection,
+    user: &StaffUser,
+    action: &str,
+    id: i64,
+    before: &StaffReport,
+) -> AppResult<()> {
     let after = report(&mut *tx, id).await?;
-    store::insert_audit(tx, Some(user.id), &user.login, action, id, &snapshot(before), &snapshot(&after)).await?;
+    store::insert_audit(
+        tx,
+        Some(user.id),
+        &user.login,
+        action,
+        id,
+        &snapshot(before),
+        &snapshot(&after),
+    )
+    .await?;
     Ok(())
 }
 
@@ -151,9 +185,16 @@ async fn queue_mail(
         let lang = Lang::from_code(&lang);
         let name = status_row
             .as_ref()
-            .map(|s| if lang == Lang::En { s.name_en.clone() } else { s.name_pl.clone() })
+            .map(|s| {
+                if lang == Lang::En {
+                    s.name_en.clone()
+                } else {
+                    s.name_pl.clone()
+                }
+            })
             .unwrap_or_else(|| status.to_owned());
-        let (subject, body) = status_message(lang, id, &name, public_note, &format!("{base_url}/r/{id}"));
+        let (subject, body) =
+            status_message(lang, id, &name, public_note, &format!("{base_url}/r/{id}"));
         outbox::queue(tx, id, &email, &subject, &body).await?;
     }
     outbox::wake_workers(tx).await?;
@@ -161,7 +202,12 @@ async fn queue_mail(
 }
 
 /// Notifies other processes of the categories changed, commits, and catches the engine up.
-async fn finish(mut tx: Transaction<'_, Postgres>, pool: &PgPool, engine: &Engine, categories: &[&str]) -> AppResult<()> {
+async fn finish(
+    mut tx: Transaction<'_, Postgres>,
+    pool: &PgPool,
+    engine: &Engine,
+    categories: &[&str],
+) -> AppResult<()> {
     for c in categories {
         storage::reports::notify(&mut *tx, c).await?;
     }
@@ -199,23 +245,51 @@ pub async fn change_status(
     }
     let mut tx = pool.begin().await?;
     let before = lock_report(&mut tx, id).await?;
-    let plan = workflow.change_status(&state(&before), &change.status, change.unit.as_deref(), |u| {
-        catalogue.unit(u).is_some()
-    })?;
+    let plan = workflow.change_status(
+        &state(&before),
+        &change.status,
+        change.unit.as_deref(),
+        |u| catalogue.unit(u).is_some(),
+    )?;
     let actor = user.login.as_str();
     let note = Some(change.public_note.as_str());
     let internal = change.internal_note.as_deref();
     match &plan {
-        StatusPlan::Reroute { not_ours, status, unit } => {
+        StatusPlan::Reroute {
+            not_ours,
+            status,
+            unit,
+        } => {
             store::set_unit(&mut tx, id, unit, Some(status)).await?;
-            let rejected = Event { kind: "rejected", status: Some(not_ours), public: note, internal, actor };
+            let rejected = Event {
+                kind: "rejected",
+                status: Some(not_ours),
+                public: note,
+                internal,
+                actor,
+            };
             store::insert_event(&mut tx, id, rejected).await?;
-            let rerouted = Event { kind: "rerouted", status: Some(status), public: None, internal: None, actor };
+            let rerouted = Event {
+                kind: "rerouted",
+                status: Some(status),
+                public: None,
+                internal: None,
+                actor,
+            };
             store::insert_event(&mut tx, id, rerouted).await?;
         }
-        StatusPlan::Set { status, resolved_at } => {
+        StatusPlan::Set {
+            status,
+            resolved_at,
+        } => {
             store::set_status(&mut tx, id, status, change.expected_at, *resolved_at).await?;
-            let event = Event { kind: "status", status: Some(status), public: note, internal, actor };
+            let event = Event {
+                kind: "status",
+                status: Some(status),
+                public: note,
+                internal,
+                actor,
+            };
             store::insert_event(&mut tx, id, event).await?;
         }
     }
@@ -229,8 +303,23 @@ pub async fn change_status(
             .into());
         }
     }
-    audit(&mut tx, user, &format!("status:{}", change.status), id, &before).await?;
-    queue_mail(&mut tx, engine, id, &change.status, &change.public_note, base_url).await?;
+    audit(
+        &mut tx,
+        user,
+        &format!("status:{}", change.status),
+        id,
+        &before,
+    )
+    .await?;
+    queue_mail(
+        &mut tx,
+        engine,
+        id,
+        &change.status,
+        &change.public_note,
+        base_url,
+    )
+    .await?;
     finish(tx, pool, engine, &[&before.public.category]).await
 }
 
@@ -249,18 +338,50 @@ pub async fn reopen_by_reporter(
     if !store::is_reporter(&mut tx, id, email).await? {
         return Err(AccessError::NotTheReporter.into());
     }
-    let status = engine.catalogue().workflow.reopen(&state(&before), Utc::now())?;
-    store::set_status(&mut tx, id, &status, None, crate::domain::workflow::ResolvedAt::Clear).await?;
-    let event = Event { kind: "reopened", status: Some(&status), public: Some(note), internal: None, actor: "reporter" };
+    let status = engine
+        .catalogue()
+        .workflow
+        .reopen(&state(&before), Utc::now())?;
+    store::set_status(
+        &mut tx,
+        id,
+        &status,
+        None,
+        crate::domain::workflow::ResolvedAt::Clear,
+    )
+    .await?;
+    let event = Event {
+        kind: "reopened",
+        status: Some(&status),
+        public: Some(note),
+        internal: None,
+        actor: "reporter",
+    };
     store::insert_event(&mut tx, id, event).await?;
-    store::insert_audit(&mut tx, None, "reporter", "reopen", id, &snapshot(&before), &json!({"status": status})).await?;
+    store::insert_audit(
+        &mut tx,
+        None,
+        "reporter",
+        "reopen",
+        id,
+        &snapshot(&before),
+        &json!({"status": status}),
+    )
+    .await?;
     queue_mail(&mut tx, engine, id, &status, note, base_url).await?;
     let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }
 
 /// Merges `id` into `into` (an open original of the same category).
-pub async fn merge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64, into: i64, note: Option<&str>) -> AppResult<()> {
+pub async fn merge(
+    pool: &PgPool,
+    engine: &Engine,
+    user: &StaffUser,
+    id: i64,
+    into: i64,
+    note: Option<&str>,
+) -> AppResult<()> {
     let workflow = &engine.catalogue().workflow;
     if id == into {
         return Err(crate::domain::WorkflowError::MergeIntoItself.into());
@@ -271,10 +392,22 @@ pub async fn merge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64, in
     let status = workflow.merge(&state(&before), &state(&target))?;
     store::merge(&mut tx, id, into, &status, before.public.supporters).await?;
     let into_ref = format!("#{into}");
-    let event = Event { kind: "duplicate", status: Some(&status), public: Some(&into_ref), internal: note, actor: &user.login };
+    let event = Event {
+        kind: "duplicate",
+        status: Some(&status),
+        public: Some(&into_ref),
+        internal: note,
+        actor: &user.login,
+    };
     store::insert_event(&mut tx, id, event).await?;
     audit(&mut tx, user, "merge", id, &before).await?;
-    finish(tx, pool, engine, &[&before.public.category, &target.public.category]).await
+    finish(
+        tx,
+        pool,
+        engine,
+        &[&before.public.category, &target.public.category],
+    )
+    .await
 }
 
 /// Undoes a merge: the report is an original again.
@@ -283,7 +416,13 @@ pub async fn unmerge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64) 
     let before = lock_report(&mut tx, id).await?;
     let (original, status) = engine.catalogue().workflow.unmerge(&state(&before))?;
     store::unmerge(&mut tx, id, original, &status, before.public.supporters).await?;
-    let event = Event { kind: "unmerged", status: Some(&status), public: None, internal: None, actor: &user.login };
+    let event = Event {
+        kind: "unmerged",
+        status: Some(&status),
+        public: None,
+        internal: None,
+        actor: &user.login,
+    };
     store::insert_event(&mut tx, id, event).await?;
     audit(&mut tx, user, "unmerge", id, &before).await?;
     let category = before.public.category.clone();
@@ -291,14 +430,27 @@ pub async fn unmerge(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64) 
 }
 
 /// Gives a report to another unit, with an internal note saying why.
-pub async fn reassign(pool: &PgPool, engine: &Engine, user: &StaffUser, id: i64, unit: &str, note: &str) -> AppResult<()> {
+pub async fn reassign(
+    pool: &PgPool,
+    engine: &Engine,
+    user: &StaffUser,
+    id: i64,
+    unit: &str,
+    note: &str,
+) -> AppResult<()> {
     if engine.catalogue().unit(unit).is_none() {
         return Err(crate::domain::WorkflowError::UnknownUnit(unit.to_owned()).into());
     }
     let mut tx = pool.begin().await?;
     let before = lock_report(&mut tx, id).await?;
     store::set_unit(&mut tx, id, unit, None).await?;
-    let event = Event { kind: "reassigned", status: None, public: None, internal: Some(note), actor: &user.login };
+    let event = Event {
+        kind: "reassigned",
+        status: None,
+        public: None,
+        internal: Some(note),
+        actor: &user.login,
+    };
     store::insert_event(&mut tx, id, event).await?;
     audit(&mut tx, user, "reassign", id, &before).await?;
     let category = before.public.category.clone();
@@ -324,9 +476,23 @@ pub async fn edit(
     }
     if let Some((g, placement)) = geometry {
         let a = g.anchor();
-        store::set_geometry(&mut tx, id, &g.to_geojson(), (a.x(), a.y()), placement.district_id, placement.near_border).await?;
+        store::set_geometry(
+            &mut tx,
+            id,
+            &g.to_geojson(),
+            (a.x(), a.y()),
+            placement.district_id,
+            placement.near_border,
+        )
+        .await?;
     }
-    let event = Event { kind: "edited", status: None, public: None, internal: Some(reason), actor: &user.login };
+    let event = Event {
+        kind: "edited",
+        status: None,
+        public: None,
+        internal: Some(reason),
+        actor: &user.login,
+    };
     store::insert_event(&mut tx, id, event).await?;
     audit(&mut tx, user, "edit", id, &before).await?;
     let new_category = category.unwrap_or(&before.public.category).to_owned();
@@ -342,7 +508,9 @@ pub async fn stats(pool: &PgPool) -> AppResult<Value> {
         let f = match rows.iter().find(|r| r.key.as_deref() == Some(key)) {
             Some(r) => json!({"reported": r.reported, "resolved": r.resolved, "open": r.open,
                 "median_days_to_resolve": r.median_days.map(|m| (m * 10.0).round() / 10.0)}),
-            None => json!({"reported": 0, "resolved": 0, "open": 0, "median_days_to_resolve": null}),
+            None => {
+                json!({"reported": 0, "resolved": 0, "open": 0, "median_days_to_resolve": null})
+            }
         };
         if let (Some(o), Some(e)) = (base.as_object_mut(), f.as_object()) {
             o.extend(e.clone());

@@ -16,14 +16,23 @@ pub async fn load(pool: &PgPool, engine: &Engine) -> anyhow::Result<()> {
 
 /// Applies to the engine what changed in one category (or all) since it last looked; returns
 /// how many rows it applied.
-pub async fn catch_up(executor: impl PgExecutor<'_>, engine: &Engine, category: Option<&str>) -> sqlx::Result<usize> {
+pub async fn catch_up(
+    executor: impl PgExecutor<'_>,
+    engine: &Engine,
+    category: Option<&str>,
+) -> sqlx::Result<usize> {
     let rows = match category {
         Some(cat) => {
             let seen = engine.last_seen(&[cat.to_owned()])[0];
             store::changes_in(executor, cat, seen).await?
         }
         None => {
-            let cats: Vec<String> = engine.catalogue().categories.iter().map(|c| c.code.clone()).collect();
+            let cats: Vec<String> = engine
+                .catalogue()
+                .categories
+                .iter()
+                .map(|c| c.code.clone())
+                .collect();
             let seen = engine.last_seen(&cats);
             store::changes_in_all(executor, &cats, &seen).await?
         }
@@ -33,7 +42,11 @@ pub async fn catch_up(executor: impl PgExecutor<'_>, engine: &Engine, category: 
 }
 
 /// Takes the category's lock and brings the engine up to date with it, in one round trip.
-pub async fn lock_and_catch_up(tx: &mut sqlx::PgConnection, engine: &Engine, category: &str) -> sqlx::Result<()> {
+pub async fn lock_and_catch_up(
+    tx: &mut sqlx::PgConnection,
+    engine: &Engine,
+    category: &str,
+) -> sqlx::Result<()> {
     let seen = engine.last_seen(&[category.to_owned()])[0];
     let rows = store::lock_category_changes(tx, category, seen).await?;
     engine.apply(&rows);

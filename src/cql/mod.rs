@@ -19,6 +19,7 @@ mod text;
 mod conformance_tests;
 #[cfg(test)]
 mod tests;
+pub mod time;
 
 use serde_json::{json, Value};
 

@@ -5,8 +5,8 @@ use sqlx::{Postgres, QueryBuilder};
 
 use super::ast::{ArithOp, CmpOp, Expr, Lit, Operand, SpatialOp, TemporalOp};
 use super::error::{bad, CqlError, CqlResult};
+use super::time::parse_datetime;
 use super::{QType, Queryable};
-use crate::domain::time::parse_datetime;
 
 type Q<'a, 'q> = &'a mut QueryBuilder<'q, Postgres>;
 

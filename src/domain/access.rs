@@ -8,7 +8,12 @@ use super::{Lang, Role};
 /// Staff who change reports.
 pub const WORKERS: &[Role] = &[Role::Admin, Role::UnitStaff];
 /// Staff who may read the inbox, reports' details and the heatmap.
-pub const READERS: &[Role] = &[Role::Admin, Role::UnitStaff, Role::Consultant, Role::Analyst];
+pub const READERS: &[Role] = &[
+    Role::Admin,
+    Role::UnitStaff,
+    Role::Consultant,
+    Role::Analyst,
+];
 
 /// A logged-in staff member, as a session shows them.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -33,7 +38,11 @@ impl StaffUser {
     /// Compared in constant time, so the answer's timing does not tell how much of it matched.
     pub fn check_csrf(&self, sent: Option<&str>) -> Result<(), AccessError> {
         match sent {
-            Some(t) if !t.is_empty() && constant_time_eq(t.as_bytes(), self.csrf_token.as_bytes()) => Ok(()),
+            Some(t)
+                if !t.is_empty() && constant_time_eq(t.as_bytes(), self.csrf_token.as_bytes()) =>
+            {
+                Ok(())
+            }
             _ => Err(AccessError::Csrf),
         }
     }
@@ -147,7 +156,11 @@ impl LoginThrottle {
 
     /// Given the failures within the window for this login and for this address: may the
     /// caller try a password at all?
-    pub fn check(&self, failures_for_login: i64, failures_from_address: i64) -> Result<(), AccessError> {
+    pub fn check(
+        &self,
+        failures_for_login: i64,
+        failures_from_address: i64,
+    ) -> Result<(), AccessError> {
         if failures_for_login >= self.per_login || failures_from_address >= self.per_address {
             Err(AccessError::Throttled)
         } else {
@@ -179,19 +192,37 @@ mod tests {
 
     #[test]
     fn nobody_is_unauthenticated_and_the_wrong_role_is_forbidden() {
-        assert_eq!(Caller::default().require(READERS), Err(AccessError::Unauthenticated));
-        let analyst = Caller { user: Some(user(&[Role::Analyst], &[])), api_key_role: None };
+        assert_eq!(
+            Caller::default().require(READERS),
+            Err(AccessError::Unauthenticated)
+        );
+        let analyst = Caller {
+            user: Some(user(&[Role::Analyst], &[])),
+            api_key_role: None,
+        };
         assert_eq!(analyst.require(READERS).map(|u| u.id), Ok(1));
         let err = analyst.require(WORKERS).unwrap_err();
-        assert_eq!(err.to_string(), "this needs one of the roles: admin, unit_staff");
+        assert_eq!(
+            err.to_string(),
+            "this needs one of the roles: admin, unit_staff"
+        );
         assert_eq!(err.code(), "forbidden");
     }
 
     #[test]
     fn a_state_change_needs_the_sessions_csrf_token() {
-        let c = Caller { user: Some(user(&[Role::UnitStaff], &["ZDMK"])), api_key_role: None };
+        let c = Caller {
+            user: Some(user(&[Role::UnitStaff], &["ZDMK"])),
+            api_key_role: None,
+        };
         assert!(c.acting(WORKERS, Some("s3cret")).is_ok());
-        for sent in [None, Some(""), Some("s3cre"), Some("s3cret!"), Some("S3CRET")] {
+        for sent in [
+            None,
+            Some(""),
+            Some("s3cre"),
+            Some("s3cret!"),
+            Some("S3CRET"),
+        ] {
             assert_eq!(c.acting(WORKERS, sent), Err(AccessError::Csrf), "{sent:?}");
         }
     }
@@ -207,10 +238,26 @@ mod tests {
 
     #[test]
     fn analyst_keys_and_admins_count_as_analysts() {
-        assert!(Caller { user: None, api_key_role: Some("analyst".into()) }.is_analyst());
-        assert!(!Caller { user: None, api_key_role: Some("app".into()) }.is_analyst());
-        assert!(Caller { user: Some(user(&[Role::Admin], &[])), api_key_role: None }.is_analyst());
-        assert!(!Caller { user: Some(user(&[Role::Consultant], &[])), api_key_role: None }.is_analyst());
+        assert!(Caller {
+            user: None,
+            api_key_role: Some("analyst".into())
+        }
+        .is_analyst());
+        assert!(!Caller {
+            user: None,
+            api_key_role: Some("app".into())
+        }
+        .is_analyst());
+        assert!(Caller {
+            user: Some(user(&[Role::Admin], &[])),
+            api_key_role: None
+        }
+        .is_analyst());
+        assert!(!Caller {
+            user: Some(user(&[Role::Consultant], &[])),
+            api_key_role: None
+        }
+        .is_analyst());
     }
 
     #[test]

@@ -32,10 +32,12 @@ mod tests {
 
     #[test]
     fn a_status_message_speaks_the_residents_language_and_links_the_report() {
-        let (subject, body) = status_message(Lang::En, 42, "Resolved", "Filled today.", "http://x/r/42");
+        let (subject, body) =
+            status_message(Lang::En, 42, "Resolved", "Filled today.", "http://x/r/42");
         assert_eq!(subject, "Your report #42: Resolved");
         assert!(body.contains("Filled today.") && body.contains("http://x/r/42"));
-        let (subject, body) = status_message(Lang::Pl, 42, "Rozwiązane", "Załatane.", "http://x/r/42");
+        let (subject, body) =
+            status_message(Lang::Pl, 42, "Rozwiązane", "Załatane.", "http://x/r/42");
         assert_eq!(subject, "Twoje zgłoszenie #42: Rozwiązane");
         assert!(body.starts_with("Dzień dobry") && body.contains("Załatane."));
     }

@@ -9,9 +9,8 @@ pub mod messages;
 pub mod new_report;
 pub mod people;
 pub mod photo;
-pub mod workflow;
-pub mod time;
 pub mod query;
+pub mod workflow;
 
 pub use access::{AccessError, Caller, StaffUser};
 pub use error::{Invalid, InvalidKind};

@@ -25,7 +25,10 @@ impl Email {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(Invalid::malformed("invalid_email", format!("{s:?} is not an email address")).at(field))
+            Err(
+                Invalid::malformed("invalid_email", format!("{s:?} is not an email address"))
+                    .at(field),
+            )
         }
     }
 
@@ -75,7 +78,10 @@ impl Lang {
 
     /// A stored code; anything unknown reads as the city's first language.
     pub fn from_code(s: &str) -> Self {
-        Self::ALL.into_iter().find(|l| l.as_str() == s).unwrap_or_default()
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .unwrap_or_default()
     }
 
     /// An optional `lang` field of a request body (absent: Polish).
@@ -85,7 +91,9 @@ impl Lang {
             Some(Value::String(s)) if Self::ALL.iter().any(|l| l.as_str() == s) => {
                 Ok(Self::from_code(s))
             }
-            Some(_) => Err(Invalid::malformed("invalid_lang", "lang must be \"pl\" or \"en\"").at(field)),
+            Some(_) => {
+                Err(Invalid::malformed("invalid_lang", "lang must be \"pl\" or \"en\"").at(field))
+            }
         }
     }
 }
@@ -107,7 +115,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::UnitStaff, Role::Consultant, Role::Analyst];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::UnitStaff,
+        Role::Consultant,
+        Role::Analyst,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -136,10 +149,24 @@ mod tests {
 
     #[test]
     fn an_email_needs_a_local_part_and_a_dotted_domain() {
-        assert_eq!(Email::parse(" anna@example.org ", "e").unwrap().as_str(), "anna@example.org");
-        for bad in ["anna", "@example.org", "anna@example", "anna@.org", "an na@example.org", "anna@example."] {
+        assert_eq!(
+            Email::parse(" anna@example.org ", "e").unwrap().as_str(),
+            "anna@example.org"
+        );
+        for bad in [
+            "anna",
+            "@example.org",
+            "anna@example",
+            "anna@.org",
+            "an na@example.org",
+            "anna@example.",
+        ] {
             let e = Email::parse(bad, "contact.email").unwrap_err();
-            assert_eq!((e.code, e.field.as_deref()), ("invalid_email", Some("contact.email")), "{bad}");
+            assert_eq!(
+                (e.code, e.field.as_deref()),
+                ("invalid_email", Some("contact.email")),
+                "{bad}"
+            );
         }
     }
 
@@ -147,8 +174,17 @@ mod tests {
     fn a_language_is_polish_unless_said_otherwise() {
         assert_eq!(Lang::parse(None, "lang").unwrap(), Lang::Pl);
         assert_eq!(Lang::parse(Some(&json!("en")), "lang").unwrap(), Lang::En);
-        assert_eq!(Lang::parse(Some(&json!("de")), "lang").unwrap_err().code, "invalid_lang");
-        assert_eq!(Lang::parse(Some(&json!(1)), "lang").unwrap_err().field.as_deref(), Some("lang"));
+        assert_eq!(
+            Lang::parse(Some(&json!("de")), "lang").unwrap_err().code,
+            "invalid_lang"
+        );
+        assert_eq!(
+            Lang::parse(Some(&json!(1)), "lang")
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("lang")
+        );
         assert_eq!(Lang::from_code("xx"), Lang::Pl);
     }
 

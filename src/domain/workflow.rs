@@ -136,11 +136,16 @@ impl From<WorkflowError> for Invalid {
                     .at("status")
                     .with_detail(json!({"from": from, "allowed": allowed}))
             }
-            WorkflowError::MissingUnit => Invalid::unacceptable("missing_field", message).at("unit"),
-            WorkflowError::UnknownUnit(_) => Invalid::unacceptable("unknown_unit", message).at("unit"),
+            WorkflowError::MissingUnit => {
+                Invalid::unacceptable("missing_field", message).at("unit")
+            }
+            WorkflowError::UnknownUnit(_) => {
+                Invalid::unacceptable("unknown_unit", message).at("unit")
+            }
             WorkflowError::SameUnit => Invalid::unacceptable("same_unit", message).at("unit"),
-            WorkflowError::NotReopenable(status) => Invalid::conflict("not_reopenable", message)
-                .with_detail(json!({"status": status})),
+            WorkflowError::NotReopenable(status) => {
+                Invalid::conflict("not_reopenable", message).with_detail(json!({"status": status}))
+            }
             WorkflowError::ReopenWindowPassed => Invalid::conflict("reopen_window_passed", message),
             WorkflowError::MergeIntoItself | WorkflowError::TargetIsDuplicate { .. } => {
                 Invalid::unacceptable("invalid_merge", message).at("into")
@@ -238,7 +243,11 @@ impl Workflow {
 
     /// The reporter reopens a closed report within [`REOPEN_DAYS`] of its last change; it goes
     /// back to the `reopened` status. Returns that status.
-    pub fn reopen(&self, report: &ReportState<'_>, now: DateTime<Utc>) -> Result<String, WorkflowError> {
+    pub fn reopen(
+        &self,
+        report: &ReportState<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<String, WorkflowError> {
         let target = &self.roles.reopened;
         if report.status == self.roles.duplicate
             || self.is_open(report.status)
@@ -254,7 +263,11 @@ impl Workflow {
 
     /// `report` is merged into `target`: it takes the duplicate status and `target` gains its
     /// supporters. Returns that status.
-    pub fn merge(&self, report: &ReportState<'_>, target: &ReportState<'_>) -> Result<String, WorkflowError> {
+    pub fn merge(
+        &self,
+        report: &ReportState<'_>,
+        target: &ReportState<'_>,
+    ) -> Result<String, WorkflowError> {
         if report.id == target.id {
             return Err(WorkflowError::MergeIntoItself);
         }
@@ -273,7 +286,9 @@ impl Workflow {
     /// Undoes a merge: the report is an original again, in the `reopened` status. Returns the
     /// original it was merged into, and that status.
     pub fn unmerge(&self, report: &ReportState<'_>) -> Result<(i64, String), WorkflowError> {
-        let original = report.duplicate_of.ok_or(WorkflowError::NotMerged(report.id))?;
+        let original = report
+            .duplicate_of
+            .ok_or(WorkflowError::NotMerged(report.id))?;
         Ok((original, self.roles.reopened.clone()))
     }
 }
@@ -342,22 +357,33 @@ mod tests {
         let set = |from, to| w.change_status(&report(from), to, None, known).unwrap();
         assert_eq!(
             set("new", "resolved"),
-            StatusPlan::Set { status: "resolved".into(), resolved_at: ResolvedAt::Stamp }
+            StatusPlan::Set {
+                status: "resolved".into(),
+                resolved_at: ResolvedAt::Stamp
+            }
         );
         assert_eq!(
             set("resolved", "acknowledged"),
-            StatusPlan::Set { status: "acknowledged".into(), resolved_at: ResolvedAt::Clear }
+            StatusPlan::Set {
+                status: "acknowledged".into(),
+                resolved_at: ResolvedAt::Clear
+            }
         );
         assert_eq!(
             set("resolved", "closed"),
-            StatusPlan::Set { status: "closed".into(), resolved_at: ResolvedAt::Keep }
+            StatusPlan::Set {
+                status: "closed".into(),
+                resolved_at: ResolvedAt::Keep
+            }
         );
     }
 
     #[test]
     fn a_move_outside_the_table_is_refused_with_the_allowed_ones() {
         let w = krakow();
-        let err = w.change_status(&report("closed"), "in_progress", None, known).unwrap_err();
+        let err = w
+            .change_status(&report("closed"), "in_progress", None, known)
+            .unwrap_err();
         assert_eq!(
             err,
             WorkflowError::NotAllowed {
@@ -377,10 +403,16 @@ mod tests {
     #[test]
     fn not_ours_reroutes_to_the_named_unit_as_new() {
         let w = krakow();
-        let plan = w.change_status(&report("new"), "rejected", Some("MPO"), known).unwrap();
+        let plan = w
+            .change_status(&report("new"), "rejected", Some("MPO"), known)
+            .unwrap();
         assert_eq!(
             plan,
-            StatusPlan::Reroute { not_ours: "rejected".into(), status: "new".into(), unit: "MPO".into() }
+            StatusPlan::Reroute {
+                not_ours: "rejected".into(),
+                status: "new".into(),
+                unit: "MPO".into()
+            }
         );
     }
 
@@ -388,13 +420,22 @@ mod tests {
     fn not_ours_needs_another_known_unit() {
         let w = krakow();
         let r = report("acknowledged");
-        assert_eq!(w.change_status(&r, "rejected", None, known), Err(WorkflowError::MissingUnit));
+        assert_eq!(
+            w.change_status(&r, "rejected", None, known),
+            Err(WorkflowError::MissingUnit)
+        );
         assert_eq!(
             w.change_status(&r, "rejected", Some("NASA"), known),
             Err(WorkflowError::UnknownUnit("NASA".into()))
         );
-        assert_eq!(w.change_status(&r, "rejected", Some("ZDMK"), known), Err(WorkflowError::SameUnit));
-        assert_eq!(Invalid::from(WorkflowError::MissingUnit).field.as_deref(), Some("unit"));
+        assert_eq!(
+            w.change_status(&r, "rejected", Some("ZDMK"), known),
+            Err(WorkflowError::SameUnit)
+        );
+        assert_eq!(
+            Invalid::from(WorkflowError::MissingUnit).field.as_deref(),
+            Some("unit")
+        );
     }
 
     #[test]
@@ -407,22 +448,42 @@ mod tests {
             resolved: "zrobione".into(),
         };
         let w = Workflow::new(
-            [("otwarte", true), ("nie_nasze", false), ("zrobione", false), ("ponownie", true)]
-                .map(|(s, o)| (s.to_owned(), o)),
-            [("otwarte", "nie_nasze"), ("otwarte", "zrobione"), ("zrobione", "ponownie")]
-                .map(|(a, b)| (a.to_owned(), b.to_owned())),
+            [
+                ("otwarte", true),
+                ("nie_nasze", false),
+                ("zrobione", false),
+                ("ponownie", true),
+            ]
+            .map(|(s, o)| (s.to_owned(), o)),
+            [
+                ("otwarte", "nie_nasze"),
+                ("otwarte", "zrobione"),
+                ("zrobione", "ponownie"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned())),
             roles,
         );
         let r = report("otwarte");
         assert_eq!(
-            w.change_status(&r, "nie_nasze", Some("MPO"), known).unwrap(),
-            StatusPlan::Reroute { not_ours: "nie_nasze".into(), status: "otwarte".into(), unit: "MPO".into() }
+            w.change_status(&r, "nie_nasze", Some("MPO"), known)
+                .unwrap(),
+            StatusPlan::Reroute {
+                not_ours: "nie_nasze".into(),
+                status: "otwarte".into(),
+                unit: "MPO".into()
+            }
         );
         assert_eq!(
             w.change_status(&r, "zrobione", None, known).unwrap(),
-            StatusPlan::Set { status: "zrobione".into(), resolved_at: ResolvedAt::Stamp }
+            StatusPlan::Set {
+                status: "zrobione".into(),
+                resolved_at: ResolvedAt::Stamp
+            }
         );
-        assert_eq!(w.reopen(&report("zrobione"), Utc::now()).unwrap(), "ponownie");
+        assert_eq!(
+            w.reopen(&report("zrobione"), Utc::now()).unwrap(),
+            "ponownie"
+        );
     }
 
     #[test]
@@ -459,12 +520,23 @@ mod tests {
         assert_eq!(w.merge(&a, &b).unwrap(), "duplicate");
         assert_eq!(w.merge(&a, &a), Err(WorkflowError::MergeIntoItself));
         b.duplicate_of = Some(3);
-        assert_eq!(w.merge(&a, &b), Err(WorkflowError::TargetIsDuplicate { target: 8, original: 3 }));
+        assert_eq!(
+            w.merge(&a, &b),
+            Err(WorkflowError::TargetIsDuplicate {
+                target: 8,
+                original: 3
+            })
+        );
         let mut merged = report("duplicate");
         merged.duplicate_of = Some(3);
         b.duplicate_of = None;
         assert_eq!(w.merge(&merged, &b), Err(WorkflowError::AlreadyMerged(7)));
-        assert_eq!(Invalid::from(WorkflowError::MergeIntoItself).field.as_deref(), Some("into"));
+        assert_eq!(
+            Invalid::from(WorkflowError::MergeIntoItself)
+                .field
+                .as_deref(),
+            Some("into")
+        );
     }
 
     #[test]

@@ -5,7 +5,6 @@
 //! FlatGeobuf spilling features to temporary files, GeoPackage building an SQLite file.
 //!
 //! This module only encodes: the rows come from `storage::exports`, which reads and decodes them.
-pub mod cli;
 pub mod fgb;
 pub mod gpkg;
 pub mod row;

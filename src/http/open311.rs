@@ -16,13 +16,13 @@ use serde_json::{json, Map, Value};
 use super::params::{parse_datetime, Params};
 use super::tiles::base_url;
 use super::AppState;
+use crate::app::reports::{self as reports, Idempotency, Submission};
 use crate::domain::new_report::{Channel, Contact};
 use crate::domain::{Email, Lang};
 use crate::domain::{NewReport, ReportGeometry};
 use crate::error::ApiError;
 use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
 use crate::storage::open311 as store;
-use crate::app::reports::{self as reports, Idempotency, Submission};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -407,7 +407,7 @@ async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response
         (page - 1) * page_size,
     )
     .await
-    .map_err(api)?;
+    .map_err(|e| api(e.into()))?;
     let list = requests_json(&state, &rows)
         .await
         .map_err(|e| O311Error(e.0, e.1, fmt))?;
@@ -442,7 +442,7 @@ async fn one_request(
     let rows =
         crate::storage::exports::fetch_page(&state.pool, &q, Audience::Public, NEWEST_FIRST, 1, 0)
             .await
-            .map_err(|e| from_api(e, fmt))?;
+            .map_err(|e| from_api(e.into(), fmt))?;
     if rows.is_empty() {
         return Err(not_found());
     }

@@ -138,7 +138,7 @@ impl Params {
     }
 }
 
-pub use crate::domain::time::parse_datetime;
+pub use crate::cql::time::parse_datetime;
 
 #[cfg(test)]
 mod tests {

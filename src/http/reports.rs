@@ -378,7 +378,15 @@ async fn support(
         })?,
         None => Channel::Web,
     };
-    let target = app::support(&state.pool, &state.engine, id, email.as_ref(), lang, channel).await?;
+    let target = app::support(
+        &state.pool,
+        &state.engine,
+        id,
+        email.as_ref(),
+        lang,
+        channel,
+    )
+    .await?;
     metrics::counter!("zglos_supports_total").increment(1);
     report_response(&state, target, StatusCode::OK, false).await
 }
@@ -392,7 +400,8 @@ async fn subscribe(
     let id = parse_id(&id)?;
     let body = json_body(&headers, body, true)?;
     let (email, lang) = optional_email(&body, true)?;
-    let email = email.ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))?;
+    let email = email
+        .ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))?;
     app::subscribe(&state.pool, id, &email, lang).await?;
     Ok((
         StatusCode::CREATED,

@@ -38,7 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/stats", get(stats))
 }
 
-fn acting<'a>(caller: &'a Caller, roles: &[crate::domain::Role], headers: &HeaderMap) -> ApiResult<&'a StaffUser> {
+fn acting<'a>(
+    caller: &'a Caller,
+    roles: &[crate::domain::Role],
+    headers: &HeaderMap,
+) -> ApiResult<&'a StaffUser> {
     let csrf = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     Ok(caller.acting(roles, csrf)?)
 }
@@ -146,9 +150,7 @@ async fn logout(
 
 async fn me(caller: Caller) -> ApiResult<Json<Value>> {
     let user = caller.require(READERS)?;
-    Ok(Json(
-        json!({"user": user, "csrf_token": user.csrf_token}),
-    ))
+    Ok(Json(json!({"user": user, "csrf_token": user.csrf_token})))
 }
 
 async fn inbox(

@@ -189,7 +189,9 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         }
     }
     let workflow = Workflow::new(
-        statuses.iter().map(|s: &Status| (s.code.clone(), s.is_open)),
+        statuses
+            .iter()
+            .map(|s: &Status| (s.code.clone(), s.is_open)),
         transitions,
         status_roles,
     );

@@ -9,9 +9,10 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use tokio::sync::mpsc;
 
+use super::ReadError;
+use crate::cql::CqlError;
 use crate::cql::{self, QType, Queryable};
 pub use crate::domain::query::{Audience, ReportQuery};
-use crate::error::ApiError;
 pub use crate::export::row::{fields, ExportRow, Field, FieldType, Val, FIELDS};
 
 /// Properties a CQL2 filter may name on reports (the internal ones only for analysts).
@@ -155,7 +156,7 @@ pub trait ReportQuerySql {
         &self,
         q: &mut QueryBuilder<'_, Postgres>,
         audience: Audience,
-    ) -> Result<(), ApiError>;
+    ) -> Result<(), CqlError>;
 
     /// `SELECT ... WHERE ...` in `order` (none: as PostgreSQL finds them), then LIMIT/OFFSET if given.
     fn select(
@@ -164,9 +165,9 @@ pub trait ReportQuerySql {
         order: Option<&str>,
         limit: Option<i64>,
         offset: Option<i64>,
-    ) -> Result<QueryBuilder<'static, Postgres>, ApiError>;
+    ) -> Result<QueryBuilder<'static, Postgres>, CqlError>;
 
-    fn count(&self, audience: Audience) -> Result<QueryBuilder<'static, Postgres>, ApiError>;
+    fn count(&self, audience: Audience) -> Result<QueryBuilder<'static, Postgres>, CqlError>;
 }
 
 impl ReportQuerySql for ReportQuery {
@@ -174,7 +175,7 @@ impl ReportQuerySql for ReportQuery {
         &self,
         q: &mut QueryBuilder<'_, Postgres>,
         audience: Audience,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CqlError> {
         q.push(" WHERE true");
         if let Some([w, s, e, n]) = self.bbox {
             q.push(" AND r.geom && ST_MakeEnvelope(")
@@ -250,7 +251,7 @@ impl ReportQuerySql for ReportQuery {
         order: Option<&str>,
         limit: Option<i64>,
         offset: Option<i64>,
-    ) -> Result<QueryBuilder<'static, Postgres>, ApiError> {
+    ) -> Result<QueryBuilder<'static, Postgres>, CqlError> {
         let mut q = QueryBuilder::new(SELECT_PUBLIC);
         q.push(if audience == Audience::Internal {
             INTERNAL_COLUMNS
@@ -271,7 +272,7 @@ impl ReportQuerySql for ReportQuery {
         Ok(q)
     }
 
-    fn count(&self, audience: Audience) -> Result<QueryBuilder<'static, Postgres>, ApiError> {
+    fn count(&self, audience: Audience) -> Result<QueryBuilder<'static, Postgres>, CqlError> {
         let mut q = QueryBuilder::new("SELECT count(*)");
         q.push(FROM);
         self.push_where(&mut q, audience)?;
@@ -288,7 +289,7 @@ pub const NEWEST_FIRST: &str = "r.created_at DESC, r.id DESC";
 const BATCH: usize = 1024;
 
 /// Checks the query (CQL2 names, types) before anything is sent.
-pub fn validate(query: &ReportQuery, audience: Audience) -> Result<(), ApiError> {
+pub fn validate(query: &ReportQuery, audience: Audience) -> Result<(), CqlError> {
     query.select(audience, Some(BY_ID), None, None).map(|_| ())
 }
 
@@ -348,12 +349,10 @@ pub async fn fetch_page(
     order: &str,
     limit: i64,
     offset: i64,
-) -> Result<Vec<ExportRow>, ApiError> {
+) -> Result<Vec<ExportRow>, ReadError> {
     let mut q = query.select(audience, Some(order), Some(limit), Some(offset))?;
     let rows = q.build().fetch_all(pool).await?;
-    rows.iter()
-        .map(|r| decode(r).map_err(ApiError::from))
-        .collect()
+    Ok(rows.iter().map(decode).collect::<sqlx::Result<_>>()?)
 }
 
 /// How many rows match.
@@ -361,7 +360,7 @@ pub async fn count(
     pool: &PgPool,
     query: &ReportQuery,
     audience: Audience,
-) -> Result<i64, ApiError> {
+) -> Result<i64, ReadError> {
     let mut q = query.count(audience)?;
     Ok(q.build_query_scalar::<i64>().fetch_one(pool).await?)
 }

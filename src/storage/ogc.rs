@@ -2,8 +2,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
+use super::ReadError;
+use crate::cql::CqlError;
 use crate::cql::{self, QType, Queryable};
-use crate::error::ApiResult;
 
 pub const DISTRICT_QUERYABLES: &[Queryable] = &[
     Queryable {
@@ -56,7 +57,7 @@ pub struct DistrictQuery {
 }
 
 impl DistrictQuery {
-    fn push_where(&self, q: &mut QueryBuilder<'_, Postgres>) -> ApiResult<()> {
+    fn push_where(&self, q: &mut QueryBuilder<'_, Postgres>) -> Result<(), CqlError> {
         q.push(" FROM districts WHERE true");
         if let Some([w, s, e, n]) = self.bbox {
             q.push(" AND ST_Intersects(geom, ST_MakeEnvelope(")
@@ -83,7 +84,7 @@ pub async fn districts(
     query: &DistrictQuery,
     limit: i64,
     offset: i64,
-) -> ApiResult<(Vec<DistrictRow>, i64)> {
+) -> Result<(Vec<DistrictRow>, i64), ReadError> {
     let mut q = QueryBuilder::new(
         "SELECT id, code, name, full_name, round((ST_Area(geom::geography) / 1e6)::numeric, 3)::float8 AS area_km2, ST_AsGeoJSON(geom, 7) AS geometry",
     );
@@ -100,8 +101,8 @@ pub async fn districts(
 }
 
 /// First report's time (the collection's temporal extent starts there).
-pub async fn first_report_at(pool: &PgPool) -> ApiResult<Option<DateTime<Utc>>> {
-    Ok(sqlx::query_scalar("SELECT min(created_at) FROM reports")
+pub async fn first_report_at(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar("SELECT min(created_at) FROM reports")
         .fetch_one(pool)
-        .await?)
+        .await
 }

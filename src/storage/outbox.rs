@@ -5,7 +5,10 @@ use sqlx::{PgConnection, Postgres, Transaction};
 
 /// Who hears about a report's changes: its reporter (when they left an email) and every
 /// subscriber, once per address, each with their language.
-pub async fn recipients(conn: &mut PgConnection, report_id: i64) -> sqlx::Result<Vec<(String, String)>> {
+pub async fn recipients(
+    conn: &mut PgConnection,
+    report_id: i64,
+) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as(
         "SELECT DISTINCT ON (lower(email)) email, lang FROM (
              SELECT contact_email AS email, lang, 0 AS o FROM reports WHERE id = $1 AND contact_email IS NOT NULL
@@ -17,7 +20,13 @@ pub async fn recipients(conn: &mut PgConnection, report_id: i64) -> sqlx::Result
     .await
 }
 
-pub async fn queue(conn: &mut PgConnection, report_id: i64, to: &str, subject: &str, body: &str) -> sqlx::Result<()> {
+pub async fn queue(
+    conn: &mut PgConnection,
+    report_id: i64,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO outbox (report_id, to_email, subject, body) VALUES ($1, $2, $3, $4)")
         .bind(report_id)
         .bind(to)
@@ -67,7 +76,12 @@ pub async fn mark_sent(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
 }
 
 /// Records a failed attempt; the next one is due after `pause_secs`.
-pub async fn mark_failed(conn: &mut PgConnection, id: i64, error: &str, pause_secs: f64) -> sqlx::Result<()> {
+pub async fn mark_failed(
+    conn: &mut PgConnection,
+    id: i64,
+    error: &str,
+    pause_secs: f64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
              next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",

@@ -28,8 +28,5 @@ pub async fn bytes(pool: &PgPool, id: &str, thumbnail: bool) -> sqlx::Result<Opt
     } else {
         "SELECT image FROM photos WHERE id = $1"
     };
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await
 }

@@ -15,9 +15,29 @@ use crate::engine::IndexRow;
 macro_rules! index_columns {
     ($r:literal) => {
         concat!(
-            $r, "id, ", $r, "category, ", $r, "status, ST_X(", $r, "anchor) AS lon, ST_Y(", $r, "anchor) AS lat, ",
-            $r, "created_at, ", $r, "supporters, ", $r, "duplicate_of, ", $r, "rev, ",
-            "CASE WHEN GeometryType(", $r, "geom) = 'POINT' THEN NULL ELSE ST_AsGeoJSON(", $r, "geom) END AS shape"
+            $r,
+            "id, ",
+            $r,
+            "category, ",
+            $r,
+            "status, ST_X(",
+            $r,
+            "anchor) AS lon, ST_Y(",
+            $r,
+            "anchor) AS lat, ",
+            $r,
+            "created_at, ",
+            $r,
+            "supporters, ",
+            $r,
+            "duplicate_of, ",
+            $r,
+            "rev, ",
+            "CASE WHEN GeometryType(",
+            $r,
+            "geom) = 'POINT' THEN NULL ELSE ST_AsGeoJSON(",
+            $r,
+            "geom) END AS shape"
         )
     };
 }
@@ -25,11 +45,16 @@ const INDEX_COLUMNS: &str = index_columns!("");
 
 /// Every report, as the engine indexes it (start-up).
 pub fn all_index_rows(pool: &PgPool) -> impl Stream<Item = sqlx::Result<IndexRow>> + '_ {
-    sqlx::query_as::<_, IndexRow>(concat!("SELECT ", index_columns!(""), " FROM reports")).fetch(pool)
+    sqlx::query_as::<_, IndexRow>(concat!("SELECT ", index_columns!(""), " FROM reports"))
+        .fetch(pool)
 }
 
 /// What changed in one category after `rev` `seen`, in `rev` order.
-pub async fn changes_in(executor: impl PgExecutor<'_>, category: &str, seen: i64) -> sqlx::Result<Vec<IndexRow>> {
+pub async fn changes_in(
+    executor: impl PgExecutor<'_>,
+    category: &str,
+    seen: i64,
+) -> sqlx::Result<Vec<IndexRow>> {
     sqlx::query_as::<_, IndexRow>(concat!(
         "SELECT ",
         index_columns!(""),
@@ -62,7 +87,11 @@ pub async fn changes_in_all(
 /// Takes the category's lock and returns what changed in it after `seen`, in one round trip
 /// (see migration 0008): under the lock everything committed in the category is visible,
 /// whichever process wrote it, and nothing new can be committed in it until this transaction ends.
-pub async fn lock_category_changes(tx: &mut PgConnection, category: &str, seen: i64) -> sqlx::Result<Vec<IndexRow>> {
+pub async fn lock_category_changes(
+    tx: &mut PgConnection,
+    category: &str,
+    seen: i64,
+) -> sqlx::Result<Vec<IndexRow>> {
     sqlx::query_as::<_, IndexRow>(concat!(
         "SELECT ",
         index_columns!(""),
@@ -76,7 +105,10 @@ pub async fn lock_category_changes(tx: &mut PgConnection, category: &str, seen: 
 }
 
 /// The report an `Idempotency-Key` was first used for, and the hash of that request.
-pub async fn idempotency_key(executor: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<(i64, String)>> {
+pub async fn idempotency_key(
+    executor: impl PgExecutor<'_>,
+    key: &str,
+) -> sqlx::Result<Option<(i64, String)>> {
     sqlx::query_as("SELECT report_id, request_hash FROM idempotency_keys WHERE key = $1")
         .bind(key)
         .fetch_optional(executor)
@@ -245,7 +277,12 @@ pub async fn add_supporter(
 }
 
 /// Subscribes `email` to a report's changes (its language updated if already subscribed).
-pub async fn subscribe(conn: &mut PgConnection, id: i64, email: &str, lang: &str) -> sqlx::Result<()> {
+pub async fn subscribe(
+    conn: &mut PgConnection,
+    id: i64,
+    email: &str,
+    lang: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO subscriptions (report_id, email, lang) VALUES ($1, $2, $3)
          ON CONFLICT (report_id, email) DO UPDATE SET lang = EXCLUDED.lang",
@@ -382,7 +419,7 @@ pub async fn list(
     query: &ReportQuery,
     after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
-) -> crate::error::ApiResult<Vec<PublicReport>> {
+) -> Result<Vec<PublicReport>, super::ReadError> {
     let mut q: QueryBuilder<Postgres> =
         QueryBuilder::new(format!("SELECT {PUBLIC_COLUMNS} FROM reports r {PUBLIC_JOINS} JOIN statuses s ON s.code = r.status"));
     query.push_where(&mut q, Audience::Public)?;

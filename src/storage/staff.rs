@@ -124,7 +124,10 @@ impl StaffReport {
     }
 }
 
-pub async fn staff_report(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<StaffReport>> {
+pub async fn staff_report(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+) -> sqlx::Result<Option<StaffReport>> {
     let sql = format!("{} WHERE r.id = $1", staff_select());
     sqlx::query_as::<_, StaffReport>(&sql)
         .bind(id)
@@ -189,13 +192,19 @@ pub async fn inbox(pool: &PgPool, f: &InboxFilter) -> sqlx::Result<Vec<StaffRepo
             .push_bind(id)
             .push(")");
     }
-    q.push(format!(" ORDER BY r.created_at {order}, r.id {order} LIMIT "))
-        .push_bind(f.limit);
+    q.push(format!(
+        " ORDER BY r.created_at {order}, r.id {order} LIMIT "
+    ))
+    .push_bind(f.limit);
     q.build_query_as::<StaffReport>().fetch_all(pool).await
 }
 
 /// Open, overdue and new (in `initial` status) reports of the units.
-pub async fn inbox_counts(pool: &PgPool, units: &[String], initial: &str) -> sqlx::Result<(i64, i64, i64)> {
+pub async fn inbox_counts(
+    pool: &PgPool,
+    units: &[String],
+    initial: &str,
+) -> sqlx::Result<(i64, i64, i64)> {
     sqlx::query_as(
         "SELECT count(*) FILTER (WHERE s.is_open),
                 count(*) FILTER (WHERE s.is_open AND (r.expected_at < current_date
@@ -233,7 +242,10 @@ pub struct AuditEntry {
 }
 
 /// The whole timeline (internal notes included) and the audit log.
-pub async fn history(pool: &PgPool, id: i64) -> sqlx::Result<(Vec<InternalEvent>, Vec<AuditEntry>)> {
+pub async fn history(
+    pool: &PgPool,
+    id: i64,
+) -> sqlx::Result<(Vec<InternalEvent>, Vec<AuditEntry>)> {
     let events = sqlx::query_as(
         "SELECT at, kind, status, public_note, internal_note, actor FROM report_events WHERE report_id = $1 ORDER BY at, id",
     )
@@ -339,7 +351,12 @@ pub async fn set_status(
 }
 
 /// Gives a report to another unit by hand, optionally with a new status.
-pub async fn set_unit(conn: &mut PgConnection, id: i64, unit: &str, status: Option<&str>) -> sqlx::Result<()> {
+pub async fn set_unit(
+    conn: &mut PgConnection,
+    id: i64,
+    unit: &str,
+    status: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE reports SET status = COALESCE($3, status), unit_code = $2, routing_rule = 'manual' WHERE id = $1")
         .bind(id)
         .bind(unit)
@@ -350,12 +367,18 @@ pub async fn set_unit(conn: &mut PgConnection, id: i64, unit: &str, status: Opti
 }
 
 /// Attaches an uploaded photo as an "after" photo; false when it is unknown or in use.
-pub async fn attach_after_photo(conn: &mut PgConnection, id: i64, photo: &str) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE photos SET report_id = $1, kind = 'after' WHERE id = $2 AND report_id IS NULL")
-        .bind(id)
-        .bind(photo)
-        .execute(conn)
-        .await?;
+pub async fn attach_after_photo(
+    conn: &mut PgConnection,
+    id: i64,
+    photo: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE photos SET report_id = $1, kind = 'after' WHERE id = $2 AND report_id IS NULL",
+    )
+    .bind(id)
+    .bind(photo)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -373,7 +396,13 @@ pub async fn is_reporter(conn: &mut PgConnection, id: i64, email: &str) -> sqlx:
 
 /// `id` becomes a duplicate (`status`) of `into`, which takes over its duplicates, its
 /// supporters and its subscribers.
-pub async fn merge(conn: &mut PgConnection, id: i64, into: i64, status: &str, supporters: i32) -> sqlx::Result<()> {
+pub async fn merge(
+    conn: &mut PgConnection,
+    id: i64,
+    into: i64,
+    status: &str,
+    supporters: i32,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE reports SET duplicate_of = $2, status = $3 WHERE id = $1")
         .bind(id)
         .bind(into)
@@ -399,7 +428,13 @@ pub async fn merge(conn: &mut PgConnection, id: i64, into: i64, status: &str, su
 }
 
 /// `id` is an original again (`status`); `original` gives back its supporters.
-pub async fn unmerge(conn: &mut PgConnection, id: i64, original: i64, status: &str, supporters: i32) -> sqlx::Result<()> {
+pub async fn unmerge(
+    conn: &mut PgConnection,
+    id: i64,
+    original: i64,
+    status: &str,
+    supporters: i32,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE reports SET duplicate_of = NULL, status = $2 WHERE id = $1")
         .bind(id)
         .bind(status)
@@ -479,7 +514,9 @@ pub async fn stats_by_unit(pool: &PgPool) -> sqlx::Result<Vec<StatsRow>> {
 }
 
 /// Districts (id, name) and units (code, name), in order.
-pub async fn districts_and_units(pool: &PgPool) -> sqlx::Result<(Vec<(i32, String)>, Vec<(String, String)>)> {
+pub async fn districts_and_units(
+    pool: &PgPool,
+) -> sqlx::Result<(Vec<(i32, String)>, Vec<(String, String)>)> {
     let districts = sqlx::query_as("SELECT id, name FROM districts ORDER BY id")
         .fetch_all(pool)
         .await?;

@@ -77,7 +77,12 @@ pub async fn upsert_user(
     .await
 }
 
-pub async fn insert_api_key(pool: &PgPool, name: &str, key_hash: &str, role: &str) -> sqlx::Result<()> {
+pub async fn insert_api_key(
+    pool: &PgPool,
+    name: &str,
+    key_hash: &str,
+    role: &str,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO api_keys (name, key_hash, role) VALUES ($1, $2, $3)")
         .bind(name)
         .bind(key_hash)

@@ -5,10 +5,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::mpsc;
 
-use super::{Format, Meta};
 use crate::config::DatabaseArgs;
 use crate::cql;
 use crate::domain::query::{self, Audience, ReportFilters, ReportQuery};
+use crate::export::{self as formats, Format, Meta};
 use crate::storage::exports;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -80,7 +80,7 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let meta = Meta::new(&city, &attribution, audience, extent);
     let total = exports::count(&pool, &query, audience)
         .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
 
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -98,9 +98,9 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     let output = args.output.clone();
     let progress = bar.clone();
     let written = tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
-        let w = super::file_writer(format, &meta, &output)
+        let w = formats::file_writer(format, &meta, &output)
             .with_context(|| format!("creating {}", output.display()))?;
-        Ok(super::consume(rx, w, &|n| progress.set_position(n))?)
+        Ok(formats::consume(rx, w, &|n| progress.set_position(n))?)
     })
     .await??;
     producer
