@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use zglos_tiles::aggregate::{heat_grid, heat_grid_reference};
-use zglos_tiles::mercator::{self, TileId};
-use zglos_tiles::store::{Kind, ReportRec, ReportStore};
-use zglos_tiles::tile::{
-    heatmap_tile, reports_tile, CategoryStyle, Filter, ReportTileOptions, Vocabulary,
-};
+use zglos_tiles::filter::Filter;
+use zglos_tiles::mercator::TileId;
+use zglos_tiles::record::{Kind, ReportRec};
+use zglos_tiles::store::ReportStore;
+use zglos_tiles::tile::{heatmap_tile, reports_tile, CategoryStyle, ReportTileOptions, Vocabulary};
 
 /// Unix seconds of the newest synthetic report.
 const NOW: i64 = 1_795_000_000;
@@ -148,10 +148,15 @@ fn main() {
         let tile = busiest_tile(&store, z);
         let in_tile = store.in_tile(tile).count();
         for (name, f) in &filters {
-            let cells = heat_grid(&store, tile, f, 6);
-            assert_eq!(cells.len(), heat_grid_reference(&store, tile, f, 6).len());
-            let ours = time(budget, || heat_grid(&store, tile, f, 6));
-            let plain = time(budget, || heat_grid_reference(&store, tile, f, 6));
+            let cells = heat_grid(store.heat(), tile, f, 6);
+            assert_eq!(
+                cells.len(),
+                heat_grid_reference(store.in_tile(tile), tile, f, 6).len()
+            );
+            let ours = time(budget, || heat_grid(store.heat(), tile, f, 6));
+            let plain = time(budget, || {
+                heat_grid_reference(store.in_tile(tile), tile, f, 6)
+            });
             println!(
                 "| z{z} | {name} | {in_tile} | {} | {} | {} | {} | {} | {:.1}× |",
                 cells.len(),

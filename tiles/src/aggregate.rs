@@ -14,9 +14,9 @@
 //! Both give exact counts and weights; the tests check them against the plain aggregation.
 use std::collections::BTreeMap;
 
+use crate::filter::Filter;
 use crate::mercator::TileId;
-use crate::store::{merge_sorted, ReportRec, ReportStore};
-use crate::tile::Filter;
+use crate::record::{merge_sorted, ReportRec};
 
 /// Levels below a cell used for the mean position inside it (1/16 of a cell's side).
 const SUB_LEVELS: u32 = 4;
@@ -234,7 +234,8 @@ fn accumulate(level: u32, e: &mut CellSum, h: &HeatRec, supporters: u32, sign: i
     add(&mut e.sub_y, sy as u64);
 }
 
-/// The live reports arranged for heatmaps; the store keeps it in step with every change.
+/// The live reports arranged for heatmaps. It knows records only: the report store owns one and
+/// keeps it in step with every change (`add` the new record, `remove` the one it replaces).
 pub struct HeatIndex {
     /// Reports by [`SPAN`] of creation, each span's sorted by key.
     spans: BTreeMap<u32, Span>,
@@ -446,12 +447,11 @@ pub fn grid_side_bits(tile: TileId, grid_bits: u32) -> u32 {
 
 /// The tile's grid ([`grid_side_bits`] of `grid_bits`): occupied cells only, in Morton order.
 pub fn heat_grid(
-    store: &ReportStore,
+    index: &HeatIndex,
     tile: TileId,
     filter: &Filter,
     grid_bits: u32,
 ) -> Vec<HeatCell> {
-    let index = store.heat();
     let g = grid_side_bits(tile, grid_bits);
     let level = tile.z as u32 + g;
     let n = 1usize << (2 * g);
@@ -600,9 +600,10 @@ fn from_spans(
 }
 
 /// The same aggregation done the plain way: every record's position computed, then binned. Kept
-/// as the reference the fast path is checked and benchmarked against.
-pub fn heat_grid_reference(
-    store: &ReportStore,
+/// as the reference the fast path is checked and benchmarked against. `records` are the live
+/// records whose anchor lies in `tile` (as the store's `in_tile` gives them).
+pub fn heat_grid_reference<'a>(
+    records: impl IntoIterator<Item = &'a ReportRec>,
     tile: TileId,
     filter: &Filter,
     grid_bits: u32,
@@ -611,7 +612,7 @@ pub fn heat_grid_reference(
     let side = 1u32 << g;
     let mut cells: std::collections::BTreeMap<(u32, u32), (u32, u64, f64, f64)> =
         Default::default();
-    for r in store.in_tile(tile).filter(|r| filter.matches(r)) {
+    for r in records.into_iter().filter(|r| filter.matches(r)) {
         let (ux, uy) = r.unit_position();
         let (tx, ty) = tile.to_tile_coords(ux, uy, side);
         let (col, row) = ((tx as u32).min(side - 1), (ty as u32).min(side - 1));
@@ -638,147 +639,80 @@ pub fn heat_grid_reference(
 mod tests {
     use super::*;
     use crate::mercator;
-    use crate::store::{Kind, ReportRec};
+    use crate::record::Kind;
     use rand::{rngs::StdRng, Rng, SeedableRng};
 
-    fn sorted(mut v: Vec<HeatCell>) -> Vec<HeatCell> {
-        v.sort_by_key(|c| (c.row, c.col));
+    fn records(seed: u64, n: u64, first_id: u64) -> Vec<ReportRec> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        (first_id..first_id + n)
+            .map(|id| {
+                ReportRec::new(
+                    id,
+                    19.94 + rng.gen_range(-0.04..0.04) * rng.gen::<f64>(),
+                    50.06 + rng.gen_range(-0.02..0.02) * rng.gen::<f64>(),
+                    rng.gen_range(0..5),
+                    rng.gen_range(0..4),
+                    rng.gen_range(1_600_000_000..1_750_000_000),
+                    rng.gen_range(1..4),
+                    Kind::Point,
+                )
+            })
+            .collect()
+    }
+
+    fn key_counts(cells: &[HeatCell]) -> Vec<(u32, u32, u32, u64)> {
+        let mut v: Vec<_> = cells
+            .iter()
+            .map(|c| (c.row, c.col, c.count, c.weight))
+            .collect();
+        v.sort();
         v
     }
 
-    fn random_store(seed: u64, n: u64) -> ReportStore {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut recs = Vec::new();
-        for id in 0..n {
-            // Around a few centres, so that cells hold many reports and some hold one.
-            let (cx, cy) = [(19.94, 50.06), (20.03, 50.07), (19.90, 50.02)][rng.gen_range(0..3)];
-            let lon = cx + rng.gen_range(-0.05..0.05) * rng.gen::<f64>();
-            let lat = cy + rng.gen_range(-0.03..0.03) * rng.gen::<f64>();
-            recs.push(ReportRec::new(
-                id,
-                lon,
-                lat,
-                rng.gen_range(0..13),
-                rng.gen_range(0..7),
-                rng.gen_range(1_600_000_000..1_750_000_000),
-                rng.gen_range(1..5),
-                Kind::Point,
-            ));
-        }
-        // Small deltas: records end up merged, in the delta, and moved between the two.
-        let mut store = ReportStore::with_delta_limit(500);
-        for r in &recs {
-            store.upsert(*r, None);
-        }
-        // Status changes (in place) and moves (tombstone + delta) on both sides of a merge.
-        for id in (0..n).step_by(7) {
-            let mut r = *store.get(id).unwrap();
-            r.status = (r.status + 1) % 7;
-            r.supporters += 70_000; // beyond the u16 column: must still be summed exactly
-            store.upsert(r, None);
-        }
-        for id in (0..n).step_by(11) {
-            let (lon, lat) =
-                mercator::from_unit(store.get(id).unwrap().unit_position().0 + 1e-6, 0.33);
-            let r = ReportRec::new(
-                id,
-                lon,
-                lat.clamp(49.9, 50.2),
-                3,
-                1,
-                1_700_000_000,
-                2,
-                Kind::Point,
-            );
-            store.upsert(r, None);
-        }
-        store
-    }
-
+    /// The heat index on its own, fed records (no store): built in one go, or report by report
+    /// with others added and taken away again, it counts what the plain aggregation counts.
     #[test]
-    fn fast_aggregation_equals_the_plain_one() {
-        let store = random_store(5, 20_000);
+    fn an_index_built_at_once_equals_one_fed_report_by_report() {
+        let recs = records(11, 5_000, 0);
+        let passing = records(12, 700, 10_000);
+        let built = HeatIndex::build(&recs);
+        let mut fed = HeatIndex::default();
+        for r in recs.iter().chain(&passing) {
+            fed.add(r);
+        }
+        for r in &passing {
+            fed.remove(r);
+        }
         let filters = [
             Filter::everything(),
             Filter {
-                categories: Some(0b1011),
-                statuses: 0b0110,
+                categories: Some(0b101),
+                statuses: 0b11,
                 created_from: None,
                 created_to: None,
             },
             Filter {
-                categories: None,
-                statuses: u64::MAX,
                 created_from: Some(1_650_000_000),
                 created_to: Some(1_700_000_000),
-            },
-            Filter {
-                categories: Some(0),
-                statuses: u64::MAX,
-                created_from: None,
-                created_to: None,
+                ..Filter::everything()
             },
         ];
         let (ux, uy) = mercator::to_unit(19.94, 50.06);
-        for z in [0u8, 6, 8, 10, 12, 14, 16, 20, 26, 28] {
+        for z in [0u8, 9, 12, 15, 18] {
             let tile = TileId::containing(z, ux, uy);
+            let (lo, hi) = tile.key_range();
+            let in_tile = || recs.iter().filter(|r| (lo..=hi).contains(&r.key));
             for f in &filters {
-                for g in [0, 3, 6, 8] {
-                    let fast = sorted(heat_grid(&store, tile, f, g));
-                    let plain = heat_grid_reference(&store, tile, f, g);
-                    assert_eq!(fast.len(), plain.len(), "z{z} g{g} {f:?}");
-                    for (a, b) in fast.iter().zip(&plain) {
-                        assert_eq!(
-                            (a.col, a.row, a.count, a.weight),
-                            (b.col, b.row, b.count, b.weight),
-                            "z{z} g{g} {f:?}"
-                        );
-                        // The mean position is kept to 1/16 of a cell (where the keys go that deep).
-                        assert!(
-                            (a.x - b.x).abs() <= 1.0 / 16.0 + 1e-9
-                                && (a.y - b.y).abs() <= 1.0 / 16.0 + 1e-9,
-                            "z{z} g{g}: {a:?} vs {b:?}"
-                        );
-                        assert!(a.col as f64 <= a.x && a.x <= a.col as f64 + 1.0);
-                    }
+                for g in [0, 4, 6] {
+                    let plain = key_counts(&heat_grid_reference(in_tile(), tile, f, g));
+                    assert_eq!(
+                        key_counts(&heat_grid(&built, tile, f, g)),
+                        plain,
+                        "z{z} g{g}"
+                    );
+                    assert_eq!(key_counts(&heat_grid(&fed, tile, f, g)), plain, "z{z} g{g}");
                 }
             }
         }
-        // Everything is somewhere: the whole-world tile counts every live record once.
-        let all: u32 = heat_grid(
-            &store,
-            TileId::new(0, 0, 0).unwrap(),
-            &Filter::everything(),
-            6,
-        )
-        .iter()
-        .map(|c| c.count)
-        .sum();
-        assert_eq!(all as usize, store.len());
-    }
-
-    #[test]
-    fn filters_on_time_are_half_open_and_clamped() {
-        let mut store = ReportStore::new();
-        for (id, t) in [(1u64, -5i64), (2, 100), (3, 200), (4, 5_000_000_000)] {
-            store.upsert(
-                ReportRec::new(id, 19.94, 50.06, 0, 0, t, 1, Kind::Point),
-                None,
-            );
-        }
-        let tile = TileId::new(0, 0, 0).unwrap();
-        let count = |from, to| -> u32 {
-            let f = Filter {
-                categories: None,
-                statuses: u64::MAX,
-                created_from: from,
-                created_to: to,
-            };
-            heat_grid(&store, tile, &f, 4).iter().map(|c| c.count).sum()
-        };
-        assert_eq!(count(Some(100), Some(200)), 1);
-        assert_eq!(count(Some(100), None), 3);
-        assert_eq!(count(None, Some(100)), 1);
-        assert_eq!(count(Some(-10), Some(i64::MAX)), 4);
     }
 }

@@ -12,15 +12,37 @@
 //!   coordinate per report.
 //! * [`tile`]: vector tiles (MVT 2.1) of reports with server-side clustering, heatmap cells and
 //!   district boundaries, clipped to the tile.
+//!
+//! # Layers
+//!
+//! Each module uses only modules of the layers below it (and, within the store layer, the store
+//! uses the heat index, never the reverse), so the modules import each other without cycles. A
+//! test reads these sources and fails on an import that goes up.
+//!
+//! 1. **Primitives**: [`mercator`] (Web Mercator, tile ids, Z-order keys), [`geometry`] (local
+//!    metres, anchors), and [`decode`] (an MVT reader for tests and tools).
+//! 2. **Records and filters**: [`record`] ([`record::ReportRec`], [`record::Kind`], the sorted
+//!    merge), then [`filter`] ([`filter::Filter`], which matches records).
+//! 3. **Store and heat index**: [`aggregate`] ([`aggregate::HeatIndex`] and heatmap grids, over
+//!    records), then [`store`] ([`store::ReportStore`], which owns a heat index and keeps it in
+//!    step).
+//! 4. **MVT encoding**: [`tile`], which may use everything below it.
+//!
+//! Beside the records, on the primitives alone: [`dedup`], [`districts`] and [`routing`].
 pub mod aggregate;
 pub mod decode;
 pub mod dedup;
 pub mod districts;
+pub mod filter;
 pub mod geometry;
 pub mod mercator;
+pub mod record;
 pub mod routing;
 pub mod store;
 pub mod tile;
 
 pub use geometry::{anchor_of, LocalMetres};
 pub use mercator::TileId;
+
+#[cfg(test)]
+mod layers;

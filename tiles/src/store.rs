@@ -12,98 +12,17 @@ use rstar::{primitives::GeomWithData, primitives::Rectangle, RTree, AABB};
 
 use crate::aggregate::HeatIndex;
 use crate::mercator::{self, TileId};
-
-/// What a report was drawn as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Kind {
-    Point = 0,
-    Line = 1,
-    Area = 2,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Point => "point",
-            Kind::Line => "line",
-            Kind::Area => "area",
-        }
-    }
-
-    pub fn of(g: &Geometry<f64>) -> Kind {
-        match g {
-            Geometry::Point(_) | Geometry::MultiPoint(_) => Kind::Point,
-            Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => {
-                Kind::Line
-            }
-            _ => Kind::Area,
-        }
-    }
-}
-
-/// One report as the map needs it. Categories and statuses are indexes into the city's
-/// vocabulary, which the caller owns.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ReportRec {
-    /// Z-order key of the report's anchor (see [`mercator::key_of`]).
-    pub key: u64,
-    pub id: u64,
-    /// Unix seconds.
-    pub created_at: i64,
-    pub supporters: u32,
-    pub category: u16,
-    pub status: u8,
-    pub kind: Kind,
-}
+use crate::record::merge_sorted;
+// The records' types, also reachable here as before they had a module of their own.
+pub use crate::record::{Kind, ReportRec};
 
 /// Status value of a record that was moved elsewhere and awaits the next merge.
 const TOMBSTONE: u8 = u8::MAX;
 
-impl ReportRec {
-    pub fn new(
-        id: u64,
-        lon: f64,
-        lat: f64,
-        category: u16,
-        status: u8,
-        created_at: i64,
-        supporters: u32,
-        kind: Kind,
-    ) -> Self {
-        Self {
-            key: mercator::key_of(lon, lat),
-            id,
-            created_at,
-            supporters,
-            category,
-            status,
-            kind,
-        }
-    }
-
-    /// Anchor position on the unit square.
-    pub fn unit_position(&self) -> (f64, f64) {
-        mercator::unit_of_key(self.key)
-    }
-
-    fn order(&self) -> (u64, u64) {
-        (self.key, self.id)
-    }
-}
-
-/// Two vectors sorted by `key` as one sorted sequence (ties: `a` first).
-pub(crate) fn merge_sorted<T, K: Ord>(
-    a: Vec<T>,
-    b: Vec<T>,
-    key: impl Fn(&T) -> K,
-) -> impl Iterator<Item = T> {
-    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some(x), Some(y)) if key(x) > key(y) => b.next(),
-        (Some(_), _) => a.next(),
-        (None, _) => b.next(),
-    })
+/// The order of records in the store: by key, then by id.
+#[inline]
+fn order(r: &ReportRec) -> (u64, u64) {
+    (r.key, r.id)
 }
 
 /// Where a record sits.
@@ -161,7 +80,7 @@ impl ReportStore {
 
     /// Builds the store in one go (start-up): records, and the lon/lat geometry of lines and areas.
     pub fn bulk_load(mut records: Vec<ReportRec>, shapes: Vec<(u64, Geometry<f64>)>) -> Self {
-        records.sort_unstable_by_key(ReportRec::order);
+        records.sort_unstable_by_key(order);
         let mut store = Self::new();
         store.keys = records.iter().map(|r| (r.id, r.key)).collect();
         store.heat = HeatIndex::build(&records);
@@ -169,7 +88,7 @@ impl ReportStore {
         let mut entries = Vec::with_capacity(shapes.len());
         for (id, g) in shapes {
             if let Some(entry) = store.shape_entry(id, &g) {
-                entries.push(entry.1.clone());
+                entries.push(entry.1);
                 store.shapes.insert(id, entry);
             }
         }
@@ -195,7 +114,7 @@ impl ReportStore {
 
     pub fn get(&self, id: u64) -> Option<&ReportRec> {
         let key = *self.keys.get(&id)?;
-        let find = |v: &[ReportRec]| v.binary_search_by(|r| r.order().cmp(&(key, id))).ok();
+        let find = |v: &[ReportRec]| v.binary_search_by(|r| order(r).cmp(&(key, id))).ok();
         // The delta first: a record moved back to an old position has a tombstone in the base.
         if let Some(i) = find(&self.delta).filter(|&i| self.delta[i].status != TOMBSTONE) {
             return Some(&self.delta[i]);
@@ -207,12 +126,12 @@ impl ReportStore {
 
     fn locate(&self, id: u64, key: u64) -> Option<Slot> {
         let target = (key, id);
-        if let Ok(i) = self.delta.binary_search_by(|r| r.order().cmp(&target)) {
+        if let Ok(i) = self.delta.binary_search_by(|r| order(r).cmp(&target)) {
             if self.delta[i].status != TOMBSTONE {
                 return Some(Slot::Delta(i));
             }
         }
-        match self.base.binary_search_by(|r| r.order().cmp(&target)) {
+        match self.base.binary_search_by(|r| order(r).cmp(&target)) {
             Ok(i) if self.base[i].status != TOMBSTONE => Some(Slot::Base(i)),
             _ => None,
         }
@@ -256,7 +175,7 @@ impl ReportStore {
             self.shape_tree.remove(&old);
         }
         if let Some(entry) = shape.and_then(|g| self.shape_entry(rec.id, g)) {
-            self.shape_tree.insert(entry.1.clone());
+            self.shape_tree.insert(entry.1);
             self.shapes.insert(rec.id, entry);
         }
         if self.delta.len() > self.delta_limit {
@@ -272,7 +191,7 @@ impl ReportStore {
     }
 
     fn insert_delta(&mut self, rec: ReportRec) {
-        let at = self.delta.partition_point(|r| r.order() < rec.order());
+        let at = self.delta.partition_point(|r| order(r) < order(&rec));
         self.delta.insert(at, rec);
     }
 
@@ -281,8 +200,7 @@ impl ReportStore {
         let base = std::mem::take(&mut self.base);
         let delta = std::mem::take(&mut self.delta);
         let mut merged = Vec::with_capacity(base.len() + delta.len());
-        merged
-            .extend(merge_sorted(base, delta, ReportRec::order).filter(|r| r.status != TOMBSTONE));
+        merged.extend(merge_sorted(base, delta, order).filter(|r| r.status != TOMBSTONE));
         self.base = merged;
     }
 
@@ -405,3 +323,6 @@ mod tests {
         assert_eq!(store.shapes_in([x0, y0], [x1, y1]).count(), 0);
     }
 }
+
+#[cfg(test)]
+mod heat_tests;

@@ -7,47 +7,16 @@ use mvt::{GeomEncoder, GeomType, Tile};
 
 use crate::aggregate;
 use crate::districts::District;
+// The filter, also reachable here as before it had a module of its own.
+pub use crate::filter::Filter;
 use crate::mercator::{self, TileId};
-use crate::store::{Kind, ReportRec, ReportStore};
+use crate::record::{Kind, ReportRec};
+use crate::store::ReportStore;
 
 /// Tile grid size: MVT's usual 4096 units per tile side.
 pub const EXTENT: u32 = 4096;
 /// Lines and areas are clipped this far outside the tile so that strokes join across tiles.
 pub const BUFFER: f64 = 64.0;
-
-/// Which reports a tile shows. Bit sets index the caller's category and status vocabularies.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Filter {
-    /// Bit i set: category i is shown. `None`: all.
-    pub categories: Option<u64>,
-    /// Bit i set: status i is shown.
-    pub statuses: u64,
-    /// Unix seconds, inclusive.
-    pub created_from: Option<i64>,
-    /// Unix seconds, exclusive.
-    pub created_to: Option<i64>,
-}
-
-impl Filter {
-    pub fn everything() -> Self {
-        Self {
-            categories: None,
-            statuses: u64::MAX,
-            created_from: None,
-            created_to: None,
-        }
-    }
-
-    pub fn matches(&self, r: &ReportRec) -> bool {
-        (self.statuses >> (r.status as u32 & 63)) & 1 == 1
-            && r.status < 64
-            && self
-                .categories
-                .is_none_or(|c| r.category < 64 && (c >> r.category) & 1 == 1)
-            && self.created_from.is_none_or(|t| r.created_at >= t)
-            && self.created_to.is_none_or(|t| r.created_at < t)
-    }
-}
 
 /// The names behind category and status indexes.
 #[derive(Clone, Debug, Default)]
@@ -295,7 +264,7 @@ fn finish<const N: usize>(mut tile: Tile, layers: [mvt::Layer; N]) -> Vec<u8> {
 /// A heatmap tile: layer `heatmap` with one point per occupied cell of a 2^`grid_bits`-wide grid,
 /// at the mean position of its reports, with `count` and `weight` (supporters).
 pub fn heatmap_tile(store: &ReportStore, tile: TileId, filter: &Filter, grid_bits: u32) -> Vec<u8> {
-    let cells = aggregate::heat_grid(store, tile, filter, grid_bits);
+    let cells = aggregate::heat_grid(store.heat(), tile, filter, grid_bits);
     let side = (1u32 << aggregate::grid_side_bits(tile, grid_bits)) as f64;
     let scale = EXTENT as f64 / side;
     let mut layer = points::PointLayer::new("heatmap", EXTENT, &["count", "weight"]);
@@ -533,6 +502,9 @@ fn clip_segment(a: Pt, b: Pt, lo: f64, hi: f64) -> Option<(Pt, Pt)> {
     ))
 }
 
+/// One edge of the clip square: which side of it is inside, whether it is vertical, where it is.
+type ClipEdge = (fn(Pt, f64) -> bool, bool, f64);
+
 /// Clips a closed ring to the square [lo, hi]² (Sutherland–Hodgman). A concave ring may keep
 /// zero-width runs along the square's edge, which render as nothing.
 pub fn clip_ring(points: &[Pt], lo: f64, hi: f64) -> Vec<Pt> {
@@ -541,7 +513,7 @@ pub fn clip_ring(points: &[Pt], lo: f64, hi: f64) -> Vec<Pt> {
         ring.pop();
     }
     // Each edge: keep points where inside(p) holds; intersect crossings.
-    let edges: [(fn(Pt, f64) -> bool, bool, f64); 4] = [
+    let edges: [ClipEdge; 4] = [
         (|p, v| p.0 >= v, true, lo),
         (|p, v| p.0 <= v, true, hi),
         (|p, v| p.1 >= v, false, lo),
