@@ -15,9 +15,29 @@ use crate::engine::IndexRow;
 macro_rules! index_columns {
     ($r:literal) => {
         concat!(
-            $r, "id, ", $r, "category, ", $r, "status, ST_X(", $r, "anchor) AS lon, ST_Y(", $r, "anchor) AS lat, ",
-            $r, "created_at, ", $r, "supporters, ", $r, "duplicate_of, ", $r, "rev, ",
-            "CASE WHEN GeometryType(", $r, "geom) = 'POINT' THEN NULL ELSE ST_AsGeoJSON(", $r, "geom) END AS shape"
+            $r,
+            "id, ",
+            $r,
+            "category, ",
+            $r,
+            "status, ST_X(",
+            $r,
+            "anchor) AS lon, ST_Y(",
+            $r,
+            "anchor) AS lat, ",
+            $r,
+            "created_at, ",
+            $r,
+            "supporters, ",
+            $r,
+            "duplicate_of, ",
+            $r,
+            "rev, ",
+            "CASE WHEN GeometryType(",
+            $r,
+            "geom) = 'POINT' THEN NULL ELSE ST_AsGeoJSON(",
+            $r,
+            "geom) END AS shape"
         )
     };
 }
@@ -25,11 +45,16 @@ const INDEX_COLUMNS: &str = index_columns!("");
 
 /// Every report, as the engine indexes it (start-up).
 pub fn all_index_rows(pool: &PgPool) -> impl Stream<Item = sqlx::Result<IndexRow>> + '_ {
-    sqlx::query_as::<_, IndexRow>(concat!("SELECT ", index_columns!(""), " FROM reports")).fetch(pool)
+    sqlx::query_as::<_, IndexRow>(concat!("SELECT ", index_columns!(""), " FROM reports"))
+        .fetch(pool)
 }
 
 /// What changed in one category after `rev` `seen`, in `rev` order.
-pub async fn changes_in(executor: impl PgExecutor<'_>, category: &str, seen: i64) -> sqlx::Result<Vec<IndexRow>> {
+pub async fn changes_in(
+    executor: impl PgExecutor<'_>,
+    category: &str,
+    seen: i64,
+) -> sqlx::Result<Vec<IndexRow>> {
     sqlx::query_as::<_, IndexRow>(concat!(
         "SELECT ",
         index_columns!(""),
@@ -62,7 +87,11 @@ pub async fn changes_in_all(
 /// Takes the category's lock and returns what changed in it after `seen`, in one round trip
 /// (see migration 0008): under the lock everything committed in the category is visible,
 /// whichever process wrote it, and nothing new can be committed in it until this transaction ends.
-pub async fn lock_category_changes(tx: &mut PgConnection, category: &str, seen: i64) -> sqlx::Result<Vec<IndexRow>> {
+pub async fn lock_category_changes(
+    tx: &mut PgConnection,
+    category: &str,
+    seen: i64,
+) -> sqlx::Result<Vec<IndexRow>> {
     sqlx::query_as::<_, IndexRow>(concat!(
         "SELECT ",
         index_columns!(""),
@@ -76,11 +105,17 @@ pub async fn lock_category_changes(tx: &mut PgConnection, category: &str, seen: 
 }
 
 /// The report an `Idempotency-Key` was first used for, and the hash of that request.
-pub async fn idempotency_key(executor: impl PgExecutor<'_>, key: &str) -> sqlx::Result<Option<(i64, String)>> {
-    sqlx::query_as("SELECT report_id, request_hash FROM idempotency_keys WHERE key = $1")
-        .bind(key)
-        .fetch_optional(executor)
-        .await
+pub async fn idempotency_key(
+    executor: impl PgExecutor<'_>,
+    key: &str,
+) -> sqlx::Result<Option<(i64, String)>> {
+    let row = sqlx::query!(
+        "SELECT report_id, request_hash FROM idempotency_keys WHERE key = $1",
+        key
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|r| (r.report_id, r.request_hash)))
 }
 
 /// The new report's row: the public view (photos from the `attached` CTE), the engine's columns,
@@ -196,8 +231,7 @@ fn insert_sql() -> String {
 /// Tells other service processes that a category changed (delivered on commit, or at once
 /// outside a transaction).
 pub async fn notify(executor: impl PgExecutor<'_>, category: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify('zglos_reports', $1)")
-        .bind(category)
+    sqlx::query!("SELECT pg_notify('zglos_reports', $1)", category)
         .execute(executor)
         .await?;
     Ok(())
@@ -205,8 +239,7 @@ pub async fn notify(executor: impl PgExecutor<'_>, category: &str) -> sqlx::Resu
 
 /// A report's category, if it exists.
 pub async fn category_of(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT category FROM reports WHERE id = $1")
-        .bind(id)
+    sqlx::query_scalar!("SELECT category FROM reports WHERE id = $1", id)
         .fetch_optional(executor)
         .await
 }
@@ -214,12 +247,13 @@ pub async fn category_of(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result
 /// The report that support for `id` goes to (its original when it is a duplicate) and that
 /// report's status.
 pub async fn support_target(tx: &mut PgConnection, id: i64) -> sqlx::Result<(i64, String)> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT o.id, o.status FROM reports r JOIN reports o ON o.id = COALESCE(r.duplicate_of, r.id) WHERE r.id = $1",
+        id
     )
-    .bind(id)
     .fetch_one(tx)
-    .await
+    .await?;
+    Ok((row.id, row.status))
 }
 
 /// "Me too": one more supporter, and who it was (email optional).
@@ -230,29 +264,38 @@ pub async fn add_supporter(
     email: Option<&str>,
     lang: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE reports SET supporters = supporters + 1 WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO supports (report_id, channel, email, lang) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(channel)
-        .bind(email)
-        .bind(lang)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE reports SET supporters = supporters + 1 WHERE id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO supports (report_id, channel, email, lang) VALUES ($1, $2, $3, $4)",
+        id,
+        channel,
+        email,
+        lang
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
 /// Subscribes `email` to a report's changes (its language updated if already subscribed).
-pub async fn subscribe(conn: &mut PgConnection, id: i64, email: &str, lang: &str) -> sqlx::Result<()> {
-    sqlx::query(
+pub async fn subscribe(
+    conn: &mut PgConnection,
+    id: i64,
+    email: &str,
+    lang: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
         "INSERT INTO subscriptions (report_id, email, lang) VALUES ($1, $2, $3)
          ON CONFLICT (report_id, email) DO UPDATE SET lang = EXCLUDED.lang",
+        id,
+        email,
+        lang
     )
-    .bind(id)
-    .bind(email)
-    .bind(lang)
     .execute(conn)
     .await?;
     Ok(())
@@ -353,17 +396,15 @@ pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<Publ
 
 /// The public timeline: what happened and the public notes, never internal ones.
 pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<Value>> {
-    let rows: Vec<(DateTime<Utc>, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT at, kind, status, public_note FROM report_events WHERE report_id = $1 ORDER BY at, id",
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(at, kind, status, note)| {
-            timeline_entry(at, &kind, status.as_deref(), note.as_deref())
-        })
+        .map(|r| timeline_entry(r.at, &r.kind, r.status.as_deref(), r.public_note.as_deref()))
         .collect())
 }
 
