@@ -84,7 +84,7 @@ SQLX_DB="${SQLX_DB:-zglos_sqlx}"
 SQLX_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$SQLX_DB"
 ensure_sqlx_database() {
   local digest current f
-  digest="$(cat "$ROOT"/migrations/*.sql | sha256sum | cut -c1-16)"
+  digest="$(cd "$ROOT/migrations" && sha256sum -- *.sql | sha256sum | cut -c1-16)"
   current="$(psql_admin -tAc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$SQLX_DB'")"
   [ "$current" = "migrations $digest" ] && return 0
   say "creating $SQLX_DB (the schema the SQL statements are checked against)"
