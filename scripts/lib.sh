@@ -75,6 +75,41 @@ ensure_database() {
   psql -X -q -d "$db" -c 'CREATE EXTENSION IF NOT EXISTS postgis'
 }
 
+# The database the compile-time checks of the SQL statements (sqlx's query! macros) run against:
+# PostGIS and the migrations, nothing else. Rebuilt from migrations/*.sql, each file in one
+# transaction as the service's own migrator runs them, whenever the migrations change (their
+# digest is kept as the database's comment). psql rather than `zglos migrate`: the binary is
+# built with those checks, so it cannot be what creates the schema they need.
+SQLX_DB="${SQLX_DB:-zglos_sqlx}"
+SQLX_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$SQLX_DB"
+ensure_sqlx_database() {
+  local digest current f
+  digest="$(cd "$ROOT/migrations" && sha256sum -- *.sql | sha256sum | cut -c1-16)"
+  current="$(psql_admin -tAc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$SQLX_DB'")"
+  [ "$current" = "migrations $digest" ] && return 0
+  say "creating $SQLX_DB (the schema the SQL statements are checked against)"
+  PGOPTIONS="-c client_min_messages=warning" psql_admin -c "DROP DATABASE IF EXISTS \"$SQLX_DB\" WITH (FORCE)"
+  psql_admin -c "CREATE DATABASE \"$SQLX_DB\""
+  psql -X -q -v ON_ERROR_STOP=1 -d "$SQLX_DB" -c 'CREATE EXTENSION IF NOT EXISTS postgis'
+  for f in "$ROOT"/migrations/*.sql; do
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -1 -d "$SQLX_DB" -f "$f" >/dev/null
+  done
+  psql_admin -c "COMMENT ON DATABASE \"$SQLX_DB\" IS 'migrations $digest'"
+}
+
+# Writes the offline data of every checked SQL statement (one JSON file per statement) into the
+# empty folder $1, from the statements as they are in the sources and the schema in $SQLX_DB.
+# All of them are in the library, so checking it is enough: `cargo rustc --profile check` with a
+# fresh --cfg value makes cargo re-run just the library's macros (dependencies stay built, and
+# the artifacts of `cargo build`/`cargo test` are not touched).
+sqlx_generate() {
+  local out="$1"
+  SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$out" DATABASE_URL="$SQLX_DATABASE_URL" \
+    cargo rustc --quiet --locked --lib --profile check -- \
+    --cfg "sqlx_prepare=\"$$-$(date +%s%N)\"" --check-cfg 'cfg(sqlx_prepare, values(any()))'
+  [ -n "$(ls -A "$out")" ] || die "no query data was written to $out"
+}
+
 ensure_node() {
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     apt_install nodejs npm

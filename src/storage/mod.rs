@@ -47,10 +47,12 @@ const CATEGORY_LOCK_SPACE: i32 = 0x5a67; // "Zg"
 /// become originals, in one process or several, and (b) within a category `rev` grows in commit
 /// order, which is what lets the in-memory index catch up with `rev > last_seen`.
 pub async fn lock_category(tx: &mut sqlx::PgConnection, category: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-        .bind(CATEGORY_LOCK_SPACE)
-        .bind(category)
-        .execute(tx)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        CATEGORY_LOCK_SPACE,
+        category
+    )
+    .execute(tx)
+    .await?;
     Ok(())
 }

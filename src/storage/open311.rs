@@ -14,10 +14,10 @@ pub async fn app_for_key(pool: &PgPool, key: &str) -> sqlx::Result<Option<String
     if role != "open311" && role != "analyst" {
         return Ok(None);
     }
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM api_keys WHERE key_hash = $1")
-        .bind(&hash)
-        .fetch_optional(pool)
-        .await?;
+    let name: Option<String> =
+        sqlx::query_scalar!("SELECT name FROM api_keys WHERE key_hash = $1", &hash)
+            .fetch_optional(pool)
+            .await?;
     Ok(name.or(Some(role)))
 }
 
@@ -29,47 +29,58 @@ pub async fn record(
     media_url: Option<&str>,
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO open311_requests (report_id, token, app_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(report_id)
-        .bind(token)
-        .bind(app)
+    sqlx::query!(
+        "INSERT INTO open311_requests (report_id, token, app_name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        report_id,
+        token,
+        app
+    )
+    .execute(&mut *tx)
+    .await?;
+    if let Some(url) = media_url {
+        sqlx::query!(
+            "INSERT INTO report_media_links (report_id, url) VALUES ($1, $2)",
+            report_id,
+            url
+        )
         .execute(&mut *tx)
         .await?;
-    if let Some(url) = media_url {
-        sqlx::query("INSERT INTO report_media_links (report_id, url) VALUES ($1, $2)")
-            .bind(report_id)
-            .bind(url)
-            .execute(&mut *tx)
-            .await?;
     }
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn by_token(pool: &PgPool, token: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT report_id FROM open311_requests WHERE token = $1")
-        .bind(token)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT report_id FROM open311_requests WHERE token = $1",
+        token
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// First media link (or uploaded photo) of each report.
 pub async fn media(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT DISTINCT ON (report_id) report_id, url FROM report_media_links WHERE report_id = ANY($1) ORDER BY report_id, id",
+        ids
     )
-    .bind(ids)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.report_id, r.url)).collect())
 }
 
 /// The latest public note of each report.
 pub async fn notes(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
-    sqlx::query_as(
-        "SELECT DISTINCT ON (report_id) report_id, public_note FROM report_events
-         WHERE report_id = ANY($1) AND public_note IS NOT NULL AND kind <> 'duplicate' ORDER BY report_id, at DESC, id DESC",
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (report_id) report_id, public_note AS "public_note!" FROM report_events
+         WHERE report_id = ANY($1) AND public_note IS NOT NULL AND kind <> 'duplicate' ORDER BY report_id, at DESC, id DESC"#,
+        ids
     )
-    .bind(ids)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.report_id, r.public_note))
+        .collect())
 }

@@ -9,15 +9,16 @@ pub async fn recipients(
     conn: &mut PgConnection,
     report_id: i64,
 ) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as(
-        "SELECT DISTINCT ON (lower(email)) email, lang FROM (
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (lower(email)) email AS "email!", lang AS "lang!" FROM (
              SELECT contact_email AS email, lang, 0 AS o FROM reports WHERE id = $1 AND contact_email IS NOT NULL
              UNION ALL SELECT email, lang, 1 FROM subscriptions WHERE report_id = $1) m
-         ORDER BY lower(email), o",
+         ORDER BY lower(email), o"#,
+        report_id
     )
-    .bind(report_id)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.email, r.lang)).collect())
 }
 
 pub async fn queue(
@@ -27,26 +28,28 @@ pub async fn queue(
     subject: &str,
     body: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO outbox (report_id, to_email, subject, body) VALUES ($1, $2, $3, $4)")
-        .bind(report_id)
-        .bind(to)
-        .bind(subject)
-        .bind(body)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO outbox (report_id, to_email, subject, body) VALUES ($1, $2, $3, $4)",
+        report_id,
+        to,
+        subject,
+        body
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Wakes the mail workers when the transaction commits.
 pub async fn wake_workers(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify('zglos_outbox', '')")
+    sqlx::query!("SELECT pg_notify('zglos_outbox', '')")
         .execute(conn)
         .await?;
     Ok(())
 }
 
 /// A message waiting to be sent.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Pending {
     pub id: i64,
     pub to_email: String,
@@ -58,20 +61,23 @@ pub struct Pending {
 /// Up to `limit` messages that are due, locked for this transaction. SKIP LOCKED: several
 /// service processes can run workers without sending twice.
 pub async fn due(tx: &mut Transaction<'_, Postgres>, limit: i64) -> sqlx::Result<Vec<Pending>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Pending,
         "SELECT id, to_email, subject, body, attempts FROM outbox
          WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit
     )
-    .bind(limit)
     .fetch_all(&mut **tx)
     .await
 }
 
 pub async fn mark_sent(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -82,13 +88,13 @@ pub async fn mark_failed(
     error: &str,
     pause_secs: f64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
              next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+        id,
+        error,
+        pause_secs
     )
-    .bind(id)
-    .bind(error)
-    .bind(pause_secs)
     .execute(conn)
     .await?;
     Ok(())

@@ -8,14 +8,14 @@ pub async fn insert(pool: &PgPool, photo: &Photo) -> sqlx::Result<String> {
     let mut raw = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut raw);
     let id = hex::encode(raw);
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO photos (id, width, height, image, thumbnail) VALUES ($1, $2, $3, $4, $5)",
+        &id,
+        photo.width as i32,
+        photo.height as i32,
+        &photo.jpeg,
+        &photo.thumbnail
     )
-    .bind(&id)
-    .bind(photo.width as i32)
-    .bind(photo.height as i32)
-    .bind(&photo.jpeg)
-    .bind(&photo.thumbnail)
     .execute(pool)
     .await?;
     Ok(id)
@@ -23,10 +23,13 @@ pub async fn insert(pool: &PgPool, photo: &Photo) -> sqlx::Result<String> {
 
 /// The JPEG bytes of a photo or its thumbnail.
 pub async fn bytes(pool: &PgPool, id: &str, thumbnail: bool) -> sqlx::Result<Option<Vec<u8>>> {
-    let sql = if thumbnail {
-        "SELECT thumbnail FROM photos WHERE id = $1"
+    if thumbnail {
+        sqlx::query_scalar!("SELECT thumbnail FROM photos WHERE id = $1", id)
+            .fetch_optional(pool)
+            .await
     } else {
-        "SELECT image FROM photos WHERE id = $1"
-    };
-    sqlx::query_scalar(sql).bind(id).fetch_optional(pool).await
+        sqlx::query_scalar!("SELECT image FROM photos WHERE id = $1", id)
+            .fetch_optional(pool)
+            .await
+    }
 }

@@ -109,10 +109,13 @@ pub async fn idempotency_key(
     executor: impl PgExecutor<'_>,
     key: &str,
 ) -> sqlx::Result<Option<(i64, String)>> {
-    sqlx::query_as("SELECT report_id, request_hash FROM idempotency_keys WHERE key = $1")
-        .bind(key)
-        .fetch_optional(executor)
-        .await
+    let row = sqlx::query!(
+        "SELECT report_id, request_hash FROM idempotency_keys WHERE key = $1",
+        key
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|r| (r.report_id, r.request_hash)))
 }
 
 /// The new report's row: the public view (photos from the `attached` CTE), the engine's columns,
@@ -228,8 +231,7 @@ fn insert_sql() -> String {
 /// Tells other service processes that a category changed (delivered on commit, or at once
 /// outside a transaction).
 pub async fn notify(executor: impl PgExecutor<'_>, category: &str) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify('zglos_reports', $1)")
-        .bind(category)
+    sqlx::query!("SELECT pg_notify('zglos_reports', $1)", category)
         .execute(executor)
         .await?;
     Ok(())
@@ -237,8 +239,7 @@ pub async fn notify(executor: impl PgExecutor<'_>, category: &str) -> sqlx::Resu
 
 /// A report's category, if it exists.
 pub async fn category_of(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT category FROM reports WHERE id = $1")
-        .bind(id)
+    sqlx::query_scalar!("SELECT category FROM reports WHERE id = $1", id)
         .fetch_optional(executor)
         .await
 }
@@ -246,12 +247,13 @@ pub async fn category_of(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result
 /// The report that support for `id` goes to (its original when it is a duplicate) and that
 /// report's status.
 pub async fn support_target(tx: &mut PgConnection, id: i64) -> sqlx::Result<(i64, String)> {
-    sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT o.id, o.status FROM reports r JOIN reports o ON o.id = COALESCE(r.duplicate_of, r.id) WHERE r.id = $1",
+        id
     )
-    .bind(id)
     .fetch_one(tx)
-    .await
+    .await?;
+    Ok((row.id, row.status))
 }
 
 /// "Me too": one more supporter, and who it was (email optional).
@@ -262,17 +264,21 @@ pub async fn add_supporter(
     email: Option<&str>,
     lang: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE reports SET supporters = supporters + 1 WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO supports (report_id, channel, email, lang) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(channel)
-        .bind(email)
-        .bind(lang)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE reports SET supporters = supporters + 1 WHERE id = $1",
+        id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO supports (report_id, channel, email, lang) VALUES ($1, $2, $3, $4)",
+        id,
+        channel,
+        email,
+        lang
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
@@ -283,13 +289,13 @@ pub async fn subscribe(
     email: &str,
     lang: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO subscriptions (report_id, email, lang) VALUES ($1, $2, $3)
          ON CONFLICT (report_id, email) DO UPDATE SET lang = EXCLUDED.lang",
+        id,
+        email,
+        lang
     )
-    .bind(id)
-    .bind(email)
-    .bind(lang)
     .execute(conn)
     .await?;
     Ok(())
@@ -390,17 +396,15 @@ pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<Publ
 
 /// The public timeline: what happened and the public notes, never internal ones.
 pub async fn timeline(pool: &PgPool, id: i64) -> sqlx::Result<Vec<Value>> {
-    let rows: Vec<(DateTime<Utc>, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT at, kind, status, public_note FROM report_events WHERE report_id = $1 ORDER BY at, id",
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(at, kind, status, note)| {
-            timeline_entry(at, &kind, status.as_deref(), note.as_deref())
-        })
+        .map(|r| timeline_entry(r.at, &r.kind, r.status.as_deref(), r.public_note.as_deref()))
         .collect())
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
-use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
+use sqlx::{Executor, PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 
 use super::reports::{PublicReport, PUBLIC_COLUMNS, PUBLIC_JOINS};
 use crate::domain::workflow::ResolvedAt;
@@ -17,37 +17,42 @@ pub async fn login_failures(
     ip: &str,
     window_minutes: i32,
 ) -> sqlx::Result<(i64, i64)> {
-    sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE login = $1), count(*) FILTER (WHERE ip = $2)
-         FROM login_failures WHERE at > now() - make_interval(mins => $3)",
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE login = $1) AS "by_login!", count(*) FILTER (WHERE ip = $2) AS "by_ip!"
+         FROM login_failures WHERE at > now() - make_interval(mins => $3)"#,
+        login,
+        ip,
+        window_minutes
     )
-    .bind(login)
-    .bind(ip)
-    .bind(window_minutes)
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok((row.by_login, row.by_ip))
 }
 
 /// An account's id, password hash and whether it is disabled.
 pub async fn account(pool: &PgPool, login: &str) -> sqlx::Result<Option<(i64, String, bool)>> {
-    sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE login = $1")
-        .bind(login)
-        .fetch_optional(pool)
-        .await
+    let row = sqlx::query!(
+        "SELECT id, password_hash, disabled FROM users WHERE login = $1",
+        login
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.id, r.password_hash, r.disabled)))
 }
 
 pub async fn record_login_failure(pool: &PgPool, login: &str, ip: &str) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO login_failures (login, ip) VALUES ($1, $2)")
-        .bind(login)
-        .bind(ip)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO login_failures (login, ip) VALUES ($1, $2)",
+        login,
+        ip
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 pub async fn clear_login_failures(pool: &PgPool, login: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE login = $1")
-        .bind(login)
+    sqlx::query!("DELETE FROM login_failures WHERE login = $1", login)
         .execute(pool)
         .await?;
     Ok(())
@@ -60,22 +65,21 @@ pub async fn create_session(
     csrf_token: &str,
     hours: i32,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
          VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
+        token_hash,
+        user_id,
+        csrf_token,
+        hours
     )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(csrf_token)
-    .bind(hours)
     .execute(pool)
     .await?;
     Ok(())
 }
 
 pub async fn delete_session(pool: &PgPool, token_hash: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(token_hash)
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", token_hash)
         .execute(pool)
         .await?;
     Ok(())
@@ -205,18 +209,19 @@ pub async fn inbox_counts(
     units: &[String],
     initial: &str,
 ) -> sqlx::Result<(i64, i64, i64)> {
-    sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE s.is_open),
+    let row = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE s.is_open) AS "open!",
                 count(*) FILTER (WHERE s.is_open AND (r.expected_at < current_date
-                    OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => $2)))),
-                count(*) FILTER (WHERE r.status = $3)
-         FROM reports r JOIN statuses s ON s.code = r.status WHERE r.unit_code = ANY($1)",
+                    OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => $2)))) AS "overdue!",
+                count(*) FILTER (WHERE r.status = $3) AS "new!"
+         FROM reports r JOIN statuses s ON s.code = r.status WHERE r.unit_code = ANY($1)"#,
+        units,
+        OVERDUE_DAYS,
+        initial
     )
-    .bind(units)
-    .bind(OVERDUE_DAYS)
-    .bind(initial)
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok((row.open, row.overdue, row.new))
 }
 
 /// One entry of a report's whole timeline, internal notes included.
@@ -246,16 +251,18 @@ pub async fn history(
     pool: &PgPool,
     id: i64,
 ) -> sqlx::Result<(Vec<InternalEvent>, Vec<AuditEntry>)> {
-    let events = sqlx::query_as(
-        "SELECT at, kind, status, public_note, internal_note, actor FROM report_events WHERE report_id = $1 ORDER BY at, id",
+    let events = sqlx::query_as!(
+        InternalEvent,
+        "SELECT at, kind, status, public_note AS note, internal_note, actor FROM report_events WHERE report_id = $1 ORDER BY at, id",
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
-    let audit = sqlx::query_as(
+    let audit = sqlx::query_as!(
+        AuditEntry,
         "SELECT at, actor, action, before, after FROM audit_log WHERE report_id = $1 ORDER BY at, id",
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
     Ok((events, audit))
@@ -263,18 +270,18 @@ pub async fn history(
 
 /// A report's category, if the report exists.
 pub async fn report_category(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT category FROM reports WHERE id = $1")
-        .bind(id)
+    sqlx::query_scalar!("SELECT category FROM reports WHERE id = $1", id)
         .fetch_optional(conn)
         .await
 }
 
 /// Locks a report's row for the rest of the transaction.
 pub async fn lock_row(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
-    sqlx::query("SELECT id FROM reports WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(conn)
-        .await?;
+    conn.execute(sqlx::query!(
+        "SELECT id FROM reports WHERE id = $1 FOR UPDATE",
+        id
+    ))
+    .await?;
     Ok(())
 }
 
@@ -288,15 +295,15 @@ pub async fn insert_audit(
     before: &Value,
     after: &Value,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_log (user_id, actor, action, report_id, before, after) VALUES ($1, $2, $3, $4, $5, $6)",
+        user_id,
+        actor,
+        action,
+        id,
+        before,
+        after
     )
-    .bind(user_id)
-    .bind(actor)
-    .bind(action)
-    .bind(id)
-    .bind(before)
-    .bind(after)
     .execute(conn)
     .await?;
     Ok(())
@@ -312,15 +319,15 @@ pub struct Event<'a> {
 }
 
 pub async fn insert_event(conn: &mut PgConnection, id: i64, e: Event<'_>) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO report_events (report_id, kind, status, public_note, internal_note, actor) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        e.kind,
+        e.status,
+        e.public,
+        e.internal,
+        e.actor
     )
-    .bind(id)
-    .bind(e.kind)
-    .bind(e.status)
-    .bind(e.public)
-    .bind(e.internal)
-    .bind(e.actor)
     .execute(conn)
     .await?;
     Ok(())
@@ -334,19 +341,26 @@ pub async fn set_status(
     expected_at: Option<NaiveDate>,
     resolved_at: ResolvedAt,
 ) -> sqlx::Result<()> {
-    let resolved = match resolved_at {
-        ResolvedAt::Stamp => "now()",
-        ResolvedAt::Clear => "NULL",
-        ResolvedAt::Keep => "resolved_at",
+    // One statement, checked in each of its three forms.
+    macro_rules! set_status {
+        ($resolved:tt) => {
+            sqlx::query!(
+                "UPDATE reports SET status = $2, expected_at = COALESCE($3, expected_at), resolved_at = "
+                    + $resolved
+                    + " WHERE id = $1",
+                id,
+                status,
+                expected_at
+            )
+            .execute(conn)
+            .await?
+        };
+    }
+    match resolved_at {
+        ResolvedAt::Stamp => set_status!("now()"),
+        ResolvedAt::Clear => set_status!("NULL"),
+        ResolvedAt::Keep => set_status!("resolved_at"),
     };
-    sqlx::query(&format!(
-        "UPDATE reports SET status = $2, expected_at = COALESCE($3, expected_at), resolved_at = {resolved} WHERE id = $1"
-    ))
-    .bind(id)
-    .bind(status)
-    .bind(expected_at)
-    .execute(conn)
-    .await?;
     Ok(())
 }
 
@@ -357,12 +371,14 @@ pub async fn set_unit(
     unit: &str,
     status: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE reports SET status = COALESCE($3, status), unit_code = $2, routing_rule = 'manual' WHERE id = $1")
-        .bind(id)
-        .bind(unit)
-        .bind(status)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE reports SET status = COALESCE($3, status), unit_code = $2, routing_rule = 'manual' WHERE id = $1",
+        id,
+        unit,
+        status
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -372,11 +388,11 @@ pub async fn attach_after_photo(
     id: i64,
     photo: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE photos SET report_id = $1, kind = 'after' WHERE id = $2 AND report_id IS NULL",
+        id,
+        photo
     )
-    .bind(id)
-    .bind(photo)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -384,12 +400,12 @@ pub async fn attach_after_photo(
 
 /// Whether `email` gave the report or follows it.
 pub async fn is_reporter(conn: &mut PgConnection, id: i64, email: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM reports WHERE id = $1 AND lower(contact_email) = lower($2))
-             OR EXISTS (SELECT 1 FROM subscriptions WHERE report_id = $1 AND lower(email) = lower($2))",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM reports WHERE id = $1 AND lower(contact_email) = lower($2))
+             OR EXISTS (SELECT 1 FROM subscriptions WHERE report_id = $1 AND lower(email) = lower($2)) AS "is_reporter!""#,
+        id,
+        email
     )
-    .bind(id)
-    .bind(email)
     .fetch_one(conn)
     .await
 }
@@ -403,27 +419,35 @@ pub async fn merge(
     status: &str,
     supporters: i32,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE reports SET duplicate_of = $2, status = $3 WHERE id = $1")
-        .bind(id)
-        .bind(into)
-        .bind(status)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE reports SET duplicate_of = $2 WHERE duplicate_of = $1")
-        .bind(id)
-        .bind(into)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE reports SET supporters = supporters + $2 WHERE id = $1")
-        .bind(into)
-        .bind(supporters)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE subscriptions SET report_id = $2 WHERE report_id = $1 AND email NOT IN (SELECT email FROM subscriptions WHERE report_id = $2)")
-        .bind(id)
-        .bind(into)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE reports SET duplicate_of = $2, status = $3 WHERE id = $1",
+        id,
+        into,
+        status
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE reports SET duplicate_of = $2 WHERE duplicate_of = $1",
+        id,
+        into
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE reports SET supporters = supporters + $2 WHERE id = $1",
+        into,
+        supporters
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE subscriptions SET report_id = $2 WHERE report_id = $1 AND email NOT IN (SELECT email FROM subscriptions WHERE report_id = $2)",
+        id,
+        into
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -435,25 +459,31 @@ pub async fn unmerge(
     status: &str,
     supporters: i32,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE reports SET duplicate_of = NULL, status = $2 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE reports SET supporters = GREATEST(1, supporters - $2) WHERE id = $1")
-        .bind(original)
-        .bind(supporters)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE reports SET duplicate_of = NULL, status = $2 WHERE id = $1",
+        id,
+        status
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE reports SET supporters = GREATEST(1, supporters - $2) WHERE id = $1",
+        original,
+        supporters
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 pub async fn set_category(conn: &mut PgConnection, id: i64, category: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE reports SET category = $2 WHERE id = $1")
-        .bind(id)
-        .bind(category)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE reports SET category = $2 WHERE id = $1",
+        id,
+        category
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -466,23 +496,23 @@ pub async fn set_geometry(
     district_id: Option<i32>,
     near_border: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE reports SET geom = ST_SetSRID(ST_GeomFromGeoJSON($2), 4326), anchor = ST_SetSRID(ST_MakePoint($3, $4), 4326),
              district_id = $5, near_border = $6 WHERE id = $1",
+        id,
+        geojson,
+        anchor.0,
+        anchor.1,
+        district_id,
+        near_border
     )
-    .bind(id)
-    .bind(geojson)
-    .bind(anchor.0)
-    .bind(anchor.1)
-    .bind(district_id)
-    .bind(near_border)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Figures of one district or unit (`key`) for `/stats`.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct StatsRow {
     pub key: Option<String>,
     pub reported: i64,
@@ -491,37 +521,44 @@ pub struct StatsRow {
     pub median_days: Option<f64>,
 }
 
-/// Reported / resolved / open / median days to resolve of originals, grouped by `group`.
-async fn stats_by(pool: &PgPool, group: &str) -> sqlx::Result<Vec<StatsRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {group} AS key, count(*) AS reported, count(*) FILTER (WHERE r.resolved_at IS NOT NULL) AS resolved,
-             count(*) FILTER (WHERE s.is_open) AS open,
+/// Reported / resolved / open / median days to resolve of originals, grouped by `$group` (one
+/// statement, checked for each grouping).
+macro_rules! stats_by {
+    ($pool:expr, $group:tt) => {
+        sqlx::query_as!(
+            StatsRow,
+            "SELECT " + $group + r#" AS key, count(*) AS "reported!", count(*) FILTER (WHERE r.resolved_at IS NOT NULL) AS "resolved!",
+             count(*) FILTER (WHERE s.is_open) AS "open!",
              percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM r.resolved_at - r.created_at) / 86400)
                  FILTER (WHERE r.resolved_at IS NOT NULL) AS median_days
          FROM reports r JOIN statuses s ON s.code = r.status
-         WHERE r.duplicate_of IS NULL GROUP BY {group}"
-    ))
-    .fetch_all(pool)
-    .await
+         WHERE r.duplicate_of IS NULL GROUP BY "# + $group
+        )
+        .fetch_all($pool)
+        .await
+    };
 }
 
 pub async fn stats_by_district(pool: &PgPool) -> sqlx::Result<Vec<StatsRow>> {
-    stats_by(pool, "r.district_id::text").await
+    stats_by!(pool, "r.district_id::text")
 }
 
 pub async fn stats_by_unit(pool: &PgPool) -> sqlx::Result<Vec<StatsRow>> {
-    stats_by(pool, "r.unit_code").await
+    stats_by!(pool, "r.unit_code")
 }
 
 /// Districts (id, name) and units (code, name), in order.
 pub async fn districts_and_units(
     pool: &PgPool,
 ) -> sqlx::Result<(Vec<(i32, String)>, Vec<(String, String)>)> {
-    let districts = sqlx::query_as("SELECT id, name FROM districts ORDER BY id")
+    let districts = sqlx::query!("SELECT id, name FROM districts ORDER BY id")
         .fetch_all(pool)
         .await?;
-    let units = sqlx::query_as("SELECT code, name FROM units ORDER BY code")
+    let units = sqlx::query!("SELECT code, name FROM units ORDER BY code")
         .fetch_all(pool)
         .await?;
-    Ok((districts, units))
+    Ok((
+        districts.into_iter().map(|d| (d.id, d.name)).collect(),
+        units.into_iter().map(|u| (u.code, u.name)).collect(),
+    ))
 }

@@ -4,7 +4,6 @@ use sqlx::PgPool;
 
 use crate::domain::{Lang, Role, StaffUser};
 
-#[derive(sqlx::FromRow)]
 struct UserRow {
     id: i64,
     login: String,
@@ -33,12 +32,13 @@ impl From<UserRow> for StaffUser {
 /// The user behind a session, if the session is live and the account enabled. A disabled
 /// account's sessions stop working at once, because this is checked on every request.
 pub async fn session_user(pool: &PgPool, token_hash: &str) -> sqlx::Result<Option<StaffUser>> {
-    let row: Option<UserRow> = sqlx::query_as(
+    let row = sqlx::query_as!(
+        UserRow,
         "SELECT u.id, u.login, u.name, u.roles, u.units, u.lang, s.csrf_token
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled",
+        token_hash
     )
-    .bind(token_hash)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(StaffUser::from))
@@ -46,10 +46,12 @@ pub async fn session_user(pool: &PgPool, token_hash: &str) -> sqlx::Result<Optio
 
 /// The role of an enabled API key.
 pub async fn api_key_role(pool: &PgPool, key_hash: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT role FROM api_keys WHERE key_hash = $1 AND NOT disabled")
-        .bind(key_hash)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_scalar!(
+        "SELECT role FROM api_keys WHERE key_hash = $1 AND NOT disabled",
+        key_hash
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 /// Creates or replaces an account (enabled again if it was disabled).
@@ -62,17 +64,17 @@ pub async fn upsert_user(
     units: &[String],
 ) -> sqlx::Result<i64> {
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO users (login, name, password_hash, roles, units) VALUES (lower($1), $2, $3, $4, $5)
          ON CONFLICT (login) DO UPDATE SET name = EXCLUDED.name, password_hash = EXCLUDED.password_hash,
              roles = EXCLUDED.roles, units = EXCLUDED.units, disabled = false
          RETURNING id",
+        login.trim(),
+        name,
+        password_hash,
+        &roles as &[&str],
+        units
     )
-    .bind(login.trim())
-    .bind(name)
-    .bind(password_hash)
-    .bind(&roles)
-    .bind(units)
     .fetch_one(pool)
     .await
 }
@@ -83,11 +85,13 @@ pub async fn insert_api_key(
     key_hash: &str,
     role: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO api_keys (name, key_hash, role) VALUES ($1, $2, $3)")
-        .bind(name)
-        .bind(key_hash)
-        .bind(role)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO api_keys (name, key_hash, role) VALUES ($1, $2, $3)",
+        name,
+        key_hash,
+        role
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
