@@ -16,6 +16,10 @@ ensure_gis_clients
 npm_install "$ROOT/web"
 npm_install "$ROOT/tests/browser"
 
+say "cargo fmt --check and clippy (warnings are errors)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 say "checking that .sqlx/ is current (the SQL statements against the migrations)"
 ensure_sqlx_database
 sqlx_tmp="$(mktemp -d)"

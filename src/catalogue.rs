@@ -89,17 +89,30 @@ pub struct Catalogue {
     pub workflow: Workflow,
 }
 
+/// What a city's catalogue is built from, as loaded from the database.
+pub struct CatalogueData {
+    pub city: CityInfo,
+    pub boundary: MultiPolygon<f64>,
+    pub categories: Vec<Category>,
+    pub statuses: Vec<Status>,
+    pub units: Vec<Unit>,
+    pub districts: Vec<District>,
+    pub rules: Vec<Rule>,
+    pub workflow: Workflow,
+}
+
 impl Catalogue {
-    pub fn new(
-        city: CityInfo,
-        boundary: MultiPolygon<f64>,
-        categories: Vec<Category>,
-        statuses: Vec<Status>,
-        units: Vec<Unit>,
-        districts: Vec<District>,
-        rules: Vec<Rule>,
-        workflow: Workflow,
-    ) -> Self {
+    pub fn new(data: CatalogueData) -> Self {
+        let CatalogueData {
+            city,
+            boundary,
+            categories,
+            statuses,
+            units,
+            districts,
+            rules,
+            workflow,
+        } = data;
         let bbox = boundary.bounding_rect();
         let centre = bbox.map(|r| r.center()).unwrap_or_default();
         let proj = LocalMetres::around(centre.x, centre.y);

@@ -184,11 +184,7 @@ pub fn read_categories(path: &Path) -> Result<Vec<Category>> {
     for rec in rdr.records() {
         let rec = rec.context("reading categories.csv")?;
         let kinds = rec.get(c_kinds).unwrap_or("point");
-        let has = |k: &str| {
-            kinds
-                .split(|c: char| c == ' ' || c == ';' || c == '|')
-                .any(|x| x == k)
-        };
+        let has = |k: &str| kinds.split([' ', ';', '|']).any(|x| x == k);
         out.push(Category {
             code: rec.get(c_code).unwrap_or_default().to_string(),
             name_pl: clean(rec.get(c_name).unwrap_or_default()),

@@ -3,7 +3,7 @@ use anyhow::{Context, Result};
 use geo::MultiPolygon;
 use sqlx::PgPool;
 
-use crate::catalogue::{Catalogue, Category, CityInfo, Status, Unit};
+use crate::catalogue::{Catalogue, CatalogueData, Category, CityInfo, Status, Unit};
 use crate::city::{CityPack, MapSettings};
 use crate::domain::workflow::{StatusRoles, Workflow};
 
@@ -229,20 +229,20 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     })
     .collect::<Result<Vec<_>>>()?;
 
-    Ok(Catalogue::new(
-        CityInfo {
+    Ok(Catalogue::new(CatalogueData {
+        city: CityInfo {
             slug,
             name,
             attribution,
             near_border_m,
             map,
         },
-        parse_multipolygon(&boundary)?,
+        boundary: parse_multipolygon(&boundary)?,
         categories,
         statuses,
         units,
         districts,
         rules,
         workflow,
-    ))
+    }))
 }

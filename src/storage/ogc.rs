@@ -102,7 +102,7 @@ pub async fn districts(
 
 /// First report's time (the collection's temporal extent starts there).
 pub async fn first_report_at(pool: &PgPool) -> sqlx::Result<Option<DateTime<Utc>>> {
-    Ok(sqlx::query_scalar!("SELECT min(created_at) FROM reports")
+    sqlx::query_scalar!("SELECT min(created_at) FROM reports")
         .fetch_one(pool)
-        .await?)
+        .await
 }
