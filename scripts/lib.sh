@@ -29,7 +29,7 @@ apt_install() {
 psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -d postgres "$@"; }
 
 ensure_rust() {
-  command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (rustup, Rust 1.85 or newer) first"
+  command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (rustup, Rust 1.89 or newer) first"
 }
 
 # PostgreSQL on $PGHOST:$PGPORT, reachable as $PGUSER without a password.
