@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -18,9 +18,9 @@ use super::exports::reject_unknown;
 use super::extract::Who;
 use super::params::{parse_datetime, Params};
 use super::schema::{
-    CollectionId, CollectionInfo, Collections, Conformance, ErrorBody, Extent,
-    FeatureCollectionType, FeaturePage, FormatQuery, ItemsQuery, LandingPage, OgcLink,
-    SpatialExtent, TemporalExtent,
+    CollectionId, CollectionInfo, Collections, Conformance, DistrictFeature, DistrictProperties,
+    ErrorBody, Extent, FeatureCollectionType, FeaturePage, FeatureType, FormatQuery, ItemsQuery,
+    LandingPage, OgcLink, SpatialExtent, TemporalExtent,
 };
 use super::tiles::base_url;
 use super::AppState;
@@ -443,8 +443,11 @@ async fn queryables_handler(
     })
 }
 
+/// A time interval; `None` is an open end.
+pub type Interval = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// OGC `datetime`: an instant, a date (that whole day) or an interval `start/end` with `..` open ends.
-pub fn parse_datetime_param(v: &str) -> ApiResult<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+pub fn parse_datetime_param(v: &str) -> ApiResult<Interval> {
     let bad = || {
         ApiError::bad_request("invalid_parameter", format!("datetime {v:?} must be an RFC 3339 instant, a date, or an interval start/end where either end may be '..'"))
             .at("datetime")
@@ -634,7 +637,8 @@ async fn items(
                 if i > 0 {
                     features.push(b',');
                 }
-                features.extend_from_slice(district_feature(d).to_string().as_bytes());
+                serde_json::to_writer(&mut features, &district_feature(d))
+                    .map_err(ApiError::internal)?;
             }
             let titles = rows
                 .iter()
@@ -708,10 +712,19 @@ async fn items(
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
 
-fn district_feature(d: &store::DistrictRow) -> Value {
-    let geometry: Value = serde_json::from_str(&d.geometry).unwrap_or(Value::Null);
-    json!({"type": "Feature", "id": d.id, "geometry": geometry,
-           "properties": {"id": d.id, "code": d.code, "name": d.name, "full_name": d.full_name, "area_km2": d.area_km2}})
+fn district_feature(d: &store::DistrictRow) -> DistrictFeature {
+    DistrictFeature {
+        kind: FeatureType::Feature,
+        id: d.id,
+        geometry: serde_json::from_str(&d.geometry).unwrap_or(Value::Null),
+        properties: DistrictProperties {
+            id: d.id,
+            code: d.code.clone(),
+            name: d.name.clone(),
+            full_name: d.full_name.clone(),
+            area_km2: d.area_km2,
+        },
+    }
 }
 
 /// One feature
@@ -767,29 +780,29 @@ async fn item(
                 0,
             )
             .await?;
-            district_feature(rows.first().ok_or_else(not_found)?)
+            as_value(&district_feature(rows.first().ok_or_else(not_found)?))?
         }
     };
-    feature["links"] = json!([
+    feature["links"] = as_value(&[
         link(
             self_url.clone(),
             "self",
             "application/geo+json",
-            "This feature"
+            "This feature",
         ),
         link(
             format!("{self_url}?f=html"),
             "alternate",
             "text/html",
-            "This feature as HTML"
+            "This feature as HTML",
         ),
         link(
             format!("{base}/ogc/collections/{id}"),
             "collection",
             "application/json",
-            "The collection"
+            "The collection",
         ),
-    ]);
+    ])?;
     Ok(match f {
         F::Json => json_response("application/geo+json", &feature),
         F::Html => Html(html::feature(&id, &feature)).into_response(),
