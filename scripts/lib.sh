@@ -130,17 +130,18 @@ ensure_chromium() {
 }
 
 # GIS clients the tests drive against the running service: GDAL (ogrinfo/ogr2ogr, and the
-# GeoPackage validator validate_gpkg.py of python3-gdal), and OWSLib and georeport from PyPI in a
-# virtualenv under target/ (pinned versions).
+# GeoPackage validator validate_gpkg.py of python3-gdal), and OWSLib, georeport and
+# openapi-spec-validator (checks /openapi.json) from PyPI in a virtualenv under target/ (pinned
+# versions).
 ensure_gis_clients() {
   command -v ogrinfo >/dev/null || apt_install gdal-bin
   dpkg -s python3-gdal >/dev/null 2>&1 || apt_install python3-gdal
   local venv="$ROOT/target/gis-clients"
-  if ! "$venv/bin/python" -c 'import owslib, georeport' 2>/dev/null; then
+  if ! "$venv/bin/python" -c 'import owslib, georeport, openapi_spec_validator' 2>/dev/null; then
     command -v python3 >/dev/null || apt_install python3
     python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
-    say "installing OWSLib and georeport into ${venv#"$ROOT"/}"
-    "$venv/bin/pip" install -q owslib==0.35.0 georeport==0.3.1
+    say "installing OWSLib, georeport and openapi-spec-validator into ${venv#"$ROOT"/}"
+    "$venv/bin/python" -m pip install -q owslib==0.35.0 georeport==0.3.1 openapi-spec-validator==0.9.0
   fi
   export ZGLOS_REQUIRE_GIS_CLIENTS=1
 }

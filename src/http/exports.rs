@@ -5,11 +5,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use tokio::sync::mpsc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::doc::RoutesExt;
+use super::extract::Who;
 use super::params::Params;
+use super::schema::{ErrorBody, ExportFormat, ExportQuery};
 use super::AppState;
 use crate::auth::Caller;
 use crate::cql;
@@ -18,8 +21,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ChannelWriter, Format, Meta};
 use crate::storage::exports::{self as store, Audience, ReportQuery};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/exports/{file}", get(export_reports))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().templated_routes(routes!(export_reports))
 }
 
 /// Query parameters of the reports list, exports and the CLI.
@@ -156,9 +159,24 @@ pub fn export_headers(format: Format, meta: &Meta, name: &str) -> Vec<(HeaderNam
     h
 }
 
+/// Every matching report as a file, streamed: GeoJSON (RFC 7946), CSV (lon, lat, WKT), FlatGeobuf (with its spatial index) or GeoPackage
+///
+/// The filters of the reports list plus a CQL2 filter. Public fields; an analyst API key
+/// (Authorization: Bearer) adds unit, routing rule and timing fields. Never contact data. The
+/// data's attribution is in X-Data-Attribution and inside the file.
+#[utoipa::path(get, path = "/api/v1/exports/reports.{format}", tag = "exports",
+    params(("format" = ExportFormat, Path, description = "File format"), ExportQuery),
+    security((), ("api_key" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The file, streamed", content(
+            (Vec<u8> = "application/geo+json"), (Vec<u8> = "text/csv"),
+            (Vec<u8> = "application/flatgeobuf"), (Vec<u8> = "application/geopackage+sqlite3"))),
+        (status = 400, description = "Invalid or unknown parameter", body = ErrorBody),
+        (status = 404, description = "Unknown format", body = ErrorBody),
+    ))]
 async fn export_reports(
     State(state): State<AppState>,
-    caller: Caller,
+    Who(caller): Who,
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {

@@ -2,118 +2,181 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::schema::{
+    Categories, Category, CityRef, ClientConfig, DistrictCollection, DistrictFeature,
+    DistrictProperties, ErrorBody, FeatureCollectionType, FeatureType, GeoJson, Health, MapConfig,
+    NotReady, Ready, Status, Statuses, Unit, Units,
+};
 use super::AppState;
 use crate::error::ApiResult;
+use crate::storage::meta as store;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/config", get(config))
-        .route("/api/v1/categories", get(categories))
-        .route("/api/v1/statuses", get(statuses))
-        .route("/api/v1/units", get(units))
-        .route("/api/v1/districts", get(districts))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(config))
+        .routes(routes!(categories))
+        .routes(routes!(statuses))
+        .routes(routes!(units))
+        .routes(routes!(districts))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
 }
 
-async fn config(State(state): State<AppState>) -> Json<Value> {
-    Json(state.engine.catalogue().city_json())
+/// City name, map centre, bounds, basemap style and attribution for clients
+#[utoipa::path(get, path = "/api/v1/config", tag = "vocabulary",
+    responses((status = 200, description = "Client configuration", body = ClientConfig)))]
+async fn config(State(state): State<AppState>) -> Json<ClientConfig> {
+    let catalogue = state.engine.catalogue();
+    let [w, s, e, n] = catalogue.bbox();
+    let city = &catalogue.city;
+    Json(ClientConfig {
+        city: CityRef {
+            slug: city.slug.clone(),
+            name: city.name.clone(),
+            attribution: city.attribution.clone(),
+        },
+        map: MapConfig {
+            center: city.map.center.unwrap_or([(w + e) / 2.0, (s + n) / 2.0]),
+            zoom: city.map.zoom.unwrap_or(11.0),
+            bbox: [w, s, e, n],
+            basemap_style_url: city.map.basemap_style_url.clone(),
+        },
+        languages: vec!["pl".into(), "en".into()],
+    })
 }
 
-async fn categories(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = state
-        .engine
-        .catalogue()
-        .categories
-        .iter()
-        .map(|c| c.to_json())
-        .collect();
-    Json(json!({ "categories": list }))
+/// Report categories of the city
+#[utoipa::path(get, path = "/api/v1/categories", tag = "vocabulary",
+    responses((status = 200, description = "Categories", body = Categories)))]
+async fn categories(State(state): State<AppState>) -> Json<Categories> {
+    Json(Categories {
+        categories: state
+            .engine
+            .catalogue()
+            .categories
+            .iter()
+            .map(Category::from)
+            .collect(),
+    })
 }
 
-async fn statuses(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = state
-        .engine
-        .catalogue()
-        .statuses
-        .iter()
-        .map(|s| json!({"code": s.code, "name_pl": s.name_pl, "name_en": s.name_en, "is_open": s.is_open}))
-        .collect();
-    Json(json!({ "statuses": list }))
+/// Report statuses
+#[utoipa::path(get, path = "/api/v1/statuses", tag = "vocabulary",
+    responses((status = 200, description = "Statuses with Polish and English names and whether they count as open", body = Statuses)))]
+async fn statuses(State(state): State<AppState>) -> Json<Statuses> {
+    Json(Statuses {
+        statuses: state
+            .engine
+            .catalogue()
+            .statuses
+            .iter()
+            .map(|s| Status {
+                code: s.code.clone(),
+                name_pl: s.name_pl.clone(),
+                name_en: s.name_en.clone(),
+                is_open: s.is_open,
+            })
+            .collect(),
+    })
 }
 
-async fn units(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = state
-        .engine
-        .catalogue()
-        .units
-        .iter()
-        .map(
-            |u| json!({"code": u.code, "name": u.name, "handles": u.handles, "contact": u.contact}),
-        )
-        .collect();
-    Json(json!({ "units": list }))
+/// City units that handle reports
+#[utoipa::path(get, path = "/api/v1/units", tag = "vocabulary",
+    responses((status = 200, description = "Units", body = Units)))]
+async fn units(State(state): State<AppState>) -> Json<Units> {
+    Json(Units {
+        units: state
+            .engine
+            .catalogue()
+            .units
+            .iter()
+            .map(|u| Unit {
+                code: u.code.clone(),
+                name: u.name.clone(),
+                handles: u.handles.clone(),
+                contact: u.contact.clone(),
+            })
+            .collect(),
+    })
 }
 
-async fn districts(State(state): State<AppState>) -> ApiResult<Response> {
-    let rows: Vec<(i32, String, String, String, String, f64)> = sqlx::query_as(
-        "SELECT id, code, name, full_name, ST_AsGeoJSON(geom, 6), ST_Area(geom::geography) / 1e6 FROM districts ORDER BY id",
-    )
-    .fetch_all(&state.pool)
-    .await?;
-    let features: Vec<Value> = rows
+/// Districts as a GeoJSON FeatureCollection (with attribution)
+#[utoipa::path(get, path = "/api/v1/districts", tag = "vocabulary",
+    responses(
+        (status = 200, description = "Districts", body = DistrictCollection, content_type = "application/geo+json"),
+        (status = 500, description = "Internal error", body = ErrorBody),
+    ))]
+async fn districts(State(state): State<AppState>) -> ApiResult<GeoJson<DistrictCollection>> {
+    let rows = store::districts(&state.pool).await?;
+    let features = rows
         .into_iter()
-        .map(|(id, code, name, full_name, geom, area)| {
-            let geometry: Value = serde_json::from_str(&geom).unwrap_or(Value::Null);
-            json!({"type": "Feature", "id": id, "geometry": geometry,
-                   "properties": {"id": id, "code": code, "name": name, "full_name": full_name, "area_km2": (area * 1000.0).round() / 1000.0}})
+        .map(|d| DistrictFeature {
+            kind: FeatureType::Feature,
+            id: d.id,
+            geometry: serde_json::from_str(&d.geometry).unwrap_or(Value::Null),
+            properties: DistrictProperties {
+                id: d.id,
+                code: d.code,
+                name: d.name,
+                full_name: d.full_name,
+                area_km2: (d.area_km2 * 1000.0).round() / 1000.0,
+            },
         })
         .collect();
-    let body = json!({
-        "type": "FeatureCollection",
-        "features": features,
-        "attribution": state.engine.catalogue().city.attribution,
-    });
-    Ok((
-        [(header::CONTENT_TYPE, "application/geo+json")],
-        Json(body).into_response().into_body(),
-    )
-        .into_response())
+    Ok(GeoJson(DistrictCollection {
+        kind: FeatureCollectionType::FeatureCollection,
+        features,
+        attribution: state.engine.catalogue().city.attribution.clone(),
+    }))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+/// Liveness
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "The process is up", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
-/// Ready when the database answers and the in-memory index is loaded.
+/// Readiness: the database answers and reports are indexed
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses(
+        (status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "Database unreachable", body = NotReady),
+    ))]
 async fn readyz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i32>("SELECT 1")
-        .fetch_one(&state.pool)
-        .await
-    {
-        Ok(_) => Json(json!({
-            "status": "ready",
-            "reports_indexed": state.engine.report_count(),
-            "open_reports_indexed": state.engine.open_count(),
-        }))
+    match store::ping(&state.pool).await {
+        Ok(()) => Json(Ready {
+            status: "ready".into(),
+            reports_indexed: state.engine.report_count() as u64,
+            open_reports_indexed: state.engine.open_count() as u64,
+        })
         .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "reason": "database unreachable"})),
+                Json(NotReady {
+                    status: "unavailable".into(),
+                    reason: "database unreachable".into(),
+                }),
             )
                 .into_response()
         }
     }
 }
 
+/// Prometheus metrics
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Text exposition format", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("zglos_reports_indexed").set(state.engine.report_count() as f64);
     metrics::gauge!("zglos_open_reports_indexed").set(state.engine.open_count() as f64);
@@ -124,8 +187,13 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-pub const OPENAPI: &str = include_str!("openapi.json");
-
+/// This document
+#[utoipa::path(get, path = "/openapi.json", tag = "service",
+    responses((status = 200, description = "OpenAPI 3", body = Object)))]
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        super::doc::document_json(),
+    )
+        .into_response()
 }

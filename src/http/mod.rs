@@ -1,11 +1,16 @@
-//! The HTTP surface: thin handlers, one module per resource, each owning its `router()`.
+//! The HTTP surface: thin handlers, one module per resource, each owning its `router()`. Every
+//! API route is documented (see `doc`); request parts are read by `extract`; bodies are typed in
+//! `schema`.
+pub mod doc;
 pub mod exports;
+pub mod extract;
 pub mod meta;
 pub mod ogc;
 pub mod open311;
 pub mod params;
 pub mod photos;
 pub mod reports;
+pub mod schema;
 pub mod staff;
 pub mod tiles;
 pub mod web;
@@ -22,6 +27,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::engine::Engine;
@@ -38,8 +45,9 @@ pub struct AppState {
 /// Largest JSON body accepted (a report with a 500-vertex area is ~20 KB).
 pub const MAX_JSON_BODY: usize = 256 * 1024;
 
-pub fn app(state: AppState) -> Router {
-    let api = Router::new()
+/// Every API route with its documentation.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .merge(reports::router())
         .merge(meta::router())
         .merge(tiles::router())
@@ -47,11 +55,23 @@ pub fn app(state: AppState) -> Router {
         .merge(exports::router())
         .merge(ogc::router())
         .merge(open311::router())
-        .route("/api/{*rest}", axum::routing::any(api_not_found))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         // Photos carry their own, larger limit.
-        .merge(photos::router());
-    api.merge(web::router(&state.config.web_dir))
+        .merge(photos::router())
+}
+
+/// Every route of the service: the documented API, then the routes listed in
+/// [`doc::UNDOCUMENTED`] (web pages and JSON 404s), before the service-wide layers.
+pub fn routes(web_dir: &std::path::Path) -> Router<AppState> {
+    let (api, _) = documented().split_for_parts();
+    api.route("/api/{*rest}", axum::routing::any(api_not_found))
+        .route("/ogc/", axum::routing::get(ogc::landing))
+        .route("/ogc/{*rest}", axum::routing::get(ogc::not_found))
+        .merge(web::router(web_dir))
+}
+
+pub fn app(state: AppState) -> Router {
+    routes(&state.config.web_dir)
         .layer(middleware::from_fn(record_metrics))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_| {

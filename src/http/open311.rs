@@ -8,12 +8,19 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::doc::RoutesExt;
 use super::params::{parse_datetime, Params};
+use super::schema::{
+    AttributeValue, Discovery, JurisdictionQuery, NewServiceRequest, Open311Endpoint, Open311Error,
+    Open311Format, Open311Resource, Open311SearchQuery, RequestCreated, RequestToken, Service,
+    ServiceAttribute, ServiceDefinition, ServiceRequest,
+};
 use super::tiles::base_url;
 use super::AppState;
 use crate::app::reports::{self as reports, Idempotency, Submission};
@@ -24,12 +31,14 @@ use crate::error::ApiError;
 use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
 use crate::storage::open311 as store;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/open311/v2/{file}", get(top).post(create))
-        .route("/open311/v2/services/{file}", get(service_definition))
-        .route("/open311/v2/requests/{file}", get(one_request))
-        .route("/open311/v2/tokens/{file}", get(token))
+/// Every resource is `name.json` or `name.xml`: routed as one segment, split by the handlers.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .templated_routes(routes!(top))
+        .templated_routes(routes!(create))
+        .templated_routes(routes!(service_definition))
+        .templated_routes(routes!(one_request))
+        .templated_routes(routes!(token))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -48,7 +57,15 @@ impl IntoResponse for O311Error {
         let O311Error(status, description, fmt) = self;
         let code = status.as_u16();
         match fmt {
-            Fmt::Json => (status, [(header::CONTENT_TYPE, "application/json")], json!([{"code": code, "description": description}]).to_string()).into_response(),
+            Fmt::Json => {
+                let body = [Open311Error { code, description }];
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    serde_json::to_string(&body).unwrap_or_default(),
+                )
+                    .into_response()
+            }
             Fmt::Xml => (
                 status,
                 [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
@@ -127,7 +144,12 @@ fn xml_value(out: &mut String, name: &str, v: &Value) {
 }
 
 /// JSON as is; XML with `root` around a list of `item` elements (or one object).
-fn respond(fmt: Fmt, status: StatusCode, root: &str, item: &str, v: &Value) -> Response {
+fn respond<T: Serialize>(fmt: Fmt, status: StatusCode, root: &str, item: &str, v: &T) -> Response {
+    // Through a document: members in the same (sorted) order in JSON and XML.
+    let v = &match serde_json::to_value(v) {
+        Ok(v) => v,
+        Err(e) => return from_api(ApiError::internal(e), fmt).into_response(),
+    };
     match fmt {
         Fmt::Json => (
             status,
@@ -174,6 +196,22 @@ fn params(raw: &Option<String>, fmt: Fmt, known: &[&str]) -> O311<Params> {
     Ok(p)
 }
 
+/// Discovery, the services, or a search of requests
+///
+/// `discovery` takes `jurisdiction_id`; `services` also `lang`; `requests` the search parameters
+/// (with the extensions `bbox`, `page` and `page_size`), newest first.
+#[utoipa::path(get, path = "/open311/v2/{resource}.{format}", tag = "open311", operation_id = "open311_resource",
+    params(
+        ("resource" = Open311Resource, Path, description = "discovery, services or requests"),
+        ("format" = Open311Format, Path, description = "json or xml"),
+        Open311SearchQuery,
+    ),
+    responses(
+        (status = 200, description = "Discovery, a list of services or a list of requests", content(
+            (Discovery = "application/json"), (Vec<Service> = "application/json"), (Vec<ServiceRequest> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
+        (status = 404, description = "No such resource", body = Vec<Open311Error>),
+    ))]
 async fn top(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -185,41 +223,38 @@ async fn top(
         "discovery" => {
             params(&raw, fmt, &["jurisdiction_id"])?;
             let base = base_url(&state, &headers);
-            let body = json!({
-                "changeset": "2026-11-24T00:00:00Z",
-                "contact": format!("{} – Zgłoś", state.engine.catalogue().city.name),
-                "key_service": "API keys are issued per app by the city's administrators.",
-                "endpoints": [{
-                    "specification": "http://wiki.open311.org/GeoReport_v2",
-                    "url": format!("{base}/open311/v2"),
-                    "changeset": "2026-11-24T00:00:00Z",
-                    "type": "production",
-                    "formats": ["application/json", "text/xml"],
+            let body = Discovery {
+                changeset: "2026-11-24T00:00:00Z".into(),
+                contact: format!("{} – Zgłoś", state.engine.catalogue().city.name),
+                key_service: "API keys are issued per app by the city's administrators.".into(),
+                endpoints: vec![Open311Endpoint {
+                    specification: "http://wiki.open311.org/GeoReport_v2".into(),
+                    url: format!("{base}/open311/v2"),
+                    changeset: "2026-11-24T00:00:00Z".into(),
+                    kind: "production".into(),
+                    formats: vec!["application/json".into(), "text/xml".into()],
                 }],
-            });
+            };
             Ok(respond(fmt, StatusCode::OK, "discovery", "", &body))
         }
         "services" => {
             params(&raw, fmt, &["jurisdiction_id", "lang"])?;
-            let list: Vec<Value> = state
+            let list: Vec<Service> = state
                 .engine
                 .catalogue()
                 .categories
                 .iter()
-                .map(|c| {
-                    json!({
-                        "service_code": c.code, "service_name": c.name_en, "description": format!("{} ({})", c.name_en, c.name_pl),
-                        "metadata": true, "type": "realtime", "keywords": c.name_pl, "group": c.group,
-                    })
+                .map(|c| Service {
+                    service_code: c.code.clone(),
+                    service_name: c.name_en.clone(),
+                    description: format!("{} ({})", c.name_en, c.name_pl),
+                    metadata: true,
+                    kind: "realtime".into(),
+                    keywords: c.name_pl.clone(),
+                    group: c.group.clone(),
                 })
                 .collect();
-            Ok(respond(
-                fmt,
-                StatusCode::OK,
-                "services",
-                "service",
-                &Value::Array(list),
-            ))
+            Ok(respond(fmt, StatusCode::OK, "services", "service", &list))
         }
         "requests" => search(state, raw, fmt).await,
         _ => Err(O311Error(
@@ -233,6 +268,18 @@ async fn top(
     }
 }
 
+/// A service's definition: the attributes a request may carry
+#[utoipa::path(get, path = "/open311/v2/services/{service_code}.{format}", tag = "open311",
+    params(
+        ("service_code" = String, Path, description = "A category code", example = "pothole"),
+        ("format" = Open311Format, Path, description = "json or xml"),
+        JurisdictionQuery,
+    ),
+    responses(
+        (status = 200, description = "The definition", content((ServiceDefinition = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
+        (status = 404, description = "No such service", body = Vec<Open311Error>),
+    ))]
 async fn service_definition(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -245,15 +292,40 @@ async fn service_definition(
         .category(code)
         .map(|(_, c)| c)
         .ok_or_else(|| O311Error(StatusCode::NOT_FOUND, format!("no service {code:?}"), fmt))?;
-    let body = json!({
-        "service_code": c.code,
-        "attributes": [
-            {"variable": true, "code": "landmark", "datatype": "string", "required": false, "datatype_description": "Free text",
-             "order": 1, "description": "A landmark or detail that helps find the place"},
-            {"variable": true, "code": "lang", "datatype": "singlevaluelist", "required": false, "datatype_description": "Language of updates",
-             "order": 2, "description": "Language for updates to the reporter", "values": [{"key": "pl", "name": "Polski"}, {"key": "en", "name": "English"}]},
+    let body = ServiceDefinition {
+        service_code: c.code.clone(),
+        attributes: vec![
+            ServiceAttribute {
+                variable: true,
+                code: "landmark".into(),
+                datatype: "string".into(),
+                required: false,
+                datatype_description: "Free text".into(),
+                order: 1,
+                description: "A landmark or detail that helps find the place".into(),
+                values: None,
+            },
+            ServiceAttribute {
+                variable: true,
+                code: "lang".into(),
+                datatype: "singlevaluelist".into(),
+                required: false,
+                datatype_description: "Language of updates".into(),
+                order: 2,
+                description: "Language for updates to the reporter".into(),
+                values: Some(vec![
+                    AttributeValue {
+                        key: "pl".into(),
+                        name: "Polski".into(),
+                    },
+                    AttributeValue {
+                        key: "en".into(),
+                        name: "English".into(),
+                    },
+                ]),
+            },
         ],
-    });
+    };
     Ok(respond(
         fmt,
         StatusCode::OK,
@@ -284,7 +356,7 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<Value>> {
+async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<ServiceRequest>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let media: HashMap<i64, String> = store::media(&state.pool, &ids)
         .await
@@ -301,26 +373,33 @@ async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<Value>>
         .iter()
         .map(|r| {
             let (status, status_notes) = status_of(state, r, notes.get(&r.id));
-            let service_name = catalogue.category(&r.category).map(|(_, c)| c.name_en.clone()).unwrap_or_else(|| r.category.clone());
-            json!({
-                "service_request_id": r.id.to_string(),
-                "status": status,
-                "status_notes": status_notes,
-                "service_name": service_name,
-                "service_code": r.category,
-                "description": r.description,
-                "agency_responsible": r.unit.clone().unwrap_or_default(),
-                "service_notice": "",
-                "requested_datetime": time(r.created_at),
-                "updated_datetime": time(r.updated_at),
-                "expected_datetime": Value::Null,
-                "address": r.district.clone().map(|d| format!("{d}, {}", catalogue.city.name)).unwrap_or_default(),
-                "address_id": Value::Null,
-                "zipcode": Value::Null,
-                "lat": r.lat,
-                "long": r.lon,
-                "media_url": media.get(&r.id).cloned().unwrap_or_default(),
-            })
+            let service_name = catalogue
+                .category(&r.category)
+                .map(|(_, c)| c.name_en.clone())
+                .unwrap_or_else(|| r.category.clone());
+            ServiceRequest {
+                service_request_id: r.id.to_string(),
+                status: status.into(),
+                status_notes,
+                service_name,
+                service_code: r.category.clone(),
+                description: r.description.clone(),
+                agency_responsible: r.unit.clone().unwrap_or_default(),
+                service_notice: String::new(),
+                requested_datetime: time(r.created_at),
+                updated_datetime: time(r.updated_at),
+                expected_datetime: None,
+                address: r
+                    .district
+                    .clone()
+                    .map(|d| format!("{d}, {}", catalogue.city.name))
+                    .unwrap_or_default(),
+                address_id: None,
+                zipcode: None,
+                lat: r.lat,
+                long: r.lon,
+                media_url: media.get(&r.id).cloned().unwrap_or_default(),
+            }
         })
         .collect())
 }
@@ -416,10 +495,22 @@ async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response
         StatusCode::OK,
         "service_requests",
         "request",
-        &Value::Array(list),
+        &list,
     ))
 }
 
+/// One service request
+#[utoipa::path(get, path = "/open311/v2/requests/{service_request_id}.{format}", tag = "open311",
+    params(
+        ("service_request_id" = String, Path, description = "The request id"),
+        ("format" = Open311Format, Path, description = "json or xml"),
+        JurisdictionQuery,
+    ),
+    responses(
+        (status = 200, description = "A list of one request", content((Vec<ServiceRequest> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
+        (status = 404, description = "No such request", body = Vec<Open311Error>),
+    ))]
 async fn one_request(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -454,10 +545,22 @@ async fn one_request(
         StatusCode::OK,
         "service_requests",
         "request",
-        &Value::Array(list),
+        &list,
     ))
 }
 
+/// The request id behind a token from the POST
+#[utoipa::path(get, path = "/open311/v2/tokens/{token}.{format}", tag = "open311",
+    params(
+        ("token" = String, Path, description = "The token the POST returned"),
+        ("format" = Open311Format, Path, description = "json or xml"),
+        JurisdictionQuery,
+    ),
+    responses(
+        (status = 200, description = "A list of one id and token", content((Vec<RequestToken> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
+        (status = 404, description = "No such token", body = Vec<Open311Error>),
+    ))]
 async fn token(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -475,7 +578,10 @@ async fn token(
                 fmt,
             )
         })?;
-    let body = json!([{"service_request_id": id.to_string(), "token": tok}]);
+    let body = [RequestToken {
+        service_request_id: id.to_string(),
+        token: tok.to_owned(),
+    }];
     Ok(respond(
         fmt,
         StatusCode::OK,
@@ -492,6 +598,16 @@ fn field<'a>(form: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Create a service request (with an app's API key)
+#[utoipa::path(post, path = "/open311/v2/requests.{format}", tag = "open311", operation_id = "open311_create_request",
+    params(("format" = Open311Format, Path, description = "json or xml")),
+    request_body(content = NewServiceRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 201, description = "Stored: the id, a token and where it was sent", content((Vec<RequestCreated> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Invalid request", body = Vec<Open311Error>),
+        (status = 403, description = "Missing or invalid api_key", body = Vec<Open311Error>),
+        (status = 404, description = "No such service", body = Vec<Open311Error>),
+    ))]
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -675,7 +791,12 @@ async fn create(
         Some(u) => format!("Sent to {}", u.name),
         None => String::new(),
     };
-    let body = json!([{"service_request_id": id.to_string(), "token": token, "service_notice": notice, "account_id": Value::Null}]);
+    let body = [RequestCreated {
+        service_request_id: id.to_string(),
+        token,
+        service_notice: notice,
+        account_id: None,
+    }];
     Ok(respond(
         fmt,
         StatusCode::CREATED,

@@ -2,23 +2,32 @@
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::json;
+use axum::Json;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
+use super::schema::{self, ErrorBody, PhotoForm};
 use super::AppState;
-use crate::domain::photo::{photo_json, Photo, MAX_UPLOAD_BYTES};
+use crate::domain::photo::{Photo, MAX_UPLOAD_BYTES};
 use crate::error::{ApiError, ApiResult};
 use crate::storage::photos;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/photos",
-            post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/api/v1/photos/{id}", get(original))
-        .route("/api/v1/photos/{id}/thumbnail", get(thumbnail))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)))
+        .routes(routes!(original))
+        .routes(routes!(thumbnail))
+}
+
+/// How a stored photo is linked.
+pub fn photo(id: &str) -> schema::Photo {
+    schema::Photo {
+        id: id.to_owned(),
+        url: format!("/api/v1/photos/{id}"),
+        thumbnail_url: format!("/api/v1/photos/{id}/thumbnail"),
+        width: None,
+        height: None,
+    }
 }
 
 fn too_large() -> ApiError {
@@ -30,7 +39,24 @@ fn too_large() -> ApiError {
     .at("file")
 }
 
+/// Upload a photo (JPEG, PNG or WebP, at most 10 MB)
+///
+/// The image is decoded, turned upright, scaled to at most 2048 px and re-encoded as JPEG, which
+/// drops all metadata (EXIF, GPS). Attach it to a report by listing its id in properties.photos.
 /// Takes `multipart/form-data` with a `file` field, or the image itself as the body.
+#[utoipa::path(post, path = "/api/v1/photos", tag = "photos",
+    request_body(content(
+        (PhotoForm = "multipart/form-data"),
+        (Vec<u8> = "image/jpeg"),
+        (Vec<u8> = "image/png"),
+        (Vec<u8> = "image/webp"),
+    )),
+    responses(
+        (status = 201, description = "Stored", body = schema::Photo),
+        (status = 400, description = "Malformed form", body = ErrorBody),
+        (status = 413, description = "Larger than 10 MB", body = ErrorBody),
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody),
+    ))]
 async fn upload(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -92,9 +118,11 @@ async fn upload(
         .await
         .map_err(ApiError::internal)??;
     let id = photos::insert(&state.pool, &photo).await?;
-    let mut body = photo_json(&id);
-    body["width"] = json!(photo.width);
-    body["height"] = json!(photo.height);
+    let body = schema::Photo {
+        width: Some(photo.width),
+        height: Some(photo.height),
+        ..self::photo(&id)
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -115,10 +143,24 @@ async fn serve(state: &AppState, id: &str, thumb: bool) -> ApiResult<Response> {
         .into_response())
 }
 
+/// A photo (JPEG)
+#[utoipa::path(get, path = "/api/v1/photos/{id}", tag = "photos",
+    params(("id" = String, Path, description = "Photo id (32 hex digits)")),
+    responses(
+        (status = 200, description = "JPEG", body = Vec<u8>, content_type = "image/jpeg"),
+        (status = 404, description = "No such photo", body = ErrorBody),
+    ))]
 async fn original(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     serve(&state, &id, false).await
 }
 
+/// A photo's thumbnail (JPEG, at most 320 px)
+#[utoipa::path(get, path = "/api/v1/photos/{id}/thumbnail", tag = "photos",
+    params(("id" = String, Path, description = "Photo id (32 hex digits)")),
+    responses(
+        (status = 200, description = "JPEG", body = Vec<u8>, content_type = "image/jpeg"),
+        (status = 404, description = "No such photo", body = ErrorBody),
+    ))]
 async fn thumbnail(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     serve(&state, &id, true).await
 }

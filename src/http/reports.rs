@@ -4,28 +4,33 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::params::Params;
+use super::schema::{
+    ErrorBody, ListQuery, NearbyQuery, NewReport as NewReportBody, ReopenBody, ReportCollection,
+    ReportFeature, SubscribeBody, Subscribed, SupportBody,
+};
 use super::AppState;
 use crate::app::reports::{self as app, Idempotency, StoredReport, Submission};
 use crate::domain::{Channel, Email, Lang, NewReport};
 use crate::error::{ApiError, ApiResult};
 use crate::storage::reports::{self as store, PublicReport};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/reports", post(create).get(list))
-        .route("/api/v1/reports/nearby", get(nearby))
-        .route("/api/v1/reports/{id}", get(show))
-        .route("/api/v1/reports/{id}/support", post(support))
-        .route("/api/v1/reports/{id}/subscribe", post(subscribe))
-        .route("/api/v1/reports/{id}/reopen", post(reopen))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(nearby))
+        .routes(routes!(show))
+        .routes(routes!(support))
+        .routes(routes!(subscribe))
+        .routes(routes!(reopen))
 }
 
 pub const DEFAULT_LIMIT: i64 = 100;
@@ -145,6 +150,24 @@ fn respond(
     response
 }
 
+/// Submit a report
+///
+/// Stores the report (always, even a duplicate), deduplicates it against open reports of the same
+/// category within the category's radius and time window, and routes it to a district and a unit.
+/// A retried POST with the same Idempotency-Key returns the same report (header
+/// Idempotent-Replayed: true).
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key (1-200 characters) that makes retries safe", max_length = 200)),
+    request_body(content((NewReportBody = "application/json"), (NewReportBody = "application/geo+json"))),
+    responses(
+        (status = 201, description = "Stored", content((ReportFeature = "application/geo+json"), (ReportFeature = "application/json")),
+            headers(("Location" = String, description = "/api/v1/reports/{id}"), ("Idempotent-Replayed" = String, description = "true on a replay"))),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 409, description = "The Idempotency-Key was used with another body", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Wrong Content-Type", body = ErrorBody),
+        (status = 422, description = "Not acceptable here (outside the city, unknown category, invalid polygon...)", body = ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -176,6 +199,14 @@ async fn create(
     }
 }
 
+/// One report with its public timeline
+#[utoipa::path(get, path = "/api/v1/reports/{id}", tag = "reports",
+    params(("id" = i64, Path, description = "Report id")),
+    responses(
+        (status = 200, description = "The report", content((ReportFeature = "application/geo+json"), (ReportFeature = "application/json"))),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+    ))]
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     store::public_report(&state.pool, id)
@@ -219,6 +250,13 @@ pub fn parse_limit(params: &Params, default: i64, max: i64) -> ApiResult<i64> {
     }
 }
 
+/// List reports (newest first, cursor paging)
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A GeoJSON FeatureCollection with links (rel next) and next", body = ReportCollection, content_type = "application/geo+json"),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+    ))]
 async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
     let params = Params::parse(raw.as_deref())?;
     let catalogue = state.engine.catalogue();
@@ -279,6 +317,14 @@ fn params_without(raw: Option<&str>, name: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Open reports near a point ("already reported?")
+#[utoipa::path(get, path = "/api/v1/reports/nearby", tag = "reports",
+    params(NearbyQuery),
+    responses(
+        (status = 200, description = "Nearest first; each feature has distance_m", body = ReportCollection, content_type = "application/geo+json"),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 422, description = "Not acceptable here (outside the city, unknown category, invalid polygon...)", body = ErrorBody),
+    ))]
 async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
     let params = Params::parse(raw.as_deref())?;
     let lon = params.required_f64("lon")?;
@@ -359,6 +405,18 @@ fn optional_email(body: &Option<Value>, required: bool) -> ApiResult<(Option<Ema
     Ok((email, lang))
 }
 
+/// "Me too": add a supporter without a new report
+///
+/// On a duplicate, the original gains the supporter. An email subscribes to updates.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/support", tag = "reports",
+    params(("id" = i64, Path, description = "Report id")),
+    request_body(content = Option<SupportBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The supported report", content((ReportFeature = "application/geo+json"), (ReportFeature = "application/json"))),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Conflict", body = ErrorBody),
+    ))]
 async fn support(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -391,6 +449,15 @@ async fn support(
     report_response(&state, target, StatusCode::OK, false).await
 }
 
+/// Be told by email when the report changes
+#[utoipa::path(post, path = "/api/v1/reports/{id}/subscribe", tag = "reports",
+    params(("id" = i64, Path, description = "Report id")),
+    request_body(content = SubscribeBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Subscribed", body = Subscribed),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+    ))]
 async fn subscribe(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -410,7 +477,20 @@ async fn subscribe(
         .into_response())
 }
 
+/// The reporter reopens a resolved, rejected or closed report within 30 days
+///
 /// The reporter says the problem is back: `{email, note}` within the reopen window.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/reopen", tag = "reports",
+    params(("id" = i64, Path, description = "Report id")),
+    request_body(content = ReopenBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Reopened (status acknowledged)", content((ReportFeature = "application/geo+json"), (ReportFeature = "application/json"))),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 403, description = "Not the reporter", body = ErrorBody),
+        (status = 404, description = "Not found", body = ErrorBody),
+        (status = 409, description = "Not reopenable, or the window passed", body = ErrorBody),
+        (status = 422, description = "Missing note", body = ErrorBody),
+    ))]
 async fn reopen(
     State(state): State<AppState>,
     Path(id): Path<String>,

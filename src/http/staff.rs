@@ -5,12 +5,18 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::doc::RoutesExt;
 use super::params::Params;
 use super::reports::{json_body, parse_id, parse_limit};
+use super::schema::{
+    EditBody, ErrorBody, HeatmapQuery, Hotspots, Inbox, InboxQuery, LoginBody, MergeBody,
+    ReassignBody, StaffReportFeature, StaffSession, Stats, StatusChangeBody,
+};
 use super::tiles::{base_url, parse_tile, report_filter, tile_response};
 use super::AppState;
 use crate::app::staff::{self as app, StatusChange};
@@ -21,21 +27,21 @@ use crate::engine::TileLayer;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::staff::InboxFilter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/staff/login", post(login))
-        .route("/api/v1/staff/logout", post(logout))
-        .route("/api/v1/staff/me", get(me))
-        .route("/api/v1/staff/inbox", get(inbox))
-        .route("/api/v1/staff/reports/{id}", get(show))
-        .route("/api/v1/staff/reports/{id}/status", post(change_status))
-        .route("/api/v1/staff/reports/{id}/merge", post(merge))
-        .route("/api/v1/staff/reports/{id}/unmerge", post(unmerge))
-        .route("/api/v1/staff/reports/{id}/reassign", post(reassign))
-        .route("/api/v1/staff/reports/{id}/edit", post(edit))
-        .route("/api/v1/staff/hotspots", get(hotspots))
-        .route("/tiles/heatmap/{z}/{x}/{y}", get(heatmap))
-        .route("/api/v1/stats", get(stats))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(inbox))
+        .routes(routes!(show))
+        .routes(routes!(change_status))
+        .routes(routes!(merge))
+        .routes(routes!(unmerge))
+        .routes(routes!(reassign))
+        .routes(routes!(edit))
+        .routes(routes!(hotspots))
+        .templated_routes(routes!(heatmap))
+        .routes(routes!(stats))
 }
 
 fn acting<'a>(
@@ -77,6 +83,17 @@ fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String 
         .unwrap_or_default()
 }
 
+/// Staff login: sets an HttpOnly, SameSite=Strict session cookie (Secure behind HTTPS)
+#[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff",
+    request_body(content = LoginBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "{user, csrf_token}", body = StaffSession,
+            headers(("Set-Cookie" = String, description = "zglos_session=…; HttpOnly; SameSite=Strict"))),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Wrong login or password", body = ErrorBody),
+        (status = 422, description = "Missing field", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this account or address (5 / 20 in 15 minutes)", body = ErrorBody),
+    ))]
 async fn login(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
@@ -123,6 +140,15 @@ async fn login(
     Ok(r)
 }
 
+/// End the session
+#[utoipa::path(post, path = "/api/v1/staff/logout", tag = "staff",
+    params(("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me")),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Missing CSRF token", body = ErrorBody),
+    ))]
 async fn logout(
     State(state): State<AppState>,
     caller: Caller,
@@ -148,11 +174,28 @@ async fn logout(
     Ok(r)
 }
 
+/// The logged-in staff member and the CSRF token
+#[utoipa::path(get, path = "/api/v1/staff/me", tag = "staff",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "{user, csrf_token}", body = StaffSession),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    ))]
 async fn me(caller: Caller) -> ApiResult<Json<Value>> {
     let user = caller.require(READERS)?;
     Ok(Json(json!({"user": user, "csrf_token": user.csrf_token})))
 }
 
+/// The unit inbox (staff fields: unit, routing rule, contact, expected date, overdue, age)
+#[utoipa::path(get, path = "/api/v1/staff/inbox", tag = "staff",
+    params(InboxQuery),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "FeatureCollection with counts {open, overdue, new} and next", body = Inbox),
+        (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role", body = ErrorBody),
+    ))]
 async fn inbox(
     State(state): State<AppState>,
     caller: Caller,
@@ -268,6 +311,17 @@ async fn detail(state: &AppState, id: i64) -> ApiResult<Value> {
     Ok(f)
 }
 
+/// A report with the whole timeline (internal notes), audit log and allowed transitions
+#[utoipa::path(get, path = "/api/v1/staff/reports/{id}", tag = "staff", operation_id = "staff_report",
+    params(("id" = i64, Path, description = "Report id")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Report", body = StaffReportFeature),
+        (status = 400, description = "Not a report id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role, another unit's report, or a missing CSRF token", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+    ))]
 async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -292,6 +346,22 @@ async fn prepare(
     Ok((user, id, body))
 }
 
+/// Change the status with a public note (mailed to the reporter and subscribers) and an optional internal note
+///
+/// rejected means 'not ours': name the unit, the report is rerouted there as new. Resolving can attach 'after' photos.
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/status", tag = "staff",
+    params(("id" = i64, Path, description = "Report id"), ("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me")),
+    request_body(content = StatusChangeBody, content_type = "application/json"),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The report", body = StaffReportFeature),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role, another unit's report, or a missing CSRF token", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 409, description = "The workflow does not allow it: detail.allowed lists what does", body = ErrorBody),
+        (status = 422, description = "Missing note or unit", body = ErrorBody),
+    ))]
 async fn change_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -362,6 +432,20 @@ fn id_field(body: &Value, name: &str) -> ApiResult<i64> {
         })
 }
 
+/// Merge a report into another as its duplicate
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/merge", tag = "staff",
+    params(("id" = i64, Path, description = "Report id"), ("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me")),
+    request_body(content = MergeBody, content_type = "application/json"),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The report", body = StaffReportFeature),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role, another unit's report, or a missing CSRF token", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 409, description = "Already merged", body = ErrorBody),
+        (status = 422, description = "Invalid target", body = ErrorBody),
+    ))]
 async fn merge(
     State(state): State<AppState>,
     caller: Caller,
@@ -383,6 +467,19 @@ async fn merge(
     Ok(Json(detail(&state, id).await?))
 }
 
+/// Undo a merge
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/unmerge", tag = "staff",
+    params(("id" = i64, Path, description = "Report id"), ("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me")),
+    request_body(description = "None needed", content = Option<Object>, content_type = "application/json"),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The report", body = StaffReportFeature),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role, another unit's report, or a missing CSRF token", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 409, description = "Not a duplicate", body = ErrorBody),
+    ))]
 async fn unmerge(
     State(state): State<AppState>,
     caller: Caller,
@@ -395,6 +492,19 @@ async fn unmerge(
     Ok(Json(detail(&state, id).await?))
 }
 
+/// Move a report to another unit
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/reassign", tag = "staff",
+    params(("id" = i64, Path, description = "Report id"), ("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me")),
+    request_body(content = ReassignBody, content_type = "application/json"),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The report", body = StaffReportFeature),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role, another unit's report, or a missing CSRF token", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 422, description = "Unknown unit", body = ErrorBody),
+    ))]
 async fn reassign(
     State(state): State<AppState>,
     caller: Caller,
@@ -409,6 +519,19 @@ async fn reassign(
     Ok(Json(detail(&state, id).await?))
 }
 
+/// Change the category and/or geometry, with the reason logged
+#[utoipa::path(post, path = "/api/v1/staff/reports/{id}/edit", tag = "staff",
+    params(("id" = i64, Path, description = "Report id"), ("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me")),
+    request_body(content = EditBody, content_type = "application/json"),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The report", body = StaffReportFeature),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role, another unit's report, or a missing CSRF token", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 422, description = "Outside the city, shape not allowed, nothing to change", body = ErrorBody),
+    ))]
 async fn edit(
     State(state): State<AppState>,
     caller: Caller,
@@ -464,6 +587,21 @@ async fn edit(
 /// the area of a tile six zooms deeper.
 const HEAT_GRID_BITS: u32 = 6;
 
+/// Heatmap tile for staff: layer heatmap, one point per occupied cell of a 64 × 64 grid with count and weight (supporters)
+#[utoipa::path(get, path = "/tiles/heatmap/{z}/{x}/{y}.mvt", tag = "staff",
+    params(
+        ("z" = u8, Path, description = "Zoom 0..24"),
+        ("x" = u32, Path, description = "Column"),
+        ("y" = u32, Path, description = "Row (the suffix may also be .pbf, or left out)"),
+        HeatmapQuery,
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Vector tile", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 400, description = "Bad tile or filter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role", body = ErrorBody),
+    ))]
 async fn heatmap(
     State(state): State<AppState>,
     caller: Caller,
@@ -487,6 +625,15 @@ async fn heatmap(
     Ok(tile_response(&headers, &bytes, "private, no-cache"))
 }
 
+/// Cells (~1 km) where one category's reports grew unusually this week against the 4 weeks before
+#[utoipa::path(get, path = "/api/v1/staff/hotspots", tag = "staff",
+    params(("unit" = Option<String>, Query, description = "Unit code (default: the member's units)")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "{hotspots: [{category, lon, lat, recent, baseline, ratio, unit}]}", body = Hotspots),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role", body = ErrorBody),
+    ))]
 async fn hotspots(
     State(state): State<AppState>,
     caller: Caller,
@@ -522,6 +669,9 @@ async fn hotspots(
     ))
 }
 
+/// Accountability figures per district and per unit: reported, resolved, open, median days to resolve (duplicates not counted)
+#[utoipa::path(get, path = "/api/v1/stats", tag = "staff",
+    responses((status = 200, description = "{districts, units, generated_at, attribution}", body = Stats)))]
 async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let mut v = app::stats(&state.pool).await?;
     v["attribution"] = json!(state.engine.catalogue().city.attribution);

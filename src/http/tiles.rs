@@ -1,45 +1,29 @@
 //! Vector tiles and their TileJSON: `/tiles/reports/{z}/{x}/{y}.mvt`, `/tiles/districts/...`.
-use axum::extract::{Path, RawQuery, State};
+use std::collections::BTreeMap;
+
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zglos_tiles::tile::Filter;
-use zglos_tiles::TileId;
 
+use super::doc::RoutesExt;
+pub use super::extract::parse_tile;
+use super::extract::TilePath;
 use super::params::Params;
+use super::schema::{ErrorBody, TileJson, TileQuery, VectorLayer};
 use super::AppState;
 use crate::engine::{gunzip, TileLayer};
 use crate::error::{ApiError, ApiResult};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tiles/reports/{z}/{x}/{y}", get(reports))
-        .route("/tiles/districts/{z}/{x}/{y}", get(districts))
-        .route("/tiles/reports.json", get(reports_tilejson))
-        .route("/tiles/districts.json", get(districts_tilejson))
-}
-
-/// Parses `{z}/{x}/{y}.mvt` (axum allows one parameter per segment, so the suffix is ours).
-pub fn parse_tile(z: &str, x: &str, y: &str) -> ApiResult<TileId> {
-    let y = y
-        .strip_suffix(".mvt")
-        .or_else(|| y.strip_suffix(".pbf"))
-        .unwrap_or(y);
-    let bad = || {
-        ApiError::bad_request(
-            "invalid_tile",
-            format!("{z}/{x}/{y} is not a tile: z 0..24, x and y 0..2^z-1"),
-        )
-        .at("z/x/y")
-    };
-    let (z, x, y) = (
-        z.parse::<u8>().map_err(|_| bad())?,
-        x.parse::<u32>().map_err(|_| bad())?,
-        y.parse::<u32>().map_err(|_| bad())?,
-    );
-    TileId::new(z, x, y).ok_or_else(bad)
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .templated_routes(routes!(reports))
+        .templated_routes(routes!(districts))
+        .routes(routes!(reports_tilejson))
+        .routes(routes!(districts_tilejson))
 }
 
 /// Serves gzipped bytes as they are to clients that accept gzip, inflated to the others.
@@ -115,13 +99,28 @@ pub fn report_filter(state: &AppState, params: &Params) -> ApiResult<(Filter, St
     Ok((filter, key))
 }
 
+/// Report vector tile (MVT 2.1)
+///
+/// Layers: reports (id, category, status, supporters, color, kind; lines and areas drawn whole at
+/// detail zooms) and clusters (count, weight, category, color) below zoom 14 or where a tile would
+/// carry more than 3,000 reports. Served gzipped when the client accepts gzip.
+#[utoipa::path(get, path = "/tiles/reports/{z}/{x}/{y}.mvt", tag = "tiles", operation_id = "report_tile",
+    params(
+        ("z" = u8, Path, description = "Zoom 0..24"),
+        ("x" = u32, Path, description = "Column"),
+        ("y" = u32, Path, description = "Row (the suffix may also be .pbf, or left out)"),
+        TileQuery,
+    ),
+    responses(
+        (status = 200, description = "Vector tile (empty when nothing is there)", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+    ))]
 async fn reports(
     State(state): State<AppState>,
-    Path((z, x, y)): Path<(String, String, String)>,
+    TilePath(tile): TilePath,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let tile = parse_tile(&z, &x, &y)?;
     let params = Params::parse(raw.as_deref())?;
     let (filter, key) = report_filter(&state, &params)?;
     let bytes = state
@@ -132,12 +131,22 @@ async fn reports(
     Ok(tile_response(&headers, &bytes, "no-cache"))
 }
 
+/// District boundaries (layer districts) and label points (layer district_labels)
+#[utoipa::path(get, path = "/tiles/districts/{z}/{x}/{y}.mvt", tag = "tiles", operation_id = "district_tile",
+    params(
+        ("z" = u8, Path, description = "Zoom 0..24"),
+        ("x" = u32, Path, description = "Column"),
+        ("y" = u32, Path, description = "Row (the suffix may also be .pbf, or left out)"),
+    ),
+    responses(
+        (status = 200, description = "Vector tile", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+    ))]
 async fn districts(
     State(state): State<AppState>,
-    Path((z, x, y)): Path<(String, String, String)>,
+    TilePath(tile): TilePath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let tile = parse_tile(&z, &x, &y)?;
     let bytes = state
         .engine
         .tile(TileLayer::Districts, tile, &Filter::everything(), "", 0);
@@ -155,37 +164,55 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+fn layer(id: &str, description: Option<&str>, fields: &[(&str, &str)]) -> VectorLayer {
+    VectorLayer {
+        id: id.into(),
+        description: description.map(str::to_owned),
+        fields: fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
 fn tilejson(
     state: &AppState,
     headers: &HeaderMap,
     name: &str,
     path: &str,
     maxzoom: u8,
-    layers: Value,
+    vector_layers: Vec<VectorLayer>,
     query: &str,
-) -> Json<Value> {
+) -> Json<TileJson> {
     let catalogue = state.engine.catalogue();
     let [w, s, e, n] = catalogue.bbox();
     let base = base_url(state, headers);
-    Json(json!({
-        "tilejson": "3.0.0",
-        "name": name,
-        "scheme": "xyz",
-        "tiles": [format!("{base}{path}/{{z}}/{{x}}/{{y}}.mvt{query}")],
-        "minzoom": 0,
-        "maxzoom": maxzoom,
-        "bounds": [w, s, e, n],
-        "center": [(w + e) / 2.0, (s + n) / 2.0, 11],
-        "attribution": catalogue.city.attribution,
-        "vector_layers": layers,
-    }))
+    Json(TileJson {
+        tilejson: "3.0.0".into(),
+        name: name.into(),
+        scheme: "xyz".into(),
+        tiles: vec![format!("{base}{path}/{{z}}/{{x}}/{{y}}.mvt{query}")],
+        minzoom: 0,
+        maxzoom,
+        bounds: [w, s, e, n],
+        center: ((w + e) / 2.0, (s + n) / 2.0, 11),
+        attribution: catalogue.city.attribution.clone(),
+        vector_layers,
+    })
 }
 
+/// TileJSON 3.0 of the report tiles (query parameters carry into the tile URL)
+#[utoipa::path(get, path = "/tiles/reports.json", tag = "tiles",
+    params(TileQuery),
+    responses(
+        (status = 200, description = "TileJSON", body = TileJson),
+        (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+    ))]
 async fn reports_tilejson(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TileJson>> {
     // Filters given here are carried into the tile URL.
     let params = Params::parse(raw.as_deref())?;
     report_filter(&state, &params)?;
@@ -193,32 +220,63 @@ async fn reports_tilejson(
         .filter(|q| !q.is_empty())
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let fields = json!({"id": "Number", "category": "String", "status": "String", "supporters": "Number", "color": "String", "kind": "String"});
+    let fields = [
+        ("id", "Number"),
+        ("category", "String"),
+        ("status", "String"),
+        ("supporters", "Number"),
+        ("color", "String"),
+        ("kind", "String"),
+    ];
     Ok(tilejson(
         &state,
         &headers,
         "reports",
         "/tiles/reports",
         22,
-        json!([
-            {"id": "reports", "description": "Single reports (points; lines and areas at detail zooms)", "fields": fields},
-            {"id": "clusters", "description": "Reports aggregated per cell", "fields": {"count": "Number", "weight": "Number", "category": "String", "color": "String"}},
-        ]),
+        vec![
+            layer(
+                "reports",
+                Some("Single reports (points; lines and areas at detail zooms)"),
+                &fields,
+            ),
+            layer(
+                "clusters",
+                Some("Reports aggregated per cell"),
+                &[
+                    ("count", "Number"),
+                    ("weight", "Number"),
+                    ("category", "String"),
+                    ("color", "String"),
+                ],
+            ),
+        ],
         &query,
     ))
 }
 
-async fn districts_tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<Value> {
+/// TileJSON 3.0 of the district tiles
+#[utoipa::path(get, path = "/tiles/districts.json", tag = "tiles",
+    responses((status = 200, description = "TileJSON", body = TileJson)))]
+async fn districts_tilejson(State(state): State<AppState>, headers: HeaderMap) -> Json<TileJson> {
     tilejson(
         &state,
         &headers,
         "districts",
         "/tiles/districts",
         16,
-        json!([
-            {"id": "districts", "fields": {"id": "Number", "code": "String", "name": "String"}},
-            {"id": "district_labels", "fields": {"code": "String", "name": "String"}},
-        ]),
+        vec![
+            layer(
+                "districts",
+                None,
+                &[("id", "Number"), ("code", "String"), ("name", "String")],
+            ),
+            layer(
+                "district_labels",
+                None,
+                &[("code", "String"), ("name", "String")],
+            ),
+        ],
         "",
     )
 }

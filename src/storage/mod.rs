@@ -2,6 +2,7 @@
 //! user strings.
 pub mod city;
 pub mod exports;
+pub mod meta;
 pub mod ogc;
 pub mod open311;
 pub mod outbox;

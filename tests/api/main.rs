@@ -5,6 +5,7 @@ mod dedup;
 mod exports;
 mod ogc;
 mod open311;
+mod openapi;
 mod photos;
 mod reports_api;
 mod routing;

@@ -8,13 +8,20 @@ mod openapi;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::exports::reject_unknown;
+use super::extract::Who;
 use super::params::{parse_datetime, Params};
+use super::schema::{
+    CollectionId, CollectionInfo, Collections, Conformance, DistrictFeature, DistrictProperties,
+    ErrorBody, Extent, FeatureCollectionType, FeaturePage, FeatureType, FormatQuery, ItemsQuery,
+    LandingPage, OgcLink, SpatialExtent, TemporalExtent,
+};
 use super::tiles::base_url;
 use super::AppState;
 use crate::auth::Caller;
@@ -51,21 +58,21 @@ const CONFORMANCE: &[&str] = &[
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ogc", get(landing))
-        .route("/ogc/", get(landing))
-        .route("/ogc/api", get(api))
-        .route("/ogc/conformance", get(conformance))
-        .route("/ogc/collections", get(collections))
-        .route("/ogc/collections/{id}", get(collection))
-        .route("/ogc/collections/{id}/items", get(items))
-        .route("/ogc/collections/{id}/items/{fid}", get(item))
-        .route("/ogc/collections/{id}/queryables", get(queryables_handler))
-        .route("/ogc/{*rest}", get(not_found))
+/// The documented OGC routes; `/ogc/` and the JSON 404 of `/ogc/{*rest}` are routed with the
+/// undocumented ones (see `doc::UNDOCUMENTED`).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(landing))
+        .routes(routes!(api))
+        .routes(routes!(conformance))
+        .routes(routes!(collections))
+        .routes(routes!(collection))
+        .routes(routes!(items))
+        .routes(routes!(item))
+        .routes(routes!(queryables_handler))
 }
 
-async fn not_found(Path(rest): Path<String>) -> ApiError {
+pub async fn not_found(Path(rest): Path<String>) -> ApiError {
     ApiError::not_found(format!("no such resource: /ogc/{rest}; start at /ogc"))
 }
 
@@ -110,15 +117,34 @@ fn params(raw: &Option<String>, known: &[&str]) -> ApiResult<Params> {
     Ok(p)
 }
 
-fn json_response(content_type: &'static str, body: &Value) -> Response {
-    ([(header::CONTENT_TYPE, content_type)], body.to_string()).into_response()
+fn json_response<T: Serialize>(content_type: &'static str, body: &T) -> Response {
+    match serde_json::to_string(body) {
+        Ok(text) => ([(header::CONTENT_TYPE, content_type)], text).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
-fn link(href: String, rel: &str, ty: &str, title: &str) -> Value {
-    json!({"href": href, "rel": rel, "type": ty, "title": title})
+/// A typed body as the untyped document the HTML views read.
+fn as_value<T: Serialize>(body: &T) -> ApiResult<Value> {
+    serde_json::to_value(body).map_err(ApiError::internal)
 }
 
-async fn landing(
+fn link(href: String, rel: &str, ty: &str, title: &str) -> OgcLink {
+    OgcLink {
+        href,
+        rel: rel.into(),
+        media_type: ty.into(),
+        title: title.into(),
+    }
+}
+
+/// Landing page
+#[utoipa::path(get, path = "/ogc", tag = "ogc", params(FormatQuery),
+    responses(
+        (status = 200, description = "Landing page", content((LandingPage = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+    ))]
+pub async fn landing(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -126,11 +152,11 @@ async fn landing(
     let p = params(&raw, &["f"])?;
     let base = format!("{}/ogc", base_url(&state, &headers));
     let city = &state.engine.catalogue().city;
-    let body = json!({
-        "title": format!("Zgłoś – {} reports", city.name),
-        "description": format!("Residents' reports of problems in public space in {}, and the city's districts, as OGC API – Features. {}", city.name, city.attribution),
-        "attribution": city.attribution,
-        "links": [
+    let body = LandingPage {
+        title: format!("Zgłoś – {} reports", city.name),
+        description: format!("Residents' reports of problems in public space in {}, and the city's districts, as OGC API – Features. {}", city.name, city.attribution),
+        attribution: city.attribution.clone(),
+        links: vec![
             link(format!("{base}?f=json"), "self", "application/json", "This document"),
             link(format!("{base}?f=html"), "alternate", "text/html", "This document as HTML"),
             link(format!("{base}/api"), "service-desc", "application/vnd.oai.openapi+json;version=3.0", "The API definition (OpenAPI 3.0)"),
@@ -139,14 +165,20 @@ async fn landing(
             link(format!("{base}/conformance"), "http://www.opengis.net/def/rel/ogc/1.0/conformance", "application/json", "Conformance classes"),
             link(format!("{base}/collections"), "data", "application/json", "Collections"),
             link(format!("{base}/collections"), "http://www.opengis.net/def/rel/ogc/1.0/data", "application/json", "Collections"),
-        ]
-    });
+        ],
+    };
     Ok(match negotiate(&p, &headers)? {
         F::Json => json_response("application/json", &body),
-        F::Html => Html(html::landing(&body)).into_response(),
+        F::Html => Html(html::landing(&as_value(&body)?)).into_response(),
     })
 }
 
+/// The OGC API's own OpenAPI 3.0 definition
+#[utoipa::path(get, path = "/ogc/api", tag = "ogc", params(FormatQuery),
+    responses(
+        (status = 200, description = "OpenAPI 3.0", content((Object = "application/vnd.oai.openapi+json;version=3.0"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+    ))]
 async fn api(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -161,9 +193,17 @@ async fn api(
     })
 }
 
+/// Conformance classes
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc", params(FormatQuery),
+    responses(
+        (status = 200, description = "Conformance", content((Conformance = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+    ))]
 async fn conformance(headers: HeaderMap, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
-    let body = json!({"conformsTo": CONFORMANCE});
+    let body = Conformance {
+        conforms_to: CONFORMANCE.iter().map(|c| c.to_string()).collect(),
+    };
     Ok(match negotiate(&p, &headers)? {
         F::Json => json_response("application/json", &body),
         F::Html => Html(html::conformance(CONFORMANCE)).into_response(),
@@ -210,7 +250,7 @@ fn visible(caller: &Caller) -> Vec<Coll> {
     v
 }
 
-async fn collection_json(state: &AppState, base: &str, c: Coll) -> ApiResult<Value> {
+async fn collection_json(state: &AppState, base: &str, c: Coll) -> ApiResult<CollectionInfo> {
     let catalogue = state.engine.catalogue();
     let [w, s, e, n] = catalogue.bbox();
     let id = c.id();
@@ -226,7 +266,10 @@ async fn collection_json(state: &AppState, base: &str, c: Coll) -> ApiResult<Val
             (
                 if a == Audience::Internal { "Reports (internal)" } else { "Reports" },
                 format!("Problems reported by residents of {}: category, status, district, unit, supporters.{internal}", catalogue.city.name),
-                Some(json!({"interval": [[first, Value::Null]], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"})),
+                Some(TemporalExtent {
+                    interval: vec![[first, None]],
+                    trs: "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian".into(),
+                }),
             )
         }
         Coll::Districts => (
@@ -238,35 +281,75 @@ async fn collection_json(state: &AppState, base: &str, c: Coll) -> ApiResult<Val
             None,
         ),
     };
-    let mut extent = json!({"spatial": {"bbox": [[w, s, e, n]], "crs": CRS84}});
-    if let Some(t) = temporal {
-        extent["temporal"] = t;
-    }
-    Ok(json!({
-        "id": id,
-        "title": title,
-        "description": description,
-        "attribution": catalogue.city.attribution,
-        "itemType": "feature",
-        "crs": [CRS84],
-        "storageCrs": CRS84,
-        "extent": extent,
-        "links": [
+    let extent = Extent {
+        spatial: SpatialExtent {
+            bbox: vec![[w, s, e, n]],
+            crs: CRS84.into(),
+        },
+        temporal,
+    };
+    Ok(CollectionInfo {
+        id: id.into(),
+        title: title.into(),
+        description,
+        attribution: catalogue.city.attribution.clone(),
+        item_type: "feature".into(),
+        crs: vec![CRS84.into()],
+        storage_crs: CRS84.into(),
+        extent,
+        links: vec![
             link(url.clone(), "self", "application/json", "This collection"),
-            link(format!("{url}?f=html"), "alternate", "text/html", "This collection as HTML"),
-            link(format!("{url}/items"), "items", "application/geo+json", "Items"),
-            link(format!("{url}/items?f=html"), "items", "text/html", "Items as HTML"),
-            link(format!("{url}/queryables"), QUERYABLES_REL, "application/schema+json", "Queryables"),
+            link(
+                format!("{url}?f=html"),
+                "alternate",
+                "text/html",
+                "This collection as HTML",
+            ),
+            link(
+                format!("{url}/items"),
+                "items",
+                "application/geo+json",
+                "Items",
+            ),
+            link(
+                format!("{url}/items?f=html"),
+                "items",
+                "text/html",
+                "Items as HTML",
+            ),
+            link(
+                format!("{url}/queryables"),
+                QUERYABLES_REL,
+                "application/schema+json",
+                "Queryables",
+            ),
             // The plain relation name, as earlier drafts of Part 3 (and GDAL up to 3.6) look for it.
-            link(format!("{url}/queryables"), "queryables", "application/json", "Queryables"),
-            link("https://opendatacommons.org/licenses/odbl/1-0/".into(), "license", "text/html", "ODbL 1.0 (district boundaries)"),
-        ]
-    }))
+            link(
+                format!("{url}/queryables"),
+                "queryables",
+                "application/json",
+                "Queryables",
+            ),
+            link(
+                "https://opendatacommons.org/licenses/odbl/1-0/".into(),
+                "license",
+                "text/html",
+                "ODbL 1.0 (district boundaries)",
+            ),
+        ],
+    })
 }
 
+/// Collections (reports-internal only for analysts)
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc", params(FormatQuery),
+    security((), ("api_key" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Collections", content((Collections = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+    ))]
 async fn collections(
     State(state): State<AppState>,
-    caller: Caller,
+    Who(caller): Who,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -276,22 +359,43 @@ async fn collections(
     for c in visible(&caller) {
         list.push(collection_json(&state, &base, c).await?);
     }
-    let body = json!({
-        "links": [
-            link(format!("{base}/collections"), "self", "application/json", "Collections"),
-            link(format!("{base}/collections?f=html"), "alternate", "text/html", "Collections as HTML"),
+    let body = Collections {
+        links: vec![
+            link(
+                format!("{base}/collections"),
+                "self",
+                "application/json",
+                "Collections",
+            ),
+            link(
+                format!("{base}/collections?f=html"),
+                "alternate",
+                "text/html",
+                "Collections as HTML",
+            ),
         ],
-        "collections": list,
-    });
+        collections: list,
+    };
     Ok(match negotiate(&p, &headers)? {
         F::Json => json_response("application/json", &body),
-        F::Html => Html(html::collections(&body)).into_response(),
+        F::Html => Html(html::collections(&as_value(&body)?)).into_response(),
     })
 }
 
+/// One collection
+#[utoipa::path(get, path = "/ogc/collections/{id}", tag = "ogc",
+    params(("id" = CollectionId, Path, description = "Collection id"), FormatQuery),
+    security((), ("api_key" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Collection", content((CollectionInfo = "application/json"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+        (status = 401, description = "reports-internal without credentials", body = ErrorBody),
+        (status = 403, description = "reports-internal without the analyst role", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+    ))]
 async fn collection(
     State(state): State<AppState>,
-    caller: Caller,
+    Who(caller): Who,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -302,13 +406,24 @@ async fn collection(
     let body = collection_json(&state, &base, c).await?;
     Ok(match negotiate(&p, &headers)? {
         F::Json => json_response("application/json", &body),
-        F::Html => Html(html::collection(&body)).into_response(),
+        F::Html => Html(html::collection(&as_value(&body)?)).into_response(),
     })
 }
 
+/// Properties a filter may use (JSON Schema)
+#[utoipa::path(get, path = "/ogc/collections/{id}/queryables", tag = "ogc",
+    params(("id" = CollectionId, Path, description = "Collection id"), FormatQuery),
+    security((), ("api_key" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Queryables", content((Object = "application/schema+json"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+        (status = 401, description = "reports-internal without credentials", body = ErrorBody),
+        (status = 403, description = "reports-internal without the analyst role", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+    ))]
 async fn queryables_handler(
     State(state): State<AppState>,
-    caller: Caller,
+    Who(caller): Who,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -330,8 +445,11 @@ async fn queryables_handler(
     })
 }
 
+/// A time interval; `None` is an open end.
+pub type Interval = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// OGC `datetime`: an instant, a date (that whole day) or an interval `start/end` with `..` open ends.
-pub fn parse_datetime_param(v: &str) -> ApiResult<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+pub fn parse_datetime_param(v: &str) -> ApiResult<Interval> {
     let bad = || {
         ApiError::bad_request("invalid_parameter", format!("datetime {v:?} must be an RFC 3339 instant, a date, or an interval start/end where either end may be '..'"))
             .at("datetime")
@@ -450,9 +568,20 @@ fn page_url(base: &str, raw: &Option<String>, offset: i64, limit: i64, f: Option
     )
 }
 
+/// Features, filtered and paged
+#[utoipa::path(get, path = "/ogc/collections/{id}/items", tag = "ogc",
+    params(("id" = CollectionId, Path, description = "Collection id"), ItemsQuery),
+    security((), ("api_key" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "A GeoJSON FeatureCollection: these members and features", content((FeaturePage = "application/geo+json"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter or filter", body = ErrorBody),
+        (status = 401, description = "reports-internal without credentials", body = ErrorBody),
+        (status = 403, description = "reports-internal without the analyst role", body = ErrorBody),
+        (status = 404, description = "No such collection", body = ErrorBody),
+    ))]
 async fn items(
     State(state): State<AppState>,
-    caller: Caller,
+    Who(caller): Who,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -511,7 +640,8 @@ async fn items(
                 if i > 0 {
                     features.push(b',');
                 }
-                features.extend_from_slice(district_feature(d).to_string().as_bytes());
+                serde_json::to_writer(&mut features, &district_feature(d))
+                    .map_err(ApiError::internal)?;
             }
             let titles = rows
                 .iter()
@@ -567,17 +697,17 @@ async fn items(
             "Previous page",
         ));
     }
-    let head = json!({
-        "type": "FeatureCollection",
-        "timeStamp": Utc::now(),
-        "numberMatched": matched,
-        "numberReturned": returned,
-        "links": links,
-    });
+    let head = FeaturePage {
+        kind: FeatureCollectionType::FeatureCollection,
+        time_stamp: Utc::now(),
+        number_matched: matched,
+        number_returned: returned,
+        links,
+    };
     if f == F::Html {
-        return Ok(Html(html::items(c.id(), &head, &titles, offset)).into_response());
+        return Ok(Html(html::items(c.id(), &as_value(&head)?, &titles, offset)).into_response());
     }
-    let mut body = head.to_string().into_bytes();
+    let mut body = serde_json::to_vec(&head).map_err(ApiError::internal)?;
     body.pop(); // the closing brace
     body.extend_from_slice(b",\"features\":[");
     body.extend_from_slice(&features);
@@ -585,15 +715,39 @@ async fn items(
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
 
-fn district_feature(d: &store::DistrictRow) -> Value {
-    let geometry: Value = serde_json::from_str(&d.geometry).unwrap_or(Value::Null);
-    json!({"type": "Feature", "id": d.id, "geometry": geometry,
-           "properties": {"id": d.id, "code": d.code, "name": d.name, "full_name": d.full_name, "area_km2": d.area_km2}})
+fn district_feature(d: &store::DistrictRow) -> DistrictFeature {
+    DistrictFeature {
+        kind: FeatureType::Feature,
+        id: d.id,
+        geometry: serde_json::from_str(&d.geometry).unwrap_or(Value::Null),
+        properties: DistrictProperties {
+            id: d.id,
+            code: d.code.clone(),
+            name: d.name.clone(),
+            full_name: d.full_name.clone(),
+            area_km2: d.area_km2,
+        },
+    }
 }
 
+/// One feature
+#[utoipa::path(get, path = "/ogc/collections/{id}/items/{fid}", tag = "ogc",
+    params(
+        ("id" = CollectionId, Path, description = "Collection id"),
+        ("fid" = String, Path, description = "Feature id"),
+        FormatQuery,
+    ),
+    security((), ("api_key" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Feature", content((Object = "application/geo+json"), (String = "text/html"))),
+        (status = 400, description = "Invalid parameter", body = ErrorBody),
+        (status = 401, description = "reports-internal without credentials", body = ErrorBody),
+        (status = 403, description = "reports-internal without the analyst role", body = ErrorBody),
+        (status = 404, description = "No such collection or feature", body = ErrorBody),
+    ))]
 async fn item(
     State(state): State<AppState>,
-    caller: Caller,
+    Who(caller): Who,
     headers: HeaderMap,
     Path((id, fid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
@@ -630,29 +784,29 @@ async fn item(
                 0,
             )
             .await?;
-            district_feature(rows.first().ok_or_else(not_found)?)
+            as_value(&district_feature(rows.first().ok_or_else(not_found)?))?
         }
     };
-    feature["links"] = json!([
+    feature["links"] = as_value(&[
         link(
             self_url.clone(),
             "self",
             "application/geo+json",
-            "This feature"
+            "This feature",
         ),
         link(
             format!("{self_url}?f=html"),
             "alternate",
             "text/html",
-            "This feature as HTML"
+            "This feature as HTML",
         ),
         link(
             format!("{base}/ogc/collections/{id}"),
             "collection",
             "application/json",
-            "The collection"
+            "The collection",
         ),
-    ]);
+    ])?;
     Ok(match f {
         F::Json => json_response("application/geo+json", &feature),
         F::Html => Html(html::feature(&id, &feature)).into_response(),

@@ -1,0 +1,380 @@
+//! What handlers take from a request, parsed once, with the service's JSON errors: JSON bodies
+//! (typed, with the failing field named), report ids and tile coordinates from the path, the
+//! client's address and the caller (a staff session or an API key).
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use zglos_tiles::TileId;
+
+use super::AppState;
+use crate::auth::{api_key_role, session_user, Caller, SESSION_COOKIE};
+use crate::error::{ApiError, ApiResult};
+
+/// Checks a JSON body: readable within the size limit, not empty (when `required`), sent as
+/// `application/json` or `application/geo+json`. `None` for an empty body that is not required.
+pub fn json_bytes(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    required: bool,
+) -> ApiResult<Option<Bytes>> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is too large",
+            )
+        } else {
+            ApiError::bad_request("unreadable_body", e.body_text())
+        }
+    })?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if required {
+            Err(ApiError::bad_request(
+                "empty_body",
+                "the request body is empty; send a JSON document",
+            ))
+        } else {
+            Ok(None)
+        };
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "application/json" && mime != "application/geo+json" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send Content-Type: application/json (got {content_type:?})"),
+        )
+        .at("Content-Type"));
+    }
+    Ok(Some(body))
+}
+
+fn invalid_json(e: &serde_json::Error) -> ApiError {
+    ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+        .with_detail(json!({"line": e.line(), "column": e.column()}))
+}
+
+/// Reads a JSON body as an untyped document (what `reports::json_body` does).
+pub fn json_value(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    required: bool,
+) -> ApiResult<Option<Value>> {
+    match json_bytes(headers, body, required)? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| invalid_json(&e)),
+    }
+}
+
+/// Deserializes a body into `T`: JSON syntax errors as `invalid_json` (with line and column),
+/// a missing member as `missing_field`, anything else as `invalid_type`, each naming the path of
+/// the field (`properties.contact.email`, `photos[2]`).
+pub fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    result.map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return invalid_json(&inner);
+        }
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        let join = |parent: &str, name: &str| {
+            if parent == "." || parent.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{parent}.{name}")
+            }
+        };
+        // "missing field `x`": the path points at the object that lacks it.
+        if let Some(name) = message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            let field = join(&path, name);
+            return ApiError::bad_request("missing_field", format!("{field} is required"))
+                .at(field);
+        }
+        let field = if path == "." { String::new() } else { path };
+        let e = ApiError::bad_request(
+            "invalid_type",
+            if field.is_empty() {
+                message
+            } else {
+                format!("{field}: {message}")
+            },
+        );
+        if field.is_empty() {
+            e
+        } else {
+            e.at(field)
+        }
+    })
+}
+
+/// A JSON body that must be there, deserialized into `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state).await;
+        let bytes = json_bytes(&headers, body, true)?.unwrap_or_default();
+        deserialize(&bytes).map(JsonBody)
+    }
+}
+
+/// A JSON body that may be left out (an empty body is `None`).
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state).await;
+        match json_bytes(&headers, body, false)? {
+            None => Ok(OptionalJsonBody(None)),
+            Some(bytes) => deserialize(&bytes).map(|t| OptionalJsonBody(Some(t))),
+        }
+    }
+}
+
+async fn path_param(parts: &mut Parts, name: &str) -> ApiResult<String> {
+    let params = RawPathParams::from_request_parts(parts, &())
+        .await
+        .map_err(|e| ApiError::internal(format!("path parameters: {e}")))?;
+    params
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .ok_or_else(|| ApiError::internal(format!("the route has no {{{name}}}")))
+}
+
+/// A report id: a positive integer.
+pub fn parse_id(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::bad_request("invalid_id", format!("{raw:?} is not a report id")).at("id")
+    })
+}
+
+/// The report id of a `…/{id}` route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReportId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for ReportId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parse_id(&path_param(parts, "id").await?).map(ReportId)
+    }
+}
+
+/// Parses `{z}/{x}/{y}.mvt` (axum allows one parameter per segment, so the suffix is ours).
+pub fn parse_tile(z: &str, x: &str, y: &str) -> ApiResult<TileId> {
+    let y = y
+        .strip_suffix(".mvt")
+        .or_else(|| y.strip_suffix(".pbf"))
+        .unwrap_or(y);
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_tile",
+            format!("{z}/{x}/{y} is not a tile: z 0..24, x and y 0..2^z-1"),
+        )
+        .at("z/x/y")
+    };
+    let (z, x, y) = (
+        z.parse::<u8>().map_err(|_| bad())?,
+        x.parse::<u32>().map_err(|_| bad())?,
+        y.parse::<u32>().map_err(|_| bad())?,
+    );
+    TileId::new(z, x, y).ok_or_else(bad)
+}
+
+/// The tile of a `…/{z}/{x}/{y}` route (`y` may end in `.mvt` or `.pbf`).
+#[derive(Clone, Copy, Debug)]
+pub struct TilePath(pub TileId);
+
+impl<S: Send + Sync> FromRequestParts<S> for TilePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let z = path_param(parts, "z").await?;
+        let x = path_param(parts, "x").await?;
+        let y = path_param(parts, "y").await?;
+        parse_tile(&z, &x, &y).map(TilePath)
+    }
+}
+
+/// The client's address: the peer, else `X-Forwarded-For`, else empty.
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    peer.map(|p| p.ip().to_string())
+        .or_else(|| {
+            headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+/// The client's address (see [`client_ip`]). Never fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientIp(client_ip(&parts.headers, peer)))
+    }
+}
+
+/// A cookie's value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Who is calling: the staff member of the session cookie and the role of the
+/// `Authorization: Bearer` API key, each if live. Fails only when the database does.
+pub async fn caller(headers: &HeaderMap, state: &AppState) -> ApiResult<Caller> {
+    let mut caller = Caller::default();
+    if let Some(token) = cookie(headers, SESSION_COOKIE) {
+        caller.user = session_user(&state.pool, &token).await?;
+    }
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if let Some(key) = bearer {
+        caller.api_key_role = api_key_role(&state.pool, key).await?;
+    }
+    Ok(caller)
+}
+
+/// The caller as an extractor (see [`caller`]): handlers decide what they need from it.
+#[derive(Clone, Debug, Default)]
+pub struct Who(pub Caller);
+
+impl FromRequestParts<AppState> for Who {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        caller(&parts.headers, state).await.map(Who)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    struct Contact {
+        email: String,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        into: i64,
+        contact: Option<Contact>,
+        photos: Option<Vec<String>>,
+    }
+
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, ct.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = deserialize::<Body>(br#"{"contact": {"email": 3}, "into": 1}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("invalid_type", Some("contact.email"))
+        );
+        let e = deserialize::<Body>(br#"{"contact": {}}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("missing_field", Some("contact.email"))
+        );
+        let e = deserialize::<Body>(br#"{}"#).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("missing_field", Some("into"))
+        );
+        let e = deserialize::<Body>(br#"{"into": 1, "photos": ["a", 2]}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("photos[1]"));
+        let e = deserialize::<Body>(br#"{"into": "#).unwrap_err();
+        assert_eq!(e.code, "invalid_json");
+        assert!(e.detail.is_some());
+    }
+
+    #[test]
+    fn bodies_keep_the_codes_of_the_service() {
+        let ok = |b: &'static str| Ok::<_, BytesRejection>(Bytes::from_static(b.as_bytes()));
+        let e = json_bytes(&headers("text/plain"), ok("{}"), true).unwrap_err();
+        assert_eq!((e.code, e.status.as_u16()), ("unsupported_media_type", 415));
+        let e = json_bytes(&headers("application/json"), ok("  "), true).unwrap_err();
+        assert_eq!(e.code, "empty_body");
+        assert!(json_bytes(&headers("application/json"), ok(""), false)
+            .unwrap()
+            .is_none());
+        let e =
+            json_value(&headers("application/json; charset=utf-8"), ok("{x"), true).unwrap_err();
+        assert_eq!(e.code, "invalid_json");
+    }
+
+    #[test]
+    fn ids_and_tiles() {
+        assert_eq!(parse_id("12").unwrap(), 12);
+        assert_eq!(parse_id("0").unwrap_err().code, "invalid_id");
+        assert!(parse_tile("3", "1", "2.mvt").is_ok());
+        assert!(parse_tile("3", "1", "2.pbf").is_ok());
+        assert_eq!(parse_tile("3", "9", "2").unwrap_err().code, "invalid_tile");
+    }
+}
