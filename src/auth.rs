@@ -1,30 +1,14 @@
 //! Staff accounts and credentials: passwords are argon2id hashes; session tokens and API keys are
 //! random and stored only as SHA-256 digests. Who a request comes from ([`Caller`]) and what they
 //! may do is decided in `domain::access`.
-use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts};
 use sqlx::PgPool;
 
 pub use crate::domain::credentials::{hash_password, random_token, sha256_hex, verify_password};
 pub use crate::domain::{Caller, Role, StaffUser};
-use crate::error::ApiError;
-use crate::http::AppState;
 use crate::storage::users;
 
 pub const SESSION_COOKIE: &str = "zglos_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
 
 /// The user behind a session token (see [`users::session_user`]).
 pub async fn session_user(pool: &PgPool, token: &str) -> sqlx::Result<Option<StaffUser>> {
@@ -34,31 +18,6 @@ pub async fn session_user(pool: &PgPool, token: &str) -> sqlx::Result<Option<Sta
 /// The role of an enabled API key.
 pub async fn api_key_role(pool: &PgPool, key: &str) -> sqlx::Result<Option<String>> {
     users::api_key_role(pool, &sha256_hex(key)).await
-}
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let mut caller = Caller::default();
-        if let Some(token) = cookie(parts, SESSION_COOKIE) {
-            caller.user = session_user(&state.pool, &token).await?;
-        }
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty());
-        if let Some(key) = bearer {
-            caller.api_key_role = api_key_role(&state.pool, key).await?;
-        }
-        Ok(caller)
-    }
 }
 
 /// Creates a staff account (CLI: `zglos user add`).

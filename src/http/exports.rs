@@ -10,7 +10,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::doc::RoutesExt;
-use super::extract::Who;
 use super::params::Params;
 use super::schema::{ErrorBody, ExportFormat, ExportQuery};
 use super::AppState;
@@ -176,7 +175,7 @@ pub fn export_headers(format: Format, meta: &Meta, name: &str) -> Vec<(HeaderNam
     ))]
 async fn export_reports(
     State(state): State<AppState>,
-    Who(caller): Who,
+    caller: Caller,
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {

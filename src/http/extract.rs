@@ -290,18 +290,16 @@ pub async fn caller(headers: &HeaderMap, state: &AppState) -> ApiResult<Caller> 
     Ok(caller)
 }
 
-/// The caller as an extractor (see [`caller`]): handlers decide what they need from it.
-#[derive(Clone, Debug, Default)]
-pub struct Who(pub Caller);
-
-impl FromRequestParts<AppState> for Who {
+/// The caller as an extractor (see [`caller`]). Extracting it never fails but for the
+/// database: handlers decide what they need from it.
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        caller(&parts.headers, state).await.map(Who)
+        caller(&parts.headers, state).await
     }
 }
 

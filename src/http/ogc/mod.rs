@@ -15,7 +15,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::exports::reject_unknown;
-use super::extract::Who;
 use super::params::{parse_datetime, Params};
 use super::schema::{
     CollectionId, CollectionInfo, Collections, Conformance, DistrictFeature, DistrictProperties,
@@ -349,7 +348,7 @@ async fn collection_json(state: &AppState, base: &str, c: Coll) -> ApiResult<Col
     ))]
 async fn collections(
     State(state): State<AppState>,
-    Who(caller): Who,
+    caller: Caller,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -395,7 +394,7 @@ async fn collections(
     ))]
 async fn collection(
     State(state): State<AppState>,
-    Who(caller): Who,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -423,7 +422,7 @@ async fn collection(
     ))]
 async fn queryables_handler(
     State(state): State<AppState>,
-    Who(caller): Who,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -581,7 +580,7 @@ fn page_url(base: &str, raw: &Option<String>, offset: i64, limit: i64, f: Option
     ))]
 async fn items(
     State(state): State<AppState>,
-    Who(caller): Who,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -747,7 +746,7 @@ fn district_feature(d: &store::DistrictRow) -> DistrictFeature {
     ))]
 async fn item(
     State(state): State<AppState>,
-    Who(caller): Who,
+    caller: Caller,
     headers: HeaderMap,
     Path((id, fid)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
