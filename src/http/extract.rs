@@ -70,7 +70,7 @@ fn invalid_json(e: &serde_json::Error) -> ApiError {
         .with_detail(json!({"line": e.line(), "column": e.column()}))
 }
 
-/// Reads a JSON body as an untyped document (what `reports::json_body` does).
+/// Reads a JSON body as an untyped document (the report and staff handlers parse it field by field).
 pub fn json_value(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,

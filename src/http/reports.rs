@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::extract::{json_value, parse_id};
 use super::params::Params;
 use super::schema::{
     ErrorBody, ListQuery, NearbyQuery, NewReport as NewReportBody, ReopenBody, ReportCollection,
@@ -35,63 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
-
-/// Reads a JSON body: the right content type, not empty, within the size limit, valid JSON.
-pub fn json_body(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    required: bool,
-) -> ApiResult<Option<Value>> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the body is too large",
-            )
-        } else {
-            ApiError::bad_request("unreadable_body", e.body_text())
-        }
-    })?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return if required {
-            Err(ApiError::bad_request(
-                "empty_body",
-                "the request body is empty; send a JSON document",
-            ))
-        } else {
-            Ok(None)
-        };
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime != "application/json" && mime != "application/geo+json" {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send Content-Type: application/json (got {content_type:?})"),
-        )
-        .at("Content-Type"));
-    }
-    serde_json::from_slice(&body).map(Some).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
-            .with_detail(json!({"line": e.line(), "column": e.column()}))
-    })
-}
-
-pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::bad_request("invalid_id", format!("{raw:?} is not a report id")).at("id")
-    })
-}
 
 fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotency>> {
     let Some(raw) = headers.get("idempotency-key") else {
@@ -173,7 +117,7 @@ async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = json_body(&headers, body, true)?.unwrap_or(Value::Null);
+    let body = json_value(&headers, body, true)?.unwrap_or(Value::Null);
     let report = NewReport::parse(&body)?;
     let idem = idempotency(&headers, &body)?;
     let catalogue = state.engine.catalogue();
@@ -424,7 +368,7 @@ async fn support(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let body = json_body(&headers, body, false)?;
+    let body = json_value(&headers, body, false)?;
     let (email, lang) = optional_email(&body, false)?;
     let channel = match body
         .as_ref()
@@ -465,7 +409,7 @@ async fn subscribe(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let body = json_body(&headers, body, true)?;
+    let body = json_value(&headers, body, true)?;
     let (email, lang) = optional_email(&body, true)?;
     let email = email
         .ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))?;
@@ -498,7 +442,7 @@ async fn reopen(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let body = json_body(&headers, body, true)?;
+    let body = json_value(&headers, body, true)?;
     let (email, _) = optional_email(&body, true)?;
     let note = match body.as_ref().and_then(|b| b.get("note")) {
         Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 5000 => {

@@ -11,8 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::doc::RoutesExt;
+use super::extract::{client_ip, json_value, parse_id};
 use super::params::Params;
-use super::reports::{json_body, parse_id, parse_limit};
+use super::reports::parse_limit;
 use super::schema::{
     EditBody, ErrorBody, HeatmapQuery, Hotspots, Inbox, InboxQuery, LoginBody, MergeBody,
     ReassignBody, StaffReportFeature, StaffSession, Stats, StatusChangeBody,
@@ -72,17 +73,6 @@ fn string_field(body: &Value, name: &str, required: bool) -> ApiResult<Option<St
     }
 }
 
-fn client_ip(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> String {
-    peer.map(|p| p.ip().to_string())
-        .or_else(|| {
-            headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
-}
-
 /// Staff login: sets an HttpOnly, SameSite=Strict session cookie (Secure behind HTTPS)
 #[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff",
     request_body(content = LoginBody, content_type = "application/json"),
@@ -100,7 +90,7 @@ async fn login(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = json_body(&headers, body, true)?.unwrap_or(Value::Null);
+    let body = json_value(&headers, body, true)?.unwrap_or(Value::Null);
     let login = string_field(&body, "login", true)?.unwrap_or_default();
     let password = match body.get("password") {
         Some(Value::String(p)) if !p.is_empty() => p.clone(),
@@ -341,7 +331,7 @@ async fn prepare(
 ) -> ApiResult<(StaffUser, i64, Value)> {
     let user = acting(caller, WORKERS, headers)?.clone();
     let id = parse_id(id)?;
-    let body = json_body(headers, body, false)?.unwrap_or_else(|| json!({}));
+    let body = json_value(headers, body, false)?.unwrap_or_else(|| json!({}));
     app::check_may_work_on(&state.pool, &user, id).await?;
     Ok((user, id, body))
 }

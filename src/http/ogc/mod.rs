@@ -33,7 +33,8 @@ use crate::storage::ogc::{self as store, DistrictQuery, DISTRICT_QUERYABLES};
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 10_000;
 
-const CONFORMANCE: &[&str] = &[
+/// The OGC API classes; the CQL2 ones are what `cql` implements.
+const FEATURES_CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
@@ -41,18 +42,15 @@ const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
-    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
-    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
-    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
-    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 ];
+
+fn conformance_classes() -> Vec<&'static str> {
+    FEATURES_CONFORMANCE
+        .iter()
+        .chain(crate::cql::CONFORMANCE)
+        .copied()
+        .collect()
+}
 
 const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
@@ -201,11 +199,14 @@ async fn api(
 async fn conformance(headers: HeaderMap, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let p = params(&raw, &["f"])?;
     let body = Conformance {
-        conforms_to: CONFORMANCE.iter().map(|c| c.to_string()).collect(),
+        conforms_to: conformance_classes()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
     };
     Ok(match negotiate(&p, &headers)? {
         F::Json => json_response("application/json", &body),
-        F::Html => Html(html::conformance(CONFORMANCE)).into_response(),
+        F::Html => Html(html::conformance(&conformance_classes())).into_response(),
     })
 }
 
