@@ -1,5 +1,8 @@
 # Helpers shared by bench/run.sh and bench/heatmap.sh (sourced after OUT and DB are set).
 
+# The SQL statements are checked at build time against .sqlx/, never against the bench database.
+export SQLX_OFFLINE=true
+
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" | tee -a "$OUT/run.log" >&2; }
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
