@@ -704,3 +704,222 @@ async fn readiness_fails_when_the_database_goes_away() {
         "liveness does not depend on the database"
     );
 }
+
+/// An error answer: status, code, message and field.
+type Expected<'a> = (u16, &'a str, &'a str, Option<&'a str>);
+
+#[tokio::test]
+async fn support_subscribe_and_reopen_bodies_keep_their_field_rules() {
+    let app = spawn_app().await;
+    let id = app
+        .report(&point_report("pothole", RYNEK.0, RYNEK.1, "Hole"))
+        .await["properties"]["id"]
+        .as_i64()
+        .unwrap();
+    let at = |action: &str| format!("/api/v1/reports/{id}/{action}");
+    let cases: Vec<(String, Value, Expected)> = vec![
+        (
+            at("support"),
+            json!({"email": 5}),
+            (400, "invalid_type", "email must be a string", Some("email")),
+        ),
+        (
+            at("support"),
+            json!({"email": "nope"}),
+            (
+                400,
+                "invalid_email",
+                "\"nope\" is not an email address",
+                Some("email"),
+            ),
+        ),
+        (
+            at("support"),
+            json!({"lang": "de"}),
+            (
+                400,
+                "invalid_lang",
+                "lang must be \"pl\" or \"en\"",
+                Some("lang"),
+            ),
+        ),
+        (
+            at("support"),
+            json!({"lang": 1}),
+            (
+                400,
+                "invalid_lang",
+                "lang must be \"pl\" or \"en\"",
+                Some("lang"),
+            ),
+        ),
+        (
+            at("support"),
+            json!({"channel": "pigeon"}),
+            (
+                400,
+                "invalid_channel",
+                "unknown channel \"pigeon\"",
+                Some("channel"),
+            ),
+        ),
+        // The email is checked before the language, the language before the channel.
+        (
+            at("support"),
+            json!({"channel": "pigeon", "lang": "de", "email": 5}),
+            (400, "invalid_type", "email must be a string", Some("email")),
+        ),
+        (
+            at("subscribe"),
+            json!({}),
+            (400, "missing_field", "email is required", Some("email")),
+        ),
+        (
+            at("subscribe"),
+            json!({"email": null}),
+            (400, "missing_field", "email is required", Some("email")),
+        ),
+        (
+            at("subscribe"),
+            json!([1]),
+            (400, "missing_field", "email is required", Some("email")),
+        ),
+        (
+            at("subscribe"),
+            json!({"email": ["a@b.org"]}),
+            (400, "invalid_type", "email must be a string", Some("email")),
+        ),
+        (
+            at("subscribe"),
+            json!({"email": "tom@example.org", "lang": "de"}),
+            (
+                400,
+                "invalid_lang",
+                "lang must be \"pl\" or \"en\"",
+                Some("lang"),
+            ),
+        ),
+        (
+            at("reopen"),
+            json!({"note": "Still there"}),
+            (400, "missing_field", "email is required", Some("email")),
+        ),
+        (
+            at("reopen"),
+            json!({"email": "a@b.org"}),
+            (
+                422,
+                "missing_field",
+                "say in a note what is still wrong (at most 5000 characters)",
+                Some("note"),
+            ),
+        ),
+        (
+            at("reopen"),
+            json!({"email": "a@b.org", "note": "  "}),
+            (
+                422,
+                "missing_field",
+                "say in a note what is still wrong (at most 5000 characters)",
+                Some("note"),
+            ),
+        ),
+        (
+            at("reopen"),
+            json!({"email": "a@b.org", "note": 5}),
+            (
+                422,
+                "missing_field",
+                "say in a note what is still wrong (at most 5000 characters)",
+                Some("note"),
+            ),
+        ),
+        (
+            at("reopen"),
+            json!({"email": "a@b.org", "note": "x".repeat(5001)}),
+            (
+                422,
+                "missing_field",
+                "say in a note what is still wrong (at most 5000 characters)",
+                Some("note"),
+            ),
+        ),
+        // A reopening's language is not used, but it must be a language, checked before the note.
+        (
+            at("reopen"),
+            json!({"email": "a@b.org", "lang": 5}),
+            (
+                400,
+                "invalid_lang",
+                "lang must be \"pl\" or \"en\"",
+                Some("lang"),
+            ),
+        ),
+        (
+            at("reopen"),
+            json!({"email": "a@b.org", "note": "x"}),
+            (
+                403,
+                "not_the_reporter",
+                "only the reporter or a subscriber of this report can reopen it",
+                Some("email"),
+            ),
+        ),
+    ];
+    for (path, body, (status, code, message, field)) in &cases {
+        let r = app.post_json(path, body).await;
+        let got_status = r.status().as_u16();
+        let v: Value = r.json().await.unwrap();
+        let e = &v["error"];
+        assert_eq!(
+            (
+                got_status,
+                e["code"].as_str().unwrap_or(""),
+                e["message"].as_str().unwrap_or(""),
+                e["field"].as_str()
+            ),
+            (*status, *code, *message, *field),
+            "POST {path} {body}"
+        );
+    }
+    let raw = |path: String, body: &'static str| {
+        app.client
+            .post(app.url(&path))
+            .header("content-type", "application/json")
+            .body(body)
+    };
+    // "Me too" needs no body; a channel that is not a string is left at web.
+    for body in [
+        "",
+        "null",
+        "{\"channel\": 5}",
+        "{\"email\": \" tom@example.org \", \"lang\": \"en\", \"channel\": \"mobile\"}",
+    ] {
+        let r = raw(at("support"), body).send().await.unwrap();
+        assert_eq!(r.status(), 200, "support {body:?}");
+    }
+    let r = raw(at("subscribe"), "").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "empty_body"
+    );
+    let r = raw(at("subscribe"), "{\"email\": ").send().await.unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "invalid_json"
+    );
+    let r = raw("/api/v1/reports/abc/subscribe".into(), "{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "invalid_id"
+    );
+    let r = raw(at("subscribe"), "{\"email\": \"tom@example.org\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}

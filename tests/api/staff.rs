@@ -807,3 +807,463 @@ async fn the_reporter_can_reopen_a_resolved_report_within_the_window() {
         "reopen_window_passed"
     );
 }
+
+/// An error answer: status, code, message and field.
+type Expected<'a> = (u16, &'a str, &'a str, Option<&'a str>);
+
+/// The status, code, message and field of an error answer.
+async fn error_of(r: reqwest::Response) -> (u16, String, String, Option<String>) {
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    let e = &v["error"];
+    (
+        status,
+        e["code"].as_str().unwrap_or("").to_owned(),
+        e["message"].as_str().unwrap_or("").to_owned(),
+        e["field"].as_str().map(str::to_owned),
+    )
+}
+
+#[tokio::test]
+async fn staff_bodies_are_checked_field_by_field_after_the_caller() {
+    let app = spawn_app().await;
+    let clerk = app
+        .staff("clerk@zdmk.example", &[Role::UnitStaff], &["ZDMK"])
+        .await;
+    let id = app
+        .report(&point_report("pothole", RYNEK.0, RYNEK.1, "Hole"))
+        .await["properties"]["id"]
+        .as_i64()
+        .unwrap();
+    let long = "x".repeat(5001);
+    let at = |action: &str| format!("/api/v1/staff/reports/{id}/{action}");
+    let cases: Vec<(String, Value, Expected)> = vec![
+        (
+            at("status"),
+            json!({}),
+            (422, "missing_field", "status is required", Some("status")),
+        ),
+        (
+            at("status"),
+            json!(null),
+            (422, "missing_field", "status is required", Some("status")),
+        ),
+        (
+            at("status"),
+            json!([1, 2]),
+            (422, "missing_field", "status is required", Some("status")),
+        ),
+        (
+            at("status"),
+            json!({"status": "  "}),
+            (422, "missing_field", "status is required", Some("status")),
+        ),
+        (
+            at("status"),
+            json!({"status": 5}),
+            (
+                400,
+                "invalid_type",
+                "status must be a string",
+                Some("status"),
+            ),
+        ),
+        // The first field in the handler's order is reported, whatever the body's order.
+        (
+            at("status"),
+            json!({"public_note": 5, "status": 5}),
+            (
+                400,
+                "invalid_type",
+                "status must be a string",
+                Some("status"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "lost", "public_note": 5}),
+            (
+                422,
+                "unknown_status",
+                "unknown status \"lost\"",
+                Some("status"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged"}),
+            (
+                422,
+                "missing_field",
+                "public_note is required",
+                Some("public_note"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged", "public_note": long}),
+            (
+                400,
+                "too_long",
+                "at most 5000 characters",
+                Some("public_note"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged", "public_note": "ok", "expected_at": "tomorrow"}),
+            (
+                400,
+                "invalid_date",
+                "expected_at must be YYYY-MM-DD",
+                Some("expected_at"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged", "public_note": "ok", "expected_at": 20260101}),
+            (
+                400,
+                "invalid_type",
+                "expected_at must be a string",
+                Some("expected_at"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged", "public_note": "ok", "photos": "p"}),
+            (
+                400,
+                "invalid_type",
+                "photos must be an array of photo ids",
+                Some("photos"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged", "public_note": "ok", "photos": ["p", 3]}),
+            (400, "invalid_type", "a photo id", Some("photos[1]")),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged", "public_note": "ok", "internal_note": {}}),
+            (
+                400,
+                "invalid_type",
+                "internal_note must be a string",
+                Some("internal_note"),
+            ),
+        ),
+        (
+            at("status"),
+            json!({"status": "acknowledged", "public_note": "ok", "unit": true}),
+            (400, "invalid_type", "unit must be a string", Some("unit")),
+        ),
+        (
+            at("merge"),
+            json!({}),
+            (
+                422,
+                "missing_field",
+                "into must be a report id",
+                Some("into"),
+            ),
+        ),
+        (
+            at("merge"),
+            json!({"into": "7"}),
+            (
+                422,
+                "missing_field",
+                "into must be a report id",
+                Some("into"),
+            ),
+        ),
+        (
+            at("merge"),
+            json!({"into": 0}),
+            (
+                422,
+                "missing_field",
+                "into must be a report id",
+                Some("into"),
+            ),
+        ),
+        (
+            at("merge"),
+            json!({"into": 1.5}),
+            (
+                422,
+                "missing_field",
+                "into must be a report id",
+                Some("into"),
+            ),
+        ),
+        (
+            at("merge"),
+            json!({"into": id, "note": 5}),
+            (400, "invalid_type", "note must be a string", Some("note")),
+        ),
+        (
+            at("reassign"),
+            json!({}),
+            (422, "missing_field", "unit is required", Some("unit")),
+        ),
+        (
+            at("reassign"),
+            json!({"unit": ["ZZM"], "note": "n"}),
+            (400, "invalid_type", "unit must be a string", Some("unit")),
+        ),
+        (
+            at("reassign"),
+            json!({"unit": "ZZM"}),
+            (422, "missing_field", "note is required", Some("note")),
+        ),
+        (
+            at("reassign"),
+            json!({"unit": "ZZM", "note": long}),
+            (400, "too_long", "at most 5000 characters", Some("note")),
+        ),
+        (
+            at("edit"),
+            json!({"category": "pavement"}),
+            (422, "missing_field", "reason is required", Some("reason")),
+        ),
+        (
+            at("edit"),
+            json!({"reason": "r"}),
+            (
+                422,
+                "nothing_to_change",
+                "give a new category, a new geometry, or both",
+                None,
+            ),
+        ),
+        (
+            at("edit"),
+            json!({"reason": "r", "category": " ", "geometry": null}),
+            (
+                422,
+                "nothing_to_change",
+                "give a new category, a new geometry, or both",
+                None,
+            ),
+        ),
+        (
+            at("edit"),
+            json!({"reason": "r", "category": 5}),
+            (
+                400,
+                "invalid_type",
+                "category must be a string",
+                Some("category"),
+            ),
+        ),
+        (
+            at("edit"),
+            json!({"reason": "r", "geometry": "here"}),
+            (
+                400,
+                "invalid_geometry",
+                "geometry must be a GeoJSON geometry object",
+                Some("geometry"),
+            ),
+        ),
+        (
+            at("edit"),
+            json!({"reason": "r", "geometry": {"coordinates": [19.9, 50.0]}}),
+            (
+                400,
+                "invalid_geometry",
+                "geometry.type is required",
+                Some("geometry.type"),
+            ),
+        ),
+    ];
+    for (path, body, (status, code, message, field)) in &cases {
+        let got = error_of(app.staff_post(&clerk, path, body).await).await;
+        assert_eq!(
+            (got.0, got.1.as_str(), got.2.as_str(), got.3.as_deref()),
+            (*status, *code, *message, *field),
+            "POST {path} {body}"
+        );
+    }
+    let post = |path: String, content_type: &'static str, body: &'static str| {
+        app.client
+            .post(app.url(&path))
+            .header("cookie", &clerk.cookie)
+            .header("x-csrf-token", &clerk.csrf)
+            .header("content-type", content_type)
+            .body(body)
+    };
+    // The caller first, then the id, then the body, then the report, then the fields.
+    let r = app
+        .client
+        .post(app.url(&at("status")))
+        .header("content-type", "application/json")
+        .body("{x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app
+        .client
+        .post(app.url(&at("status")))
+        .header("cookie", &clerk.cookie)
+        .header("content-type", "application/json")
+        .body("{x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let got = error_of(
+        post(
+            "/api/v1/staff/reports/abc/status".into(),
+            "application/json",
+            "{x",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (400, "invalid_id"));
+    let got = error_of(
+        post(
+            "/api/v1/staff/reports/999999/status".into(),
+            "application/json",
+            "{x",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (400, "invalid_json"));
+    let got = error_of(
+        post(
+            "/api/v1/staff/reports/999999/status".into(),
+            "text/plain",
+            "{}",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (415, "unsupported_media_type"));
+    let got = error_of(
+        post(
+            "/api/v1/staff/reports/999999/status".into(),
+            "application/json",
+            "{}",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (404, "not_found"));
+    // An empty body is an empty object; unmerge reads nothing from it.
+    let got = error_of(
+        post(at("status"), "application/json", "")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (got.0, got.1.as_str(), got.3.as_deref()),
+        (422, "missing_field", Some("status"))
+    );
+    let got = error_of(
+        post(at("unmerge"), "application/json", "5")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (409, "not_merged"));
+    let got = error_of(
+        post(at("unmerge"), "application/json", "{x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (400, "invalid_json"));
+
+    // Login: missing, blank, mistyped.
+    let login_cases: Vec<(Value, Expected)> = vec![
+        (
+            json!({}),
+            (422, "missing_field", "login is required", Some("login")),
+        ),
+        (
+            json!([]),
+            (422, "missing_field", "login is required", Some("login")),
+        ),
+        (
+            json!({"login": " ", "password": "p"}),
+            (422, "missing_field", "login is required", Some("login")),
+        ),
+        (
+            json!({"login": 5, "password": "p"}),
+            (400, "invalid_type", "login must be a string", Some("login")),
+        ),
+        (
+            json!({"login": "clerk@zdmk.example"}),
+            (
+                422,
+                "missing_field",
+                "password is required",
+                Some("password"),
+            ),
+        ),
+        (
+            json!({"login": "clerk@zdmk.example", "password": ""}),
+            (
+                422,
+                "missing_field",
+                "password is required",
+                Some("password"),
+            ),
+        ),
+        (
+            json!({"login": "clerk@zdmk.example", "password": 5}),
+            (
+                422,
+                "missing_field",
+                "password is required",
+                Some("password"),
+            ),
+        ),
+    ];
+    for (body, (status, code, message, field)) in &login_cases {
+        let got = error_of(app.post_json("/api/v1/staff/login", body).await).await;
+        assert_eq!(
+            (got.0, got.1.as_str(), got.2.as_str(), got.3.as_deref()),
+            (*status, *code, *message, *field),
+            "POST /api/v1/staff/login {body}"
+        );
+    }
+    let got = error_of(
+        app.client
+            .post(app.url("/api/v1/staff/login"))
+            .header("content-type", "application/json")
+            .body("")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((got.0, got.1.as_str()), (400, "empty_body"));
+    // The login is trimmed.
+    let r = app
+        .post_json(
+            "/api/v1/staff/login",
+            &json!({"login": " clerk@zdmk.example ", "password": "a long enough password"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
