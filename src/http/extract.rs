@@ -8,7 +8,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 use zglos_tiles::TileId;
 
@@ -70,7 +71,7 @@ fn invalid_json(e: &serde_json::Error) -> ApiError {
         .with_detail(json!({"line": e.line(), "column": e.column()}))
 }
 
-/// Reads a JSON body as an untyped document (the report and staff handlers parse it field by field).
+/// Reads a JSON body as an untyped document (a new report: its GeoJSON is parsed by the domain).
 pub fn json_value(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -89,8 +90,8 @@ pub fn json_value(
 /// the field (`properties.contact.email`, `photos[2]`).
 pub fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(de);
-    result.map_err(|e| {
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut *de);
+    let t = result.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -132,7 +133,75 @@ pub fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         } else {
             e.at(field)
         }
-    })
+    })?;
+    // Only whitespace may follow the document.
+    de.end().map_err(|e| invalid_json(&e))?;
+    Ok(t)
+}
+
+/// Reads a body member by member into `T` (a struct of [`Member`]s), after the handler has
+/// checked the caller: an empty body that is not `required`, and any JSON document that is not
+/// an object, read as `T::default()` (no member given), so each member's rule reports what is
+/// missing. Syntax errors are `invalid_json`, whatever the document.
+pub fn typed_body<T: DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    required: bool,
+) -> ApiResult<T> {
+    let Some(bytes) = json_bytes(headers, body, required)? else {
+        return Ok(T::default());
+    };
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => deserialize(&bytes),
+        _ => deserialize::<IgnoredAny>(&bytes).map(|_| T::default()),
+    }
+}
+
+/// A member of a request body as the client sent it: `Typed` when it has the JSON type of `T`,
+/// `Mistyped` when it has another one (`null` and a missing member are the `None` of an
+/// `Option<Member<T>>`). Reading a member never fails: the handler's rule for it says what a
+/// wrong type means (an `invalid_type` naming the member, a `missing_field`, a default), and the
+/// rules run in the handler's order, not in the order of the body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Member<T> {
+    Typed(T),
+    Mistyped,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Member<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Ok(T::deserialize(value).map_or(Member::Mistyped, Member::Typed))
+    }
+}
+
+fn missing(name: &str) -> ApiError {
+    ApiError::unprocessable("missing_field", format!("{name} is required")).at(name)
+}
+
+/// A text member: at most 5000 characters, trimmed; blank reads as absent. A member that is not
+/// a string is `invalid_type`, naming it.
+pub fn optional_text(name: &str, given: Option<Member<String>>) -> ApiResult<Option<String>> {
+    match given {
+        None => Ok(None),
+        Some(Member::Typed(s)) if s.chars().count() > 5000 => {
+            Err(ApiError::bad_request("too_long", "at most 5000 characters").at(name))
+        }
+        Some(Member::Typed(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
+        Some(Member::Mistyped) => {
+            Err(ApiError::bad_request("invalid_type", format!("{name} must be a string")).at(name))
+        }
+    }
+}
+
+/// A text member that must be given and not blank (`missing_field`, 422), else as
+/// [`optional_text`].
+pub fn required_text(name: &str, given: Option<Member<String>>) -> ApiResult<String> {
+    match given {
+        None => Err(missing(name)),
+        Some(Member::Typed(s)) if s.trim().is_empty() => Err(missing(name)),
+        given => optional_text(name, given)?.ok_or_else(|| missing(name)),
+    }
 }
 
 /// A JSON body that must be there, deserialized into `T`.
@@ -365,6 +434,72 @@ mod tests {
         let e =
             json_value(&headers("application/json; charset=utf-8"), ok("{x"), true).unwrap_err();
         assert_eq!(e.code, "invalid_json");
+    }
+
+    #[derive(Debug, Default, Deserialize)]
+    struct Members {
+        note: Option<Member<String>>,
+        into: Option<Member<i64>>,
+        photos: Option<Member<Vec<Member<String>>>>,
+    }
+
+    #[test]
+    fn members_are_read_whatever_their_type_and_checked_by_their_rule() {
+        let json = headers("application/json");
+        let ok = |b: &'static str| Ok::<_, BytesRejection>(Bytes::from_static(b.as_bytes()));
+        let m: Members = typed_body(
+            &json,
+            ok(r#"{"note": 5, "into": 1.5, "photos": ["a", 2]}"#),
+            true,
+        )
+        .unwrap();
+        assert_eq!(m.note, Some(Member::Mistyped));
+        assert_eq!(m.into, Some(Member::Mistyped));
+        assert_eq!(
+            m.photos,
+            Some(Member::Typed(vec![
+                Member::Typed("a".into()),
+                Member::Mistyped
+            ]))
+        );
+        let e = optional_text("note", m.note).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str(), e.field.as_deref()),
+            ("invalid_type", "note must be a string", Some("note"))
+        );
+        // null is absent; a document that is not an object gives no member.
+        for body in [r#"{"note": null}"#, "[1]", "null", "\"x\""] {
+            let m: Members = typed_body(&json, ok(body), true).unwrap();
+            assert!(m.note.is_none() && m.into.is_none(), "{body}");
+        }
+        // A member given twice is refused (a JSON object's names should be unique).
+        let e =
+            typed_body::<Members>(&json, ok(r#"{"note": "a", "note": "b"}"#), true).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.code, e.message.as_str()),
+            (400, "invalid_type", "duplicate field `note`")
+        );
+        let m: Members = typed_body(&json, ok(""), false).unwrap();
+        assert!(m.photos.is_none());
+        for body in ["{\"note\": ", "[1,", "{} x", ""] {
+            let e = typed_body::<Members>(&json, ok(body), true).unwrap_err();
+            assert!(["invalid_json", "empty_body"].contains(&e.code), "{body}");
+        }
+        assert_eq!(
+            required_text("note", Some(Member::Typed(" a ".into()))).unwrap(),
+            "a"
+        );
+        let e = required_text("note", Some(Member::Typed("  ".into()))).unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.code, e.message.as_str()),
+            (422, "missing_field", "note is required")
+        );
+        let e = required_text("note", Some(Member::Typed("x".repeat(5001)))).unwrap_err();
+        assert_eq!((e.status.as_u16(), e.code), (400, "too_long"));
+        assert_eq!(
+            optional_text("note", Some(Member::Typed(" ".into()))).unwrap(),
+            None
+        );
     }
 
     #[test]

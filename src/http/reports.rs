@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{json_value, parse_id};
+use super::extract::{json_value, parse_id, typed_body, Member};
 use super::params::Params;
 use super::schema::{
     ErrorBody, ListQuery, NearbyQuery, NewReport as NewReportBody, ReopenBody, ReportCollection,
@@ -334,19 +334,29 @@ async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
     ))
 }
 
-fn optional_email(body: &Option<Value>, required: bool) -> ApiResult<(Option<Email>, Lang)> {
-    let email = match body.as_ref().and_then(|b| b.get("email")) {
-        None | Some(Value::Null) if !required => None,
-        None | Some(Value::Null) => {
-            return Err(ApiError::bad_request("missing_field", "email is required").at("email"))
+/// An `email` member: an address, or absent (`missing_field` when `required`).
+fn email(given: Option<Member<String>>, required: bool) -> ApiResult<Option<Email>> {
+    match given {
+        None if !required => Ok(None),
+        None => Err(ApiError::bad_request("missing_field", "email is required").at("email")),
+        Some(Member::Typed(s)) => Ok(Some(Email::parse(&s, "email")?)),
+        Some(Member::Mistyped) => {
+            Err(ApiError::bad_request("invalid_type", "email must be a string").at("email"))
         }
-        Some(Value::String(s)) => Some(Email::parse(s, "email")?),
+    }
+}
+
+/// A `lang` member: pl or en, Polish when absent.
+fn lang(given: Option<Member<String>>) -> ApiResult<Lang> {
+    match given {
+        None => Ok(Lang::Pl),
+        Some(Member::Typed(s)) if Lang::ALL.iter().any(|l| l.as_str() == s) => {
+            Ok(Lang::from_code(&s))
+        }
         Some(_) => {
-            return Err(ApiError::bad_request("invalid_type", "email must be a string").at("email"))
+            Err(ApiError::bad_request("invalid_lang", "lang must be \"pl\" or \"en\"").at("lang"))
         }
-    };
-    let lang = Lang::parse(body.as_ref().and_then(|b| b.get("lang")), "lang")?;
-    Ok((email, lang))
+    }
 }
 
 /// "Me too": add a supporter without a new report
@@ -368,17 +378,15 @@ async fn support(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let body = json_value(&headers, body, false)?;
-    let (email, lang) = optional_email(&body, false)?;
-    let channel = match body
-        .as_ref()
-        .and_then(|b| b.get("channel"))
-        .and_then(Value::as_str)
-    {
-        Some(c) => Channel::parse(c).ok_or_else(|| {
+    let body: SupportBody = typed_body(&headers, body, false)?;
+    let email = email(body.email, false)?;
+    let lang = lang(body.lang)?;
+    // A channel that is not a string is left at web.
+    let channel = match body.channel {
+        Some(Member::Typed(c)) => Channel::parse(&c).ok_or_else(|| {
             ApiError::bad_request("invalid_channel", format!("unknown channel {c:?}")).at("channel")
         })?,
-        None => Channel::Web,
+        _ => Channel::Web,
     };
     let target = app::support(
         &state.pool,
@@ -409,10 +417,10 @@ async fn subscribe(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let body = json_value(&headers, body, true)?;
-    let (email, lang) = optional_email(&body, true)?;
-    let email = email
+    let body: SubscribeBody = typed_body(&headers, body, true)?;
+    let email = email(body.email, true)?
         .ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))?;
+    let lang = lang(body.lang)?;
     app::subscribe(&state.pool, id, &email, lang).await?;
     Ok((
         StatusCode::CREATED,
@@ -442,10 +450,12 @@ async fn reopen(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let body = json_value(&headers, body, true)?;
-    let (email, _) = optional_email(&body, true)?;
-    let note = match body.as_ref().and_then(|b| b.get("note")) {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= 5000 => {
+    let body: ReopenBody = typed_body(&headers, body, true)?;
+    let email = email(body.email, true)?;
+    // Not used, but checked as elsewhere.
+    lang(body.lang)?;
+    let note = match body.note {
+        Some(Member::Typed(s)) if !s.trim().is_empty() && s.chars().count() <= 5000 => {
             s.trim().to_owned()
         }
         _ => {

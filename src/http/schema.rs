@@ -1,9 +1,13 @@
 //! Request and response shapes of the JSON API, as types: they are what the handlers serialize
 //! (where a body has a fixed shape) and what the OpenAPI document describes. GeoJSON assembled
-//! from storage rows stays `serde_json::Value` inside typed wrappers.
+//! from storage rows stays `serde_json::Value` inside typed wrappers. The bodies the handlers read
+//! member by member ([`Member`], rules in `http::extract` and the handlers) document each member
+//! with the type it must have (`value_type`).
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+
+use super::extract::Member;
 
 // ------------------------------------------------------------------ errors
 
@@ -183,20 +187,23 @@ pub struct ReportCollection {
 }
 
 /// "Me too": all optional.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SupportBody {
     /// Subscribes to updates
-    #[schema(format = "email")]
-    pub email: Option<String>,
-    pub lang: Option<Lang>,
-    pub channel: Option<ChannelName>,
+    #[schema(value_type = Option<String>, format = "email")]
+    pub email: Option<Member<String>>,
+    #[schema(value_type = Option<Lang>)]
+    pub lang: Option<Member<String>>,
+    #[schema(value_type = Option<ChannelName>)]
+    pub channel: Option<Member<String>>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct SubscribeBody {
-    #[schema(format = "email")]
-    pub email: String,
-    pub lang: Option<Lang>,
+    #[schema(value_type = String, required = true, format = "email")]
+    pub email: Option<Member<String>>,
+    #[schema(value_type = Option<Lang>)]
+    pub lang: Option<Member<String>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -205,14 +212,17 @@ pub struct Subscribed {
     pub report_id: i64,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ReopenBody {
     /// The email given with the report, or a subscriber's
-    #[schema(format = "email")]
-    pub email: String,
+    #[schema(value_type = String, required = true, format = "email")]
+    pub email: Option<Member<String>>,
     /// What is still wrong (at most 5000 characters)
-    #[schema(max_length = 5000)]
-    pub note: String,
+    #[schema(value_type = String, required = true, max_length = 5000)]
+    pub note: Option<Member<String>>,
+    /// Checked when given, not used
+    #[schema(value_type = Option<Lang>)]
+    pub lang: Option<Member<String>>,
 }
 
 /// Query parameters of the reports list.
@@ -509,10 +519,12 @@ pub enum ExportFormat {
 
 // ------------------------------------------------------------------ staff
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct LoginBody {
-    pub login: String,
-    pub password: String,
+    #[schema(value_type = String, required = true)]
+    pub login: Option<Member<String>>,
+    #[schema(value_type = String, required = true)]
+    pub password: Option<Member<String>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -533,39 +545,52 @@ pub struct StaffSession {
     pub csrf_token: String,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct StatusChangeBody {
-    pub status: String,
+    #[schema(value_type = String, required = true)]
+    pub status: Option<Member<String>>,
     /// Mailed to the reporter and subscribers
-    pub public_note: String,
-    pub internal_note: Option<String>,
-    #[schema(format = Date)]
-    pub expected_at: Option<String>,
+    #[schema(value_type = String, required = true)]
+    pub public_note: Option<Member<String>>,
+    #[schema(value_type = Option<String>)]
+    pub internal_note: Option<Member<String>>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expected_at: Option<Member<String>>,
     /// With rejected: the unit the report is rerouted to
-    pub unit: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub unit: Option<Member<String>>,
     /// 'After' photos (ids from POST /api/v1/photos)
-    pub photos: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub photos: Option<Member<Vec<Member<String>>>>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct MergeBody {
     /// The report this one duplicates
-    pub into: i64,
-    pub note: Option<String>,
+    #[schema(value_type = i64, required = true)]
+    pub into: Option<Member<i64>>,
+    #[schema(value_type = Option<String>)]
+    pub note: Option<Member<String>>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ReassignBody {
-    pub unit: String,
-    pub note: String,
+    #[schema(value_type = String, required = true)]
+    pub unit: Option<Member<String>>,
+    #[schema(value_type = String, required = true)]
+    pub note: Option<Member<String>>,
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct EditBody {
-    pub category: Option<String>,
-    pub geometry: Option<Geometry>,
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Member<String>>,
+    // Read by `ReportGeometry::parse`, which names the failing part.
+    #[schema(value_type = Option<Geometry>)]
+    pub geometry: Option<Value>,
     /// Logged in the audit trail
-    pub reason: String,
+    #[schema(value_type = String, required = true)]
+    pub reason: Option<Member<String>>,
 }
 
 /// A report as staff see it: the public properties plus unit, routing rule, contact, expected

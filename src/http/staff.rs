@@ -6,12 +6,13 @@ use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::doc::RoutesExt;
-use super::extract::{client_ip, json_value, parse_id};
+use super::extract::{client_ip, optional_text, parse_id, required_text, typed_body, Member};
 use super::params::Params;
 use super::reports::parse_limit;
 use super::schema::{
@@ -54,25 +55,6 @@ fn acting<'a>(
     Ok(caller.acting(roles, csrf)?)
 }
 
-fn string_field(body: &Value, name: &str, required: bool) -> ApiResult<Option<String>> {
-    match body.get(name) {
-        None | Some(Value::Null) if required => {
-            Err(ApiError::unprocessable("missing_field", format!("{name} is required")).at(name))
-        }
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() && required => {
-            Err(ApiError::unprocessable("missing_field", format!("{name} is required")).at(name))
-        }
-        Some(Value::String(s)) if s.chars().count() > 5000 => {
-            Err(ApiError::bad_request("too_long", "at most 5000 characters").at(name))
-        }
-        Some(Value::String(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
-        Some(_) => {
-            Err(ApiError::bad_request("invalid_type", format!("{name} must be a string")).at(name))
-        }
-    }
-}
-
 /// Staff login: sets an HttpOnly, SameSite=Strict session cookie (Secure behind HTTPS)
 #[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff",
     request_body(content = LoginBody, content_type = "application/json"),
@@ -90,10 +72,11 @@ async fn login(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    let body = json_value(&headers, body, true)?.unwrap_or(Value::Null);
-    let login = string_field(&body, "login", true)?.unwrap_or_default();
-    let password = match body.get("password") {
-        Some(Value::String(p)) if !p.is_empty() => p.clone(),
+    let body: LoginBody = typed_body(&headers, body, true)?;
+    let login = required_text("login", body.login)?;
+    // Taken as sent: not trimmed, any non-empty string.
+    let password = match body.password {
+        Some(Member::Typed(p)) if !p.is_empty() => p,
         _ => {
             return Err(
                 ApiError::unprocessable("missing_field", "password is required").at("password"),
@@ -321,17 +304,18 @@ async fn show(
     Ok(Json(detail(&state, parse_id(&id)?).await?))
 }
 
-/// Reads the body and the report a worker is about to change, checking they may.
-async fn prepare(
+/// Reads the body and the report a worker is about to change, checking they may: the caller
+/// first, then the id, the body and the report; the handler then checks the body's members.
+async fn prepare<T: DeserializeOwned + Default>(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     id: &str,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StaffUser, i64, Value)> {
+) -> ApiResult<(StaffUser, i64, T)> {
     let user = acting(caller, WORKERS, headers)?.clone();
     let id = parse_id(id)?;
-    let body = json_value(headers, body, false)?.unwrap_or_else(|| json!({}));
+    let body = typed_body(headers, body, false)?;
     app::check_may_work_on(&state.pool, &user, id).await?;
     Ok((user, id, body))
 }
@@ -359,12 +343,13 @@ async fn change_status(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
-    let status = string_field(&body, "status", true)?.unwrap_or_default();
+    let (user, id, body): (_, _, StatusChangeBody) =
+        prepare(&state, &caller, &headers, &id, body).await?;
+    let status = required_text("status", body.status)?;
     if !state.engine.catalogue().workflow.knows(&status) {
         return Err(crate::domain::WorkflowError::UnknownStatus(status).into());
     }
-    let expected_at = match string_field(&body, "expected_at", false)? {
+    let expected_at = match optional_text("expected_at", body.expected_at)? {
         None => None,
         Some(d) => Some(
             chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
@@ -373,18 +358,19 @@ async fn change_status(
             })?,
         ),
     };
-    let photos = match body.get("photos") {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => a
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                v.as_str().map(str::to_owned).ok_or_else(|| {
-                    ApiError::bad_request("invalid_type", "a photo id").at(format!("photos[{i}]"))
+    let photos = match body.photos {
+        None => vec![],
+        Some(Member::Typed(ids)) => {
+            ids.into_iter()
+                .enumerate()
+                .map(|(i, id)| match id {
+                    Member::Typed(id) => Ok(id),
+                    Member::Mistyped => Err(ApiError::bad_request("invalid_type", "a photo id")
+                        .at(format!("photos[{i}]"))),
                 })
-            })
-            .collect::<ApiResult<_>>()?,
-        Some(_) => {
+                .collect::<ApiResult<_>>()?
+        }
+        Some(Member::Mistyped) => {
             return Err(ApiError::bad_request(
                 "invalid_type",
                 "photos must be an array of photo ids",
@@ -394,10 +380,10 @@ async fn change_status(
     };
     let change = StatusChange {
         status,
-        public_note: string_field(&body, "public_note", true)?.unwrap_or_default(),
-        internal_note: string_field(&body, "internal_note", false)?,
+        public_note: required_text("public_note", body.public_note)?,
+        internal_note: optional_text("internal_note", body.internal_note)?,
         expected_at,
-        unit: string_field(&body, "unit", false)?,
+        unit: optional_text("unit", body.unit)?,
         photos,
     };
     app::change_status(
@@ -413,13 +399,15 @@ async fn change_status(
     Ok(Json(detail(&state, id).await?))
 }
 
-fn id_field(body: &Value, name: &str) -> ApiResult<i64> {
-    body.get(name)
-        .and_then(Value::as_i64)
-        .filter(|i| *i > 0)
-        .ok_or_else(|| {
-            ApiError::unprocessable("missing_field", format!("{name} must be a report id")).at(name)
-        })
+/// A member naming a report: a positive integer (a string of digits is not one).
+fn report_id(name: &str, given: Option<Member<i64>>) -> ApiResult<i64> {
+    match given {
+        Some(Member::Typed(id)) if id > 0 => Ok(id),
+        _ => Err(
+            ApiError::unprocessable("missing_field", format!("{name} must be a report id"))
+                .at(name),
+        ),
+    }
 }
 
 /// Merge a report into another as its duplicate
@@ -443,17 +431,10 @@ async fn merge(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
-    let into = id_field(&body, "into")?;
-    app::merge(
-        &state.pool,
-        &state.engine,
-        &user,
-        id,
-        into,
-        string_field(&body, "note", false)?.as_deref(),
-    )
-    .await?;
+    let (user, id, body): (_, _, MergeBody) = prepare(&state, &caller, &headers, &id, body).await?;
+    let into = report_id("into", body.into)?;
+    let note = optional_text("note", body.note)?;
+    app::merge(&state.pool, &state.engine, &user, id, into, note.as_deref()).await?;
     Ok(Json(detail(&state, id).await?))
 }
 
@@ -477,7 +458,8 @@ async fn unmerge(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let (user, id, _) = prepare(&state, &caller, &headers, &id, body).await?;
+    // Any JSON document, or none: nothing is read from it.
+    let (user, id, IgnoredAny) = prepare(&state, &caller, &headers, &id, body).await?;
     app::unmerge(&state.pool, &state.engine, &user, id).await?;
     Ok(Json(detail(&state, id).await?))
 }
@@ -502,9 +484,10 @@ async fn reassign(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
-    let unit = string_field(&body, "unit", true)?.unwrap_or_default();
-    let note = string_field(&body, "note", true)?.unwrap_or_default();
+    let (user, id, body): (_, _, ReassignBody) =
+        prepare(&state, &caller, &headers, &id, body).await?;
+    let unit = required_text("unit", body.unit)?;
+    let note = required_text("note", body.note)?;
     app::reassign(&state.pool, &state.engine, &user, id, &unit, &note).await?;
     Ok(Json(detail(&state, id).await?))
 }
@@ -529,11 +512,11 @@ async fn edit(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
-    let (user, id, body) = prepare(&state, &caller, &headers, &id, body).await?;
-    let reason = string_field(&body, "reason", true)?.unwrap_or_default();
+    let (user, id, body): (_, _, EditBody) = prepare(&state, &caller, &headers, &id, body).await?;
+    let reason = required_text("reason", body.reason)?;
     let catalogue = state.engine.catalogue();
     let current = app::report(&state.pool, id).await?;
-    let category_code = string_field(&body, "category", false)?;
+    let category_code = optional_text("category", body.category)?;
     let category = match &category_code {
         Some(c) => catalogue.require_category(c, "category")?.1,
         None => {
@@ -542,8 +525,8 @@ async fn edit(
                 .1
         }
     };
-    let geometry = match body.get("geometry") {
-        None | Some(Value::Null) => None,
+    let geometry = match &body.geometry {
+        None => None,
         Some(g) => Some(ReportGeometry::parse(g, "geometry")?),
     };
     if category_code.is_none() && geometry.is_none() {
