@@ -142,7 +142,8 @@ pub fn deserialize<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 /// Reads a body member by member into `T` (a struct of [`Member`]s), after the handler has
 /// checked the caller: an empty body that is not `required`, and any JSON document that is not
 /// an object, read as `T::default()` (no member given), so each member's rule reports what is
-/// missing. Syntax errors are `invalid_json`, whatever the document.
+/// missing. Syntax errors are `invalid_json`, whatever the document. Of a member given twice, the
+/// last one counts.
 pub fn typed_body<T: DeserializeOwned + Default>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -152,7 +153,14 @@ pub fn typed_body<T: DeserializeOwned + Default>(
         return Ok(T::default());
     };
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => deserialize(&bytes),
+        Some(b'{') => deserialize(&bytes).or_else(|e| {
+            if !e.message.starts_with("duplicate field `") {
+                return Err(e);
+            }
+            // A struct refuses a repeated member; a JSON object keeps the last one.
+            let object: Value = serde_json::from_slice(&bytes).map_err(|e| invalid_json(&e))?;
+            T::deserialize(object).map_err(|e| ApiError::bad_request("invalid_type", e.to_string()))
+        }),
         _ => deserialize::<IgnoredAny>(&bytes).map(|_| T::default()),
     }
 }
@@ -472,12 +480,12 @@ mod tests {
             let m: Members = typed_body(&json, ok(body), true).unwrap();
             assert!(m.note.is_none() && m.into.is_none(), "{body}");
         }
-        // A member given twice is refused (a JSON object's names should be unique).
-        let e =
-            typed_body::<Members>(&json, ok(r#"{"note": "a", "note": "b"}"#), true).unwrap_err();
+        // Of a member given twice, the last one counts.
+        let m: Members =
+            typed_body(&json, ok(r#"{"note": "a", "into": 2, "note": 3}"#), true).unwrap();
         assert_eq!(
-            (e.status.as_u16(), e.code, e.message.as_str()),
-            (400, "invalid_type", "duplicate field `note`")
+            (m.note, m.into),
+            (Some(Member::Mistyped), Some(Member::Typed(2)))
         );
         let m: Members = typed_body(&json, ok(""), false).unwrap();
         assert!(m.photos.is_none());

@@ -334,16 +334,21 @@ async fn nearby(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiRe
     ))
 }
 
-/// An `email` member: an address, or absent (`missing_field` when `required`).
-fn email(given: Option<Member<String>>, required: bool) -> ApiResult<Option<Email>> {
+/// An `email` member: an address, or absent.
+fn email(given: Option<Member<String>>) -> ApiResult<Option<Email>> {
     match given {
-        None if !required => Ok(None),
-        None => Err(ApiError::bad_request("missing_field", "email is required").at("email")),
+        None => Ok(None),
         Some(Member::Typed(s)) => Ok(Some(Email::parse(&s, "email")?)),
         Some(Member::Mistyped) => {
             Err(ApiError::bad_request("invalid_type", "email must be a string").at("email"))
         }
     }
+}
+
+/// An `email` member that must be given.
+fn required_email(given: Option<Member<String>>) -> ApiResult<Email> {
+    email(given)?
+        .ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))
 }
 
 /// A `lang` member: pl or en, Polish when absent.
@@ -379,7 +384,7 @@ async fn support(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let body: SupportBody = typed_body(&headers, body, false)?;
-    let email = email(body.email, false)?;
+    let email = email(body.email)?;
     let lang = lang(body.lang)?;
     // A channel that is not a string is left at web.
     let channel = match body.channel {
@@ -418,8 +423,7 @@ async fn subscribe(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let body: SubscribeBody = typed_body(&headers, body, true)?;
-    let email = email(body.email, true)?
-        .ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))?;
+    let email = required_email(body.email)?;
     let lang = lang(body.lang)?;
     app::subscribe(&state.pool, id, &email, lang).await?;
     Ok((
@@ -451,7 +455,7 @@ async fn reopen(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let body: ReopenBody = typed_body(&headers, body, true)?;
-    let email = email(body.email, true)?;
+    let email = required_email(body.email)?;
     // Not used, but checked as elsewhere.
     lang(body.lang)?;
     let note = match body.note {
@@ -471,7 +475,7 @@ async fn reopen(
         &state.pool,
         &state.engine,
         id,
-        email.as_deref().unwrap_or_default(),
+        email.as_str(),
         &note,
         &base,
     )

@@ -1164,6 +1164,22 @@ async fn staff_bodies_are_checked_field_by_field_after_the_caller() {
     )
     .await;
     assert_eq!((got.0, got.1.as_str()), (404, "not_found"));
+    // Of a member given twice, the last one counts.
+    let got = error_of(
+        post(
+            at("status"),
+            "application/json",
+            r#"{"status": "acknowledged", "status": 5}"#,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (got.0, got.1.as_str(), got.2.as_str()),
+        (400, "invalid_type", "status must be a string")
+    );
     // An empty body is an empty object; unmerge reads nothing from it.
     let got = error_of(
         post(at("status"), "application/json", "")
