@@ -148,6 +148,10 @@ fi
 reset_submissions() {
     # Remove reports (and rows pointing at them) added after the load, so every run starts from the
     # same N reports.
+    # A server stopped with SIGKILL can leave a transaction committing in its backend: end every
+    # other session on the database first, so nothing is written while rows are removed.
+    psql_q -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
     psql_q <<'SQL'
 DO $$
 DECLARE
