@@ -380,6 +380,17 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

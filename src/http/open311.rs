@@ -15,13 +15,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::doc::RoutesExt;
+use super::extract::base_url;
 use super::params::{parse_datetime, Params};
 use super::schema::{
     AttributeValue, Discovery, JurisdictionQuery, NewServiceRequest, Open311Endpoint, Open311Error,
     Open311Format, Open311Resource, Open311SearchQuery, RequestCreated, RequestToken, Service,
     ServiceAttribute, ServiceDefinition, ServiceRequest,
 };
-use super::tiles::base_url;
 use super::AppState;
 use crate::app::reports::{self as reports, Idempotency, Submission};
 use crate::domain::new_report::{Channel, Contact};

@@ -1,7 +1,9 @@
 //! Query-string parsing with errors that name the parameter.
 use chrono::{DateTime, Utc};
 
-use crate::error::ApiError;
+use base64::Engine as _;
+
+use crate::error::{ApiError, ApiResult};
 
 pub struct Params(Vec<(String, String)>);
 
@@ -139,6 +141,41 @@ impl Params {
 }
 
 pub use crate::cql::time::parse_datetime;
+
+/// Keyset cursor: base64 of "created_at_micros:id".
+pub fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{}:{id}", at.timestamp_micros()))
+}
+
+pub fn decode_cursor(raw: &str) -> ApiResult<(DateTime<Utc>, i64)> {
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "cursor is not one this service issued; start from the first page",
+        )
+        .at("cursor")
+    };
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
+    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
+    Ok((at, id.parse().map_err(|_| bad())?))
+}
+
+pub fn parse_limit(params: &Params, default: i64, max: i64) -> ApiResult<i64> {
+    match params.i64("limit")? {
+        None => Ok(default),
+        Some(n) if n >= 1 => Ok(n.min(max)),
+        Some(n) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("limit must be at least 1, got {n}"),
+        )
+        .at("limit")),
+    }
+}
 
 #[cfg(test)]
 mod tests {

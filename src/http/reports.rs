@@ -5,15 +5,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine as _;
-use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{json_value, parse_id, typed_body, Member};
-use super::params::Params;
+use super::params::{decode_cursor, encode_cursor, parse_limit, Params};
 use super::schema::{
     ErrorBody, ListQuery, NearbyQuery, NewReport as NewReportBody, ReopenBody, ReportCollection,
     ReportFeature, SubscribeBody, Subscribed, SupportBody,
@@ -157,41 +155,6 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no report {id}")))?;
     report_response(&state, id, StatusCode::OK, false).await
-}
-
-/// Keyset cursor: base64 of "created_at_micros:id".
-pub fn encode_cursor(at: DateTime<Utc>, id: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}:{id}", at.timestamp_micros()))
-}
-
-pub fn decode_cursor(raw: &str) -> ApiResult<(DateTime<Utc>, i64)> {
-    let bad = || {
-        ApiError::bad_request(
-            "invalid_cursor",
-            "cursor is not one this service issued; start from the first page",
-        )
-        .at("cursor")
-    };
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(raw)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(text).map_err(|_| bad())?;
-    let (micros, id) = text.split_once(':').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at, id.parse().map_err(|_| bad())?))
-}
-
-pub fn parse_limit(params: &Params, default: i64, max: i64) -> ApiResult<i64> {
-    match params.i64("limit")? {
-        None => Ok(default),
-        Some(n) if n >= 1 => Ok(n.min(max)),
-        Some(n) => Err(ApiError::bad_request(
-            "invalid_parameter",
-            format!("limit must be at least 1, got {n}"),
-        )
-        .at("limit")),
-    }
 }
 
 /// List reports (newest first, cursor paging)
@@ -470,7 +433,7 @@ async fn reopen(
             .at("note"))
         }
     };
-    let base = super::tiles::base_url(&state, &headers);
+    let base = super::extract::base_url(&state, &headers);
     crate::app::staff::reopen_by_reporter(
         &state.pool,
         &state.engine,

@@ -1,5 +1,5 @@
 //! `/api/v1/staff/...`: login, the unit inbox, the workflow, merging, rerouting, editing,
-//! hotspots; `/tiles/heatmap/...`; and the public `/api/v1/stats`.
+//! hotspots; and the public `/api/v1/stats`.
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
@@ -11,21 +11,19 @@ use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::doc::RoutesExt;
+use super::extract::base_url;
 use super::extract::{client_ip, optional_text, parse_id, required_text, typed_body, Member};
 use super::params::Params;
-use super::reports::parse_limit;
+use super::params::{decode_cursor, encode_cursor, parse_limit};
 use super::schema::{
-    EditBody, ErrorBody, HeatmapQuery, Hotspots, Inbox, InboxQuery, LoginBody, MergeBody,
-    ReassignBody, StaffReportFeature, StaffSession, Stats, StatusChangeBody,
+    EditBody, ErrorBody, Hotspots, Inbox, InboxQuery, LoginBody, MergeBody, ReassignBody,
+    StaffReportFeature, StaffSession, Stats, StatusChangeBody,
 };
-use super::tiles::{base_url, parse_tile, report_filter, tile_response};
 use super::AppState;
 use crate::app::staff::{self as app, StatusChange};
 use crate::auth::{CSRF_HEADER, SESSION_COOKIE};
 pub use crate::domain::access::{READERS, WORKERS};
 use crate::domain::{Caller, ReportGeometry, StaffUser};
-use crate::engine::TileLayer;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::staff::InboxFilter;
 
@@ -42,7 +40,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reassign))
         .routes(routes!(edit))
         .routes(routes!(hotspots))
-        .templated_routes(routes!(heatmap))
         .routes(routes!(stats))
 }
 
@@ -243,10 +240,7 @@ async fn inbox(
         older_than_days: params.i64("older_than_days")?,
         near_border,
         oldest_first,
-        after: params
-            .get("cursor")
-            .map(super::reports::decode_cursor)
-            .transpose()?,
+        after: params.get("cursor").map(decode_cursor).transpose()?,
         limit: parse_limit(&params, 100, 500)?,
     };
     let (rows, counts) = app::inbox(&state.pool, &state.engine, &filter).await?;
@@ -260,7 +254,7 @@ async fn inbox(
             q.retain(|(k, _)| k != "cursor");
             q.push((
                 "cursor".into(),
-                super::reports::encode_cursor(last.public.created_at, last.public.id),
+                encode_cursor(last.public.created_at, last.public.id),
             ));
             format!(
                 "/api/v1/staff/inbox?{}",
@@ -554,48 +548,6 @@ async fn edit(
     )
     .await?;
     Ok(Json(detail(&state, id).await?))
-}
-
-/// Heatmap cells per tile side, as a power of two: 64 × 64 cells, so that at every zoom a cell is
-/// the area of a tile six zooms deeper.
-const HEAT_GRID_BITS: u32 = 6;
-
-/// Heatmap tile for staff: layer heatmap, one point per occupied cell of a 64 × 64 grid with count and weight (supporters)
-#[utoipa::path(get, path = "/tiles/heatmap/{z}/{x}/{y}.mvt", tag = "staff",
-    params(
-        ("z" = u8, Path, description = "Zoom 0..24"),
-        ("x" = u32, Path, description = "Column"),
-        ("y" = u32, Path, description = "Row (the suffix may also be .pbf, or left out)"),
-        HeatmapQuery,
-    ),
-    security(("session" = [])),
-    responses(
-        (status = 200, description = "Vector tile", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
-        (status = 400, description = "Bad tile or filter", body = ErrorBody),
-        (status = 401, description = "Not logged in", body = ErrorBody),
-        (status = 403, description = "Wrong role", body = ErrorBody),
-    ))]
-async fn heatmap(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((z, x, y)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    caller.require(READERS)?;
-    let tile = parse_tile(&z, &x, &y)?;
-    let params = Params::parse(raw.as_deref())?;
-    let (mut filter, key) = report_filter(&state, &params)?;
-    let from = params.datetime("from")?;
-    let to = params.datetime("to")?;
-    filter.created_from = from.map(|t| t.timestamp());
-    filter.created_to = to.map(|t| t.timestamp());
-    let key = format!("{key}f{:?}t{:?}", filter.created_from, filter.created_to);
-    let bytes = state
-        .engine
-        .tile(TileLayer::Heatmap, tile, &filter, &key, HEAT_GRID_BITS);
-    metrics::counter!("zglos_tiles_served_total", "layer" => "heatmap").increment(1);
-    Ok(tile_response(&headers, &bytes, "private, no-cache"))
 }
 
 /// Cells (~1 km) where one category's reports grew unusually this week against the 4 weeks before

@@ -1,7 +1,7 @@
 //! Vector tiles and their TileJSON: `/tiles/reports/{z}/{x}/{y}.mvt`, `/tiles/districts/...`.
 use std::collections::BTreeMap;
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,10 +11,12 @@ use zglos_tiles::tile::Filter;
 
 use super::doc::RoutesExt;
 pub use super::extract::parse_tile;
-use super::extract::TilePath;
+use super::extract::{base_url, TilePath};
 use super::params::Params;
-use super::schema::{ErrorBody, TileJson, TileQuery, VectorLayer};
+use super::schema::{ErrorBody, HeatmapQuery, TileJson, TileQuery, VectorLayer};
 use super::AppState;
+use crate::domain::access::READERS;
+use crate::domain::Caller;
 use crate::engine::{gunzip, TileLayer};
 use crate::error::{ApiError, ApiResult};
 
@@ -24,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .templated_routes(routes!(districts))
         .routes(routes!(reports_tilejson))
         .routes(routes!(districts_tilejson))
+        .templated_routes(routes!(heatmap))
 }
 
 /// Serves gzipped bytes as they are to clients that accept gzip, inflated to the others.
@@ -153,17 +156,6 @@ async fn districts(
     Ok(tile_response(&headers, &bytes, "public, max-age=3600"))
 }
 
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    format!("http://{host}")
-}
-
 fn layer(id: &str, description: Option<&str>, fields: &[(&str, &str)]) -> VectorLayer {
     VectorLayer {
         id: id.into(),
@@ -279,4 +271,46 @@ async fn districts_tilejson(State(state): State<AppState>, headers: HeaderMap) -
         ],
         "",
     )
+}
+
+/// Heatmap cells per tile side, as a power of two: 64 × 64 cells, so that at every zoom a cell is
+/// the area of a tile six zooms deeper.
+const HEAT_GRID_BITS: u32 = 6;
+
+/// Heatmap tile for staff: layer heatmap, one point per occupied cell of a 64 × 64 grid with count and weight (supporters)
+#[utoipa::path(get, path = "/tiles/heatmap/{z}/{x}/{y}.mvt", tag = "staff",
+    params(
+        ("z" = u8, Path, description = "Zoom 0..24"),
+        ("x" = u32, Path, description = "Column"),
+        ("y" = u32, Path, description = "Row (the suffix may also be .pbf, or left out)"),
+        HeatmapQuery,
+    ),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Vector tile", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
+        (status = 400, description = "Bad tile or filter", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Wrong role", body = ErrorBody),
+    ))]
+async fn heatmap(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((z, x, y)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    caller.require(READERS)?;
+    let tile = parse_tile(&z, &x, &y)?;
+    let params = Params::parse(raw.as_deref())?;
+    let (mut filter, key) = report_filter(&state, &params)?;
+    let from = params.datetime("from")?;
+    let to = params.datetime("to")?;
+    filter.created_from = from.map(|t| t.timestamp());
+    filter.created_to = to.map(|t| t.timestamp());
+    let key = format!("{key}f{:?}t{:?}", filter.created_from, filter.created_to);
+    let bytes = state
+        .engine
+        .tile(TileLayer::Heatmap, tile, &filter, &key, HEAT_GRID_BITS);
+    metrics::counter!("zglos_tiles_served_total", "layer" => "heatmap").increment(1);
+    Ok(tile_response(&headers, &bytes, "private, no-cache"))
 }

@@ -15,13 +15,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::exports::reject_unknown;
+use super::extract::base_url;
 use super::params::{parse_datetime, Params};
 use super::schema::{
     CollectionId, CollectionInfo, Collections, Conformance, DistrictFeature, DistrictProperties,
     ErrorBody, Extent, FeatureCollectionType, FeaturePage, FeatureType, FormatQuery, ItemsQuery,
     LandingPage, OgcLink, SpatialExtent, TemporalExtent,
 };
-use super::tiles::base_url;
 use super::AppState;
 use crate::auth::Caller;
 use crate::cql;
