@@ -102,41 +102,12 @@ impl Params {
             .transpose()
     }
 
-    /// `west,south,east,north` in degrees.
-    pub fn bbox(&self, name: &str) -> Result<Option<[f64; 4]>, ApiError> {
-        let Some(v) = self.get(name) else {
-            return Ok(None);
-        };
-        let nums: Vec<f64> = v
-            .split(',')
-            .map(|s| s.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| {
-                bad(
-                    name,
-                    format!("{name} must be four numbers west,south,east,north; got {v:?}"),
-                )
-            })?;
-        let [w, s, e, n] = nums[..] else {
-            return Err(bad(
-                name,
-                format!("{name} must be four numbers west,south,east,north; got {v:?}"),
-            ));
-        };
-        if !nums.iter().all(|x| x.is_finite())
-            || !(-180.0..=180.0).contains(&w)
-            || !(-180.0..=180.0).contains(&e)
-            || !(-90.0..=90.0).contains(&s)
-            || !(-90.0..=90.0).contains(&n)
-            || s > n
-            || w > e
-        {
-            return Err(bad(
-                name,
-                format!("{name} {v:?} is not a valid west,south,east,north box in degrees"),
-            ));
-        }
-        Ok(Some([w, s, e, n]))
+    /// `west,south,east,north` in degrees (see [`crate::domain::query::parse_bbox`]).
+    pub fn bbox(&self, name: &'static str) -> Result<Option<[f64; 4]>, ApiError> {
+        self.get(name)
+            .map(|v| crate::domain::query::parse_bbox(name, v))
+            .transpose()
+            .map_err(ApiError::from)
     }
 }
 
