@@ -12,7 +12,6 @@ pub mod config;
 pub mod cql;
 pub mod domain;
 pub mod engine;
-pub mod error;
 pub mod export;
 pub mod http;
 pub mod mail;

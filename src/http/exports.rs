@@ -16,8 +16,8 @@ use super::AppState;
 use crate::auth::Caller;
 use crate::cql;
 use crate::domain::query::ReportFilters;
-use crate::error::{ApiError, ApiResult};
 use crate::export::{self, ChannelWriter, Format, Meta};
+use crate::http::error::{ApiError, ApiResult};
 use crate::storage::exports::{self as store, Audience, ReportQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {

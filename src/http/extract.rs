@@ -15,7 +15,7 @@ use zglos_tiles::TileId;
 
 use super::AppState;
 use crate::auth::{api_key_role, session_user, Caller, SESSION_COOKIE};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// Checks a JSON body: readable within the size limit, not empty (when `required`), sent as
 /// `application/json` or `application/geo+json`. `None` for an empty body that is not required.

@@ -13,7 +13,7 @@ use super::schema::{
     NotReady, Ready, Status, Statuses, Unit, Units,
 };
 use super::AppState;
-use crate::error::ApiResult;
+use crate::http::error::ApiResult;
 use crate::storage::meta as store;
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -2,6 +2,7 @@
 //! API route is documented (see `doc`); request parts are read by `extract`; bodies are typed in
 //! `schema`.
 pub mod doc;
+pub mod error;
 pub mod exports;
 pub mod extract;
 pub mod meta;
@@ -32,7 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -27,7 +27,7 @@ use crate::app::reports::{self as reports, Idempotency, Submission};
 use crate::domain::new_report::{Channel, Contact};
 use crate::domain::{Email, Lang};
 use crate::domain::{NewReport, ReportGeometry};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
 use crate::storage::open311 as store;
 

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 
 use base64::Engine as _;
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 pub struct Params(Vec<(String, String)>);
 

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use super::schema::{self, ErrorBody, PhotoForm};
 use super::AppState;
 use crate::domain::photo::{Photo, MAX_UPLOAD_BYTES};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::storage::photos;
 
 pub fn router() -> OpenApiRouter<AppState> {

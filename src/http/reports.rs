@@ -19,7 +19,7 @@ use super::schema::{
 use super::AppState;
 use crate::app::reports::{self as app, Idempotency, StoredReport, Submission};
 use crate::domain::{Channel, Email, Lang, NewReport};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::storage::reports::{self as store, PublicReport};
 
 pub fn router() -> OpenApiRouter<AppState> {

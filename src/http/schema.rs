@@ -710,7 +710,7 @@ impl<T: Serialize> axum::response::IntoResponse for GeoJson<T> {
                 body,
             )
                 .into_response(),
-            Err(e) => crate::error::ApiError::internal(e).into_response(),
+            Err(e) => crate::http::error::ApiError::internal(e).into_response(),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::app::staff::{self as app, StatusChange};
 use crate::auth::{CSRF_HEADER, SESSION_COOKIE};
 pub use crate::domain::access::{READERS, WORKERS};
 use crate::domain::{Caller, ReportGeometry, StaffUser};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::storage::staff::InboxFilter;
 
 pub fn router() -> OpenApiRouter<AppState> {

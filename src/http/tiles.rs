@@ -18,7 +18,7 @@ use super::AppState;
 use crate::domain::access::READERS;
 use crate::domain::Caller;
 use crate::engine::{gunzip, TileLayer};
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -25,8 +25,8 @@ use super::schema::{
 use super::AppState;
 use crate::auth::Caller;
 use crate::cql;
-use crate::error::{ApiError, ApiResult};
 use crate::export::{self, wkb::Geom};
+use crate::http::error::{ApiError, ApiResult};
 use crate::storage::exports::{self as store_exports, queryables, Audience, ReportQuery, BY_ID};
 use crate::storage::ogc::{self as store, DistrictQuery, DISTRICT_QUERYABLES};
 
