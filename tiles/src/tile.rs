@@ -406,6 +406,7 @@ fn encode_polygons(
 ) -> Option<mvt::GeomData> {
     let mut enc = GeomEncoder::<f64>::new(GeomType::Polygon);
     let mut any = false;
+    let mut last: Option<(i32, i32)> = None;
     for p in polys {
         let ring_of = |ls: &LineString<f64>| -> Option<Vec<(i32, i32)>> {
             let mut pts = rounded(&clip_ring(&to_tile(ls), lo, hi));
@@ -429,7 +430,13 @@ fn encode_polygons(
                 rings.push(h);
             }
         }
-        for ring in rings {
+        for mut ring in rings {
+            // The encoder continues a part that starts where the previous one ended instead of
+            // starting a new ring (no MoveTo): start such a ring one vertex later.
+            if last == ring.first().copied() {
+                ring.rotate_left(1);
+            }
+            last = ring.last().copied();
             for (x, y) in ring {
                 enc.add_point(x as f64, y as f64).ok()?;
             }

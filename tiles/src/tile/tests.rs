@@ -277,3 +277,39 @@ fn district_tiles_carry_boundaries_and_labels() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn a_ring_that_starts_where_the_previous_one_ended_is_still_a_ring_of_its_own() {
+    // Two triangles in tile pixels, the second starting at the first one's last vertex: the
+    // encoder would continue the first ring there instead of opening a new one.
+    let t = TileId::new(10, 560, 350).unwrap();
+    let px = |x: f64, y: f64| {
+        let n = (1u64 << t.z) as f64;
+        geo::Coord {
+            x: (t.x as f64 + x / EXTENT as f64) / n,
+            y: (t.y as f64 + y / EXTENT as f64) / n,
+        }
+    };
+    let tri = |a: (f64, f64), b: (f64, f64), c: (f64, f64)| {
+        Polygon::new(
+            LineString(vec![px(a.0, a.1), px(b.0, b.1), px(c.0, c.1), px(a.0, a.1)]),
+            vec![],
+        )
+    };
+    let first = tri((100.0, 100.0), (300.0, 100.0), (300.0, 300.0));
+    // Its exterior after orientation ends at (300, 300) or (300, 100); start the second at both.
+    for start in [(300.0, 300.0), (300.0, 100.0)] {
+        let second = tri(start, (900.0, 900.0), (600.0, 900.0));
+        let data = encode_unit_geometry(
+            t,
+            &Geometry::MultiPolygon(MultiPolygon(vec![first.clone(), second])),
+        )
+        .unwrap();
+        let tile = Tile::new(EXTENT);
+        let l = tile.create_layer("x").into_feature(data).into_layer();
+        let layers = decode(&finish(tile, [l])).unwrap();
+        let parts = &layers[0].features[0].parts;
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert!(parts.iter().all(|p| p.len() == 3), "{parts:?}");
+    }
+}
