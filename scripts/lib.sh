@@ -131,12 +131,12 @@ ensure_chromium() {
 
 # GIS clients the tests drive against the running service: GDAL (ogrinfo/ogr2ogr, and the
 # GeoPackage validator validate_gpkg.py of python3-gdal), and OWSLib, georeport and
-# openapi-spec-validator (checks /openapi.json) from PyPI in a virtualenv under target/ (pinned
+# openapi-spec-validator (checks /openapi.json) from PyPI in a virtualenv in the build directory (pinned
 # versions).
 ensure_gis_clients() {
   command -v ogrinfo >/dev/null || apt_install gdal-bin
   dpkg -s python3-gdal >/dev/null 2>&1 || apt_install python3-gdal
-  local venv="$ROOT/target/gis-clients"
+  local venv="${CARGO_TARGET_DIR:-$ROOT/target}/gis-clients"
   if ! "$venv/bin/python" -c 'import owslib, georeport, openapi_spec_validator' 2>/dev/null; then
     command -v python3 >/dev/null || apt_install python3
     python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
@@ -144,4 +144,26 @@ ensure_gis_clients() {
     "$venv/bin/python" -m pip install -q owslib==0.35.0 georeport==0.3.1 openapi-spec-validator==0.9.0
   fi
   export ZGLOS_REQUIRE_GIS_CLIENTS=1
+}
+
+# cargo-fuzz (libFuzzer driver) for scripts/fuzz.sh; the targets build with the nightly toolchain.
+ensure_cargo_fuzz() {
+  rustup toolchain list 2>/dev/null | grep -q '^nightly' || { say "installing the nightly toolchain"; rustup toolchain install nightly --profile minimal; }
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "installing cargo-fuzz"
+    cargo install cargo-fuzz --version 0.13.2 --locked
+  fi
+}
+
+# schemathesis (contract fuzzing from /openapi.json) in a virtualenv in the build directory, pinned.
+SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
+ensure_schemathesis() {
+  local venv="${CARGO_TARGET_DIR:-$ROOT/target}/schemathesis"
+  if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    command -v python3 >/dev/null || apt_install python3
+    python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+    say "installing schemathesis $SCHEMATHESIS_VERSION into ${venv#"$ROOT"/}"
+    "$venv/bin/python" -m pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  SCHEMATHESIS="$venv/bin/schemathesis"
 }

@@ -6,6 +6,10 @@ cd "$ROOT"
 # The SQL statements are checked at compile time against the offline data in .sqlx/: builds
 # need no database.
 export SQLX_OFFLINE=true
+# One build directory per machine, outside the work tree (unless CARGO_TARGET_DIR says
+# otherwise): every clone on the machine, and a CI run starts from a fresh one, reuses what the
+# last run compiled instead of starting from nothing.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/zglos/target}"
 
 ensure_rust
 ensure_postgres
@@ -33,5 +37,15 @@ fi
 say "cargo test (spatial core, HTTP end to end)"
 cargo test --workspace --locked
 
+say "fault suite, short form (PostgreSQL outage, SIGKILL, SIGTERM; its own throwaway cluster)"
+cargo build --quiet --locked --bin zglos
+FAULTS_SHORT=1 tests/faults/run.sh
+
 say "browser tests (headless Chromium)"
 node --test --test-concurrency=1 tests/browser/
+
+say "coverage-guided fuzzing of the input parsers, the MVT encoder and the photo decoder (bounded)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" "$ROOT/scripts/fuzz.sh"
+
+say "contract fuzzing against /openapi.json (schemathesis, bounded)"
+"$ROOT/scripts/contract.sh"

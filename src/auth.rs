@@ -32,7 +32,9 @@ pub async fn add_user(
     if password.chars().count() < 10 {
         anyhow::bail!("the password must have at least 10 characters");
     }
-    let hash = hash_password(password)?;
+    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    let owned = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&owned)).await??;
     let id = users::upsert_user(pool, login, name, &hash, roles, units).await?;
     Ok(id)
 }

@@ -1,8 +1,11 @@
 //! The city's vocabulary and geography in memory: categories, statuses, units, districts,
 //! boundary and routing rules, as loaded at start-up. Read-only while the service runs.
+use std::sync::Arc;
+
 use geo::{BoundingRect, MultiPolygon};
 use serde_json::{json, Value};
 use zglos_tiles::districts::{Boundary, District, DistrictIndex};
+use zglos_tiles::gazetteer::Gazetteer;
 use zglos_tiles::routing::{Router, Rule};
 use zglos_tiles::tile::{CategoryStyle, Vocabulary};
 use zglos_tiles::LocalMetres;
@@ -73,6 +76,8 @@ pub struct Placement {
     pub near_border: bool,
     pub unit_code: Option<String>,
     pub rule_id: Option<String>,
+    /// Where it is in words, when the city has a gazetteer.
+    pub address: Option<crate::domain::Address>,
 }
 
 pub struct Catalogue {
@@ -87,6 +92,8 @@ pub struct Catalogue {
     pub vocabulary: Vocabulary,
     /// The statuses' moves and roles.
     pub workflow: Workflow,
+    /// Address search and reverse lookup; None for a city without a gazetteer.
+    pub gazetteer: Option<Arc<Gazetteer>>,
 }
 
 /// What a city's catalogue is built from, as loaded from the database.
@@ -99,6 +106,8 @@ pub struct CatalogueData {
     pub districts: Vec<District>,
     pub rules: Vec<Rule>,
     pub workflow: Workflow,
+    /// The gazetteer's stored rows (see `crate::addresses`); empty for a city without one.
+    pub gazetteer: Vec<crate::storage::gazetteer::GazetteerRow>,
 }
 
 impl Catalogue {
@@ -112,6 +121,7 @@ impl Catalogue {
             districts,
             rules,
             workflow,
+            gazetteer,
         } = data;
         let bbox = boundary.bounding_rect();
         let centre = bbox.map(|r| r.center()).unwrap_or_default();
@@ -127,6 +137,8 @@ impl Catalogue {
             statuses: statuses.iter().map(|s| s.code.clone()).collect(),
         };
         let boundary = Boundary::new(boundary);
+        let gazetteer =
+            crate::addresses::build(gazetteer, districts.clone(), &city.name).map(Arc::new);
         Self {
             city,
             categories,
@@ -138,6 +150,7 @@ impl Catalogue {
             proj,
             vocabulary,
             workflow,
+            gazetteer,
         }
     }
 
@@ -241,7 +254,44 @@ impl Catalogue {
             near_border,
             unit_code: rule.map(|r| r.unit.clone()),
             rule_id: rule.map(|r| r.id.clone()),
+            address: self.address_at(anchor, hit.map(|h| h.id)),
         })
+    }
+
+    /// The address of a point: the gazetteer's answer (an address point within 50 m, else the
+    /// nearest named street: street set, number None), else the name of the district `district`
+    /// holding it (street and number None).
+    pub fn address_at(
+        &self,
+        p: geo::Point<f64>,
+        district: Option<i32>,
+    ) -> Option<crate::domain::Address> {
+        use zglos_tiles::gazetteer::Reverse;
+        let found = self.gazetteer.as_ref().map(|g| g.reverse(p.x(), p.y()));
+        match found {
+            Some(Reverse::Address {
+                label,
+                street,
+                number,
+                ..
+            }) => Some(crate::domain::Address {
+                street: Some(street),
+                number: Some(number),
+                label,
+            }),
+            Some(Reverse::NearStreet { street, .. }) => Some(crate::domain::Address {
+                label: street.clone(),
+                street: Some(street),
+                number: None,
+            }),
+            _ => district
+                .and_then(|id| self.districts.districts().iter().find(|d| d.id == id))
+                .map(|d| crate::domain::Address {
+                    street: None,
+                    number: None,
+                    label: d.name.clone(),
+                }),
+        }
     }
 
     pub fn city_json(&self) -> Value {

@@ -18,6 +18,50 @@ pub struct CityFile {
     pub near_border_m: f64,
     #[serde(default)]
     pub map: MapSettings,
+    /// How long personal data is kept (see [`RetentionSettings`]); optional.
+    #[serde(default)]
+    pub retention: RetentionSettings,
+    /// Where address search and reverse lookup come from; optional.
+    pub gazetteer: Option<GazetteerSource>,
+}
+
+/// `"gazetteer"` in city.json: the basemap's vector tiles (OpenMapTiles schema) whose street
+/// names, house numbers and places are read at import, and optionally the city's official
+/// address register (a CSV of `street,number,lon,lat[,postcode]`), whose points win over
+/// derived ones.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GazetteerSource {
+    /// A folder of `{z}/{x}/{y}.pbf` tiles.
+    pub basemap_tiles: Option<PathBuf>,
+    /// The zoom to read (default 14, where OpenMapTiles has every name and number).
+    pub zoom: Option<u8>,
+    pub addresses: Option<PathBuf>,
+}
+
+/// `"retention"` in city.json: months after a report closed (resolved, rejected, closed,
+/// duplicate, or rejected by moderation) when the reporter's contact is erased (default 12),
+/// and when its photos' full-size images are dropped, keeping the 320 px thumbnail (default:
+/// never).
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    #[serde(default = "default_contact_months")]
+    pub contact_months: u32,
+    #[serde(default)]
+    pub drop_photo_originals_months: Option<u32>,
+}
+
+fn default_contact_months() -> u32 {
+    12
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            contact_months: default_contact_months(),
+            drop_photo_originals_months: None,
+        }
+    }
 }
 
 fn default_near_border() -> f64 {
@@ -106,11 +150,14 @@ pub struct CityPack {
     pub attribution: String,
     pub near_border_m: f64,
     pub map: MapSettings,
+    pub retention: RetentionSettings,
     pub districts: Vec<DistrictData>,
     pub boundary: MultiPolygon<f64>,
     pub categories: Vec<CategoryRow>,
     pub units: Vec<UnitRow>,
     pub rules: Vec<RuleData>,
+    /// The gazetteer's rows as the import writes them (empty without a `"gazetteer"`).
+    pub gazetteer: Vec<crate::storage::gazetteer::GazetteerRow>,
 }
 
 /// Overrides for where the geometry comes from.
@@ -331,17 +378,36 @@ impl CityPack {
                 area,
             });
         }
+        let gazetteer = match &city.gazetteer {
+            None => Vec::new(),
+            Some(g) => {
+                let basemap = match &g.basemap_tiles {
+                    Some(d) => crate::addresses::read_basemap(
+                        &resolve(dir, d),
+                        g.zoom.unwrap_or(crate::addresses::DEFAULT_ZOOM),
+                    )?,
+                    None => Default::default(),
+                };
+                let official = match &g.addresses {
+                    Some(f) => crate::addresses::read_official(&resolve(dir, f))?,
+                    None => Vec::new(),
+                };
+                crate::addresses::rows(&basemap, &official)
+            }
+        };
         Ok(Self {
             slug: city.slug,
             name: city.name,
             attribution: city.attribution,
             near_border_m: city.near_border_m,
             map: city.map,
+            retention: city.retention,
             districts,
             boundary,
             categories,
             units,
             rules,
+            gazetteer,
         })
     }
 }

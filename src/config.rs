@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::domain::net::Cidr;
+
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL connection URL (the database must have PostGIS available).
@@ -44,4 +46,92 @@ pub struct Config {
     /// Seconds between sweeps that pick up changes made by other service processes.
     #[arg(long, env = "ZGLOS_SYNC_SECONDS", default_value_t = 5)]
     pub sync_seconds: u64,
+
+    // Behaviour under faults: how long requests wait for the database, how long a shutdown waits.
+    /// Milliseconds a request waits for a database connection before it is answered 503 with
+    /// Retry-After (the database is away or every connection is busy).
+    #[arg(long, env = "ZGLOS_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1500)]
+    pub db_acquire_timeout_ms: u64,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight before it exits anyway.
+    #[arg(long, env = "ZGLOS_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
+    #[command(flatten)]
+    pub edge: EdgeArgs,
+}
+
+/// The service's edge: rate limits on anonymous writes, trusted proxies, timeouts, the sweeper.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct EdgeArgs {
+    /// Anonymous writes a client address may make at once (reports, photos, "me too",
+    /// subscriptions, reopenings, Open311 requests).
+    #[arg(long, env = "ZGLOS_WRITE_BURST", default_value_t = 20)]
+    pub write_burst: u32,
+    /// Anonymous writes a client address regains per hour after its burst.
+    #[arg(long, env = "ZGLOS_WRITE_PER_HOUR", default_value_t = 60)]
+    pub write_per_hour: u32,
+    /// Anonymous writes per hour (and at once) for one contact e-mail address or phone number.
+    #[arg(long, env = "ZGLOS_CONTACT_PER_HOUR", default_value_t = 30)]
+    pub contact_per_hour: u32,
+    /// Rate-limit buckets kept in memory per kind; idle ones are dropped first.
+    #[arg(long, env = "ZGLOS_LIMIT_BUCKETS", default_value_t = 100_000)]
+    pub limit_buckets: usize,
+    /// Proxies whose X-Forwarded-For is believed: comma-separated CIDR blocks (IPv4 or IPv6).
+    #[arg(long, env = "ZGLOS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<Cidr>,
+    /// Seconds a request may take before it is answered 503 (the exports are not limited).
+    #[arg(long, env = "ZGLOS_REQUEST_TIMEOUT", default_value_t = 30.0)]
+    pub request_timeout: f64,
+    /// Seconds between sweeps of expired sessions, old login failures and idempotency keys.
+    #[arg(long, env = "ZGLOS_SWEEP_SECONDS", default_value_t = 3600)]
+    pub sweep_seconds: u64,
+}
+
+impl Default for EdgeArgs {
+    /// The same values as the flags' defaults.
+    fn default() -> Self {
+        EdgeArgs {
+            write_burst: 20,
+            write_per_hour: 60,
+            contact_per_hour: 30,
+            limit_buckets: 100_000,
+            trusted_proxies: Vec::new(),
+            request_timeout: 30.0,
+            sweep_seconds: 3600,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::EdgeArgs;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        edge: EdgeArgs,
+    }
+
+    #[test]
+    fn the_edge_defaults_are_the_flags_defaults() {
+        let parsed = Flags::try_parse_from(["zglos"]).unwrap().edge;
+        assert_eq!(parsed, EdgeArgs::default());
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_of_blocks_and_a_bad_one_stops_the_start() {
+        let parsed = Flags::try_parse_from(["zglos", "--trusted-proxies", "10.0.0.0/8,::1"])
+            .unwrap()
+            .edge;
+        assert_eq!(parsed.trusted_proxies.len(), 2);
+        let err = Flags::try_parse_from(["zglos", "--trusted-proxies", "10.0.0.0/8,10.0.0.0/40"])
+            .err()
+            .expect("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("--trusted-proxies") && text.contains("10.0.0.0/40"),
+            "{text}"
+        );
+    }
 }

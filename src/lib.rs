@@ -3,6 +3,7 @@
 //!
 //! The spatial core lives in the `zglos-tiles` crate; this crate is the service around it:
 //! configuration, storage (PostGIS) and the HTTP surface.
+pub mod addresses;
 pub mod app;
 pub mod auth;
 pub mod catalogue;

@@ -35,12 +35,20 @@ impl MailConfig {
     }
 }
 
+/// The Message-ID of an outbox message: the same on every attempt, so that a message sent again
+/// (the mark that it was sent was lost with the database connection) can be recognised by the
+/// receiving side as the one it already has.
+pub fn message_id(outbox_id: i64, from: &Mailbox) -> String {
+    format!("<outbox.{outbox_id}@{}>", from.email.domain())
+}
+
 async fn send_one(
     transport: &AsyncSmtpTransport<Tokio1Executor>,
     from: &Mailbox,
     m: &Pending,
 ) -> anyhow::Result<()> {
     let message = Message::builder()
+        .message_id(Some(message_id(m.id, from)))
         .from(from.clone())
         .to(m.to_email.parse()?)
         .subject(&m.subject)
@@ -56,6 +64,16 @@ async fn send_one(
 
 /// Sends what is due; returns how many were sent.
 pub async fn deliver_due(pool: &PgPool, config: &MailConfig) -> anyhow::Result<usize> {
+    deliver_due_until(pool, config, &|| false).await
+}
+
+/// Sends what is due until `stop()` says to stop (checked between messages: the message in hand
+/// is always finished and its mark committed).
+async fn deliver_due_until(
+    pool: &PgPool,
+    config: &MailConfig,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> anyhow::Result<usize> {
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
         .port(config.port)
         .timeout(Some(Duration::from_secs(10)))
@@ -65,6 +83,9 @@ pub async fn deliver_due(pool: &PgPool, config: &MailConfig) -> anyhow::Result<u
     // One message per transaction: the moment a message is handed to the mail server, its
     // "sent" mark is committed, so a crash can send again at most the one message in flight.
     loop {
+        if stop() {
+            return Ok(sent);
+        }
         let mut tx = pool.begin().await?;
         let Some(m) = outbox::due(&mut tx, 1).await?.pop() else {
             tx.commit().await?;
@@ -88,26 +109,43 @@ pub async fn deliver_due(pool: &PgPool, config: &MailConfig) -> anyhow::Result<u
     }
 }
 
-/// Runs the worker: on every `zglos_outbox` notification and every `every`.
-pub fn spawn_worker(pool: PgPool, config: MailConfig, every: Duration) {
+/// Runs the worker: on every `zglos_outbox` notification and every `every`, until `stop` turns
+/// true. A lost LISTEN connection (the database restarted) is re-established at a tick; while
+/// the database is away the sweeps fail and are retried at each tick, and the mail waits in the
+/// outbox.
+pub fn spawn_worker(
+    pool: PgPool,
+    config: MailConfig,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(mut l) => l.listen("zglos_outbox").await.ok().map(|_| l),
-            Err(_) => None,
-        };
+        let mut listening =
+            crate::storage::listen::Listening::new(pool.clone(), "zglos_outbox").await;
         let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
         loop {
-            match listener.as_mut() {
-                Some(l) => {
-                    tokio::select! { _ = l.recv() => {}, _ = tick.tick() => {} }
-                }
-                None => {
-                    tick.tick().await;
-                }
+            tokio::select! {
+                _ = listening.wait(&mut tick) => {}
+                _ = stop.wait_for(|s| *s) => return,
             }
-            if let Err(e) = deliver_due(&pool, &config).await {
-                tracing::warn!(error = %e, "mail worker");
+            let stopping = stop.clone();
+            let should_stop = move || *stopping.borrow();
+            match deliver_due_until(&pool, &config, &should_stop).await {
+                Ok(_) => {
+                    if failing {
+                        tracing::info!("mail worker resumed");
+                        failing = false;
+                    }
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "mail worker: will retry at each sweep");
+                    }
+                    failing = true;
+                }
             }
         }
-    });
+    })
 }

@@ -57,12 +57,19 @@ enum Command {
     },
     /// Export reports to GeoJSON, CSV, FlatGeobuf or GeoPackage (the filters of /api/v1/exports).
     Export(zglos::commands::export::ExportArgs),
+    /// Compare what a running service holds in memory with the database; fails on a difference.
+    Check(zglos::commands::check::CheckArgs),
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
     /// Manage API keys for apps (Open311) and analysts' tools.
     #[command(subcommand)]
     Apikey(ApiKeyCommand),
+    /// Manage the abuse list: emails, phones and address ranges whose reports are held.
+    #[command(subcommand)]
+    Abuse(zglos::commands::abuse::AbuseCommand),
+    /// Erase contacts (and photo originals) of reports closed longer ago than the city keeps them.
+    Retention(zglos::commands::retention::RetentionArgs),
 }
 
 #[derive(Subcommand)]
@@ -216,6 +223,13 @@ async fn main() {
             .await
         }
         Command::Export(args) => zglos::commands::export::run(args).await,
+        Command::Check(args) => zglos::commands::check::run(args).await,
+        Command::Retention(args) => zglos::commands::retention::run(args)
+            .await
+            .map(|out| println!("{out}")),
+        Command::Abuse(command) => zglos::commands::abuse::run(command)
+            .await
+            .map(|out| println!("{out}")),
         Command::User(UserCommand::Add {
             db,
             login,

@@ -41,13 +41,32 @@ impl From<WorkflowError> for AppError {
     }
 }
 
+/// Whether a database error means the database cannot be reached or lost the connection (as
+/// opposed to a statement it refused): no connection in time, the connection refused or reset,
+/// the server shutting down or starting up. The request may succeed if retried.
+pub fn is_connection_failure(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // Class 08: connection exception; 57P01-57P03: admin/crash shutdown, starting up;
+            // 53300: too many connections.
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut => {
-                AppError::Unavailable("the database is busy; retry shortly".into())
-            }
-            e => AppError::Database(e),
+        if is_connection_failure(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable("the database is unavailable; retry shortly".into());
         }
+        AppError::Database(e)
     }
 }

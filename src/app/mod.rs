@@ -2,9 +2,13 @@
 //! transaction, asks the domain's rules, calls storage and keeps the in-memory engine in step.
 //! Nothing here knows about HTTP; errors are [`AppError`], which the HTTP edge turns into
 //! statuses.
+pub mod check;
 pub mod error;
+pub mod moderation;
 pub mod reports;
+pub mod retention;
 pub mod staff;
+pub mod sweep;
 pub mod sync;
 
 pub use error::{AppError, AppResult};

@@ -60,6 +60,20 @@ pub async fn submit(
     placement: &Placement,
     idem: Option<&Idempotency>,
 ) -> AppResult<Submission> {
+    submit_from(pool, engine, report, placement, idem, None).await
+}
+
+/// [`submit`], from a client address: a submission whose email, phone or address is on the
+/// abuse list is stored but held for moderation (see `app::moderation`). The submitter is not
+/// told: the answer is the same.
+pub async fn submit_from(
+    pool: &PgPool,
+    engine: &Engine,
+    report: &NewReport,
+    placement: &Placement,
+    idem: Option<&Idempotency>,
+    client_address: Option<&str>,
+) -> AppResult<Submission> {
     if let Some(idem) = idem {
         if let Some(id) = replay(pool, idem).await? {
             return Ok(Submission::Replayed(id));
@@ -76,13 +90,19 @@ pub async fn submit(
 
     let now = Utc::now();
     let catalogue = engine.catalogue();
-    let candidate = engine
-        .find_original(
-            &report.category,
-            report.geometry.geometry(),
-            now.timestamp(),
-        )
-        .map(|c| c.id);
+    let abuse = super::moderation::abuse_match(&mut tx, report, client_address).await?;
+    let hold = abuse.map(|_| "abuse_list");
+    // A held report is no duplicate: it must not add a supporter to a public report.
+    let candidate = match hold {
+        Some(_) => None,
+        None => engine
+            .find_original(
+                &report.category,
+                report.geometry.geometry(),
+                now.timestamp(),
+            )
+            .map(|c| c.id),
+    };
     let open_statuses = catalogue.open_statuses();
     let roles = &catalogue.workflow.roles;
     let rows = store::insert(
@@ -96,6 +116,7 @@ pub async fn submit(
             duplicate_status: &roles.duplicate,
             now,
             idempotency: idem.map(|i| (i.key.as_str(), i.request_hash.as_str())),
+            hold,
         },
     )
     .await?;
@@ -103,6 +124,9 @@ pub async fn submit(
         .first()
         .ok_or_else(|| AppError::internal("the insert returned no row"))?;
     check_photos(&report.photos, &first.public.photos)?;
+    if let Some(entry) = abuse {
+        super::moderation::audit_hold(&mut tx, first.public.id, entry).await?;
+    }
     tx.commit().await?;
 
     // Committed: apply the rows written directly. The cursor skips them if a catch-up got there

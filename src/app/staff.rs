@@ -41,13 +41,16 @@ pub async fn login(
     let account = store::account(pool, &login).await?;
     // Verify against a dummy hash when the account does not exist, so timing does not tell.
     // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    // The dummy hash is made there too, the first time.
     let (password, hash, enabled) = match &account {
-        Some((_, hash, disabled)) => (password.to_owned(), hash.clone(), !disabled),
-        None => (password.to_owned(), dummy_hash(), false),
+        Some((_, hash, disabled)) => (password.to_owned(), Some(hash.clone()), !disabled),
+        None => (password.to_owned(), None, false),
     };
-    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(AppError::internal)?;
+    let verified = tokio::task::spawn_blocking(move || {
+        verify_password(&password, &hash.unwrap_or_else(dummy_hash))
+    })
+    .await
+    .map_err(AppError::internal)?;
     let Some((user_id, _, _)) = account.filter(|_| verified && enabled) else {
         store::record_login_failure(pool, &login, ip).await?;
         return Err(AccessError::InvalidCredentials.into());
@@ -193,8 +196,10 @@ async fn queue_mail(
                 }
             })
             .unwrap_or_else(|| status.to_owned());
-        let (subject, body) =
+        let (subject, mut body) =
             status_message(lang, id, &name, public_note, &format!("{base_url}/r/{id}"));
+        // Every message carries the signed "stop updates" (and "withdraw") links.
+        body.push_str(&super::moderation::mail_links(tx, base_url, id, &email, lang).await?);
         outbox::queue(tx, id, &email, &subject, &body).await?;
     }
     outbox::wake_workers(tx).await?;
@@ -483,6 +488,7 @@ pub async fn edit(
             (a.x(), a.y()),
             placement.district_id,
             placement.near_border,
+            placement.address.as_ref(),
         )
         .await?;
     }

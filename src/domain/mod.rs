@@ -2,17 +2,23 @@
 //! The rules of the workflow and of access are pure functions here, tested without a database.
 //! Nothing in this module knows about HTTP or SQL.
 pub mod access;
+pub mod address;
 pub mod credentials;
 pub mod error;
 pub mod geometry;
+pub mod limits;
 pub mod messages;
+pub mod moderation;
+pub mod net;
 pub mod new_report;
+pub mod open311_form;
 pub mod people;
 pub mod photo;
 pub mod query;
 pub mod workflow;
 
 pub use access::{AccessError, Caller, StaffUser};
+pub use address::Address;
 pub use error::{Invalid, InvalidKind};
 pub use geometry::ReportGeometry;
 pub use new_report::{Channel, Contact, NewReport};

@@ -84,6 +84,14 @@ fn optional_string(
             if s.chars().count() > max {
                 return Err(bad(field, "too_long", format!("at most {max} characters")));
             }
+            // PostgreSQL text cannot hold U+0000.
+            if s.contains('\0') {
+                return Err(bad(
+                    field,
+                    "invalid_character",
+                    "text may not contain U+0000 (NUL)",
+                ));
+            }
             Ok((!s.is_empty()).then(|| s.to_owned()))
         }
         Some(_) => Err(bad(field, "invalid_type", "expected a string")),

@@ -15,7 +15,7 @@ impl Email {
     pub fn parse(s: &str, field: &str) -> Result<Self, Invalid> {
         let s = s.trim();
         let ok = s.len() <= 254
-            && !s.chars().any(char::is_whitespace)
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
             && s.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
                     && domain.contains('.')

@@ -7,6 +7,12 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_SIDE: u32 = 2048;
 pub const THUMB_SIDE: u32 = 320;
+/// The largest side a decoder may declare: above it the header alone refuses the file.
+pub const MAX_DECODE_SIDE: u32 = 12_000;
+/// The most the decoder may allocate for one image (a 64-megapixel RGB photo takes 192 MB). A
+/// header declaring more (a decompression bomb: a small file claiming huge dimensions) is
+/// refused before any pixel buffer is allocated.
+pub const MAX_DECODE_BYTES: u64 = 200 * 1024 * 1024;
 
 /// How a photo is linked from a report.
 pub fn photo_json(id: &str) -> serde_json::Value {
@@ -45,6 +51,32 @@ fn encode(img: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
     Ok(out)
 }
 
+/// Whether a JPEG reaches its end-of-image marker after its first scan. The decoder fills a
+/// truncated scan with grey and reports success; a cut-off upload is refused instead. Segments
+/// before the scan are skipped by their lengths (an EXIF thumbnail has its own end marker);
+/// inside entropy-coded data a 0xFF byte is always followed by 0x00 or a restart marker, so
+/// 0xFF 0xD9 there is the real end.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return false;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1; // fill byte
+            continue;
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        if marker == 0xDA {
+            let scan = bytes.get(i + 2 + len..).unwrap_or(&[]);
+            return scan.windows(2).any(|w| w == [0xFF, 0xD9]);
+        }
+        i += 2 + len;
+    }
+    false
+}
+
 impl Photo {
     pub fn from_upload(bytes: &[u8]) -> Result<Self, PhotoError> {
         if bytes.len() > MAX_UPLOAD_BYTES {
@@ -60,11 +92,16 @@ impl Photo {
                 "{format:?} images are not accepted; send JPEG, PNG or WebP"
             )));
         }
+        if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+            return Err(not_an_image(
+                "the image cannot be read: the JPEG file is incomplete (no end of image)",
+            ));
+        }
         let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
         let mut limits = Limits::default();
-        limits.max_image_width = Some(12_000);
-        limits.max_image_height = Some(12_000);
-        limits.max_alloc = Some(512 * 1024 * 1024);
+        limits.max_image_width = Some(MAX_DECODE_SIDE);
+        limits.max_image_height = Some(MAX_DECODE_SIDE);
+        limits.max_alloc = Some(MAX_DECODE_BYTES);
         reader.limits(limits);
         let mut decoder = reader
             .into_decoder()

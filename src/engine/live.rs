@@ -50,6 +50,14 @@ impl Live {
     }
 }
 
+impl Live {
+    /// Forgets a report that is no longer public; returns what the store knew of it.
+    pub fn remove(&mut self, id: i64) -> Option<ReportRec> {
+        self.dedup.remove(id);
+        self.store.remove(id as u64)
+    }
+}
+
 impl Loading {
     pub fn add(&mut self, row: &IndexRow, indexed: Indexed) {
         let rec = indexed.rec;

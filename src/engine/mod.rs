@@ -46,6 +46,13 @@ use row::Indexed;
 /// Tiles the cache holds before it starts over.
 const CACHE_CAPACITY: u64 = 50_000;
 
+/// See [`Engine::holdings`].
+pub struct Holdings {
+    pub counts: Vec<((String, String), u64)>,
+    pub last_rev: std::collections::HashMap<String, i64>,
+    pub dedup: Vec<(i64, String)>,
+}
+
 pub struct Engine {
     catalogue: Arc<Catalogue>,
     live: RwLock<Live>,
@@ -82,6 +89,9 @@ impl Engine {
         let mut loading = Live::loading(self.catalogue.proj);
         for row in rows {
             cursor.note(&row.category, row.rev);
+            if row.held {
+                continue;
+            }
             let Some(indexed) = Indexed::of(&self.catalogue, &row) else {
                 continue;
             };
@@ -97,11 +107,17 @@ impl Engine {
             return;
         }
         let mut touched = Vec::with_capacity(rows.len());
+        let mut removed = Vec::new();
         {
             let mut cursor = self.cursor.lock();
             let mut live = self.live.write();
             for row in rows {
                 if !cursor.advance(&row.category, row.rev) {
+                    continue;
+                }
+                if row.held {
+                    // Held for moderation (or a withdrawal): no longer public.
+                    removed.extend(live.remove(row.id));
                     continue;
                 }
                 let Some(indexed) = Indexed::of(&self.catalogue, row) else {
@@ -112,6 +128,9 @@ impl Engine {
             }
         }
         self.cache.changed();
+        for rec in removed {
+            self.cache.invalidate_record(&rec, None);
+        }
         for (rec, previous, shape) in touched {
             self.cache.invalidate_record(&rec, shape.as_ref());
             if let Some(prev) = previous.filter(|p| p.key != rec.key) {
@@ -153,6 +172,44 @@ impl Engine {
     pub fn hotspots(&self, now: i64, recent_days: i64, baseline_days: i64) -> Vec<Hotspot> {
         let cells = hotspots::count(&self.live.read().store, now, recent_days, baseline_days);
         hotspots::rank(cells, recent_days, baseline_days)
+    }
+
+    /// What the indexes hold, for comparing with the database: reports per (category, status)
+    /// code, the last `rev` applied per category, and the dedup originals (id, category).
+    pub fn holdings(&self) -> Holdings {
+        let last_rev = self.cursor.lock().last_seen.clone();
+        let live = self.live.read();
+        let mut counts: std::collections::HashMap<(u16, u8), u64> = Default::default();
+        for rec in live.store.in_tile(TileId { z: 0, x: 0, y: 0 }) {
+            *counts.entry((rec.category, rec.status)).or_default() += 1;
+        }
+        let code =
+            |i: usize, codes: &[String]| codes.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
+        let categories: Vec<String> = self
+            .catalogue
+            .categories
+            .iter()
+            .map(|c| c.code.clone())
+            .collect();
+        let statuses: Vec<String> = self
+            .catalogue
+            .statuses
+            .iter()
+            .map(|s| s.code.clone())
+            .collect();
+        Holdings {
+            counts: counts
+                .into_iter()
+                .map(|((c, s), n)| {
+                    (
+                        (code(c as usize, &categories), code(s as usize, &statuses)),
+                        n,
+                    )
+                })
+                .collect(),
+            last_rev,
+            dedup: live.dedup.ids().map(|(id, c)| (id, c.to_owned())).collect(),
+        }
     }
 
     pub fn report_count(&self) -> usize {

@@ -20,6 +20,9 @@ pub struct IndexRow {
     pub rev: i64,
     /// GeoJSON of a line or area; None for points.
     pub shape: Option<String>,
+    /// Held for moderation: not public, so not indexed (and removed if it was).
+    #[serde(default)]
+    pub held: bool,
 }
 
 /// A row as the indexes take it.

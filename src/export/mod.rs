@@ -414,6 +414,9 @@ pub(crate) mod testing {
                     lang: None,
                     first_response_at: None,
                     closed_at: None,
+                    address: Some(format!("Floriańska {}", i + 1)),
+                    address_street: Some("Floriańska".into()),
+                    address_number: Some((i + 1).to_string()),
                 }
             })
             .collect()

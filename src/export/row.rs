@@ -28,6 +28,10 @@ pub struct ExportRow {
     pub lang: Option<String>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The address label ("Floriańska 12", "near Floriańska"), its street and house number.
+    pub address: Option<String>,
+    pub address_street: Option<String>,
+    pub address_number: Option<String>,
 }
 
 /// A field's type in the flat formats.
@@ -66,6 +70,9 @@ pub const FIELDS: &[Field] = &[
     f("channel", FieldType::Text, false),
     f("created_at", FieldType::Time, false),
     f("updated_at", FieldType::Time, false),
+    f("address", FieldType::Text, false),
+    f("address_street", FieldType::Text, false),
+    f("address_number", FieldType::Text, false),
     f("routing_rule", FieldType::Text, true),
     f("lang", FieldType::Text, true),
     f("first_response_at", FieldType::Time, true),
@@ -114,10 +121,13 @@ impl ExportRow {
             11 => Val::Str(&self.channel),
             12 => Val::Time(self.created_at),
             13 => Val::Time(self.updated_at),
-            14 => s(&self.routing_rule),
-            15 => s(&self.lang),
-            16 => t(self.first_response_at),
-            17 => t(self.closed_at),
+            14 => s(&self.address),
+            15 => s(&self.address_street),
+            16 => s(&self.address_number),
+            17 => s(&self.routing_rule),
+            18 => s(&self.lang),
+            19 => t(self.first_response_at),
+            20 => t(self.closed_at),
             _ => Val::Null,
         }
     }

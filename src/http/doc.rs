@@ -37,6 +37,7 @@ use super::schema;
     tags(
         (name = "reports", description = "Submit, list and follow reports"),
         (name = "vocabulary", description = "The city's categories, statuses, units, districts and client configuration"),
+        (name = "addresses", description = "Address search and reverse lookup over the city's own gazetteer"),
         (name = "tiles", description = "Vector tiles (MVT) and their TileJSON"),
         (name = "photos", description = "Photo upload and download"),
         (name = "exports", description = "Every matching report as a file"),

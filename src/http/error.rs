@@ -14,6 +14,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Extra machine-readable detail (allowed transitions, the existing report...).
     pub detail: Option<serde_json::Value>,
+    /// Seconds after which a retry may succeed, sent as `Retry-After` (429 and 503).
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -26,7 +28,14 @@ impl ApiError {
             message: message.into(),
             field: None,
             detail: None,
+            retry_after: None,
         }
+    }
+
+    /// Sends `Retry-After: seconds` with the answer.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     pub fn at(mut self, field: impl Into<String>) -> Self {
@@ -66,17 +75,19 @@ impl ApiError {
         )
     }
 
+    /// 503: the service cannot take the request now (the database is away or busy); retry soon.
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).retry_after(2)
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        match &err {
-            sqlx::Error::PoolTimedOut => Self::unavailable("the database is busy; retry shortly"),
-            _ => Self::internal(err),
+        if crate::app::error::is_connection_failure(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::unavailable("the database is unavailable; retry shortly");
         }
+        Self::internal(err)
     }
 }
 
@@ -89,7 +100,13 @@ impl IntoResponse for ApiError {
         if let Some(detail) = self.detail {
             error["detail"] = detail;
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -119,6 +136,7 @@ impl From<crate::domain::Invalid> for ApiError {
             message: e.message,
             field: e.field,
             detail: e.detail,
+            retry_after: None,
         }
     }
 }

@@ -163,15 +163,31 @@ pub fn export_headers(format: Format, meta: &Meta, name: &str) -> Vec<(HeaderNam
 /// The filters of the reports list plus a CQL2 filter. Public fields; an analyst API key
 /// (Authorization: Bearer) adds unit, routing rule and timing fields. Never contact data. The
 /// data's attribution is in X-Data-Attribution and inside the file.
+/// The GeoJSON export: a FeatureCollection of every report the filters keep.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ExportCollection {
+    #[schema(example = "FeatureCollection")]
+    r#type: String,
+    features: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A file in a binary or text format (CSV, FlatGeobuf, GeoPackage).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct ExportFile(Vec<u8>);
+
 #[utoipa::path(get, path = "/api/v1/exports/reports.{format}", tag = "exports",
     params(("format" = ExportFormat, Path, description = "File format"), ExportQuery),
     security((), ("api_key" = []), ("session" = [])),
     responses(
         (status = 200, description = "The file, streamed", content(
-            (Vec<u8> = "application/geo+json"), (Vec<u8> = "text/csv"),
-            (Vec<u8> = "application/flatgeobuf"), (Vec<u8> = "application/geopackage+sqlite3"))),
+            (ExportCollection = "application/geo+json"), (ExportFile = "text/csv"),
+            (ExportFile = "application/flatgeobuf"), (ExportFile = "application/geopackage+sqlite3"))),
         (status = 400, description = "Invalid or unknown parameter", body = ErrorBody),
         (status = 404, description = "Unknown format", body = ErrorBody),
+        (status = 422, description = "Unknown category: the body names the field and lists the known codes", body = ErrorBody),
     ))]
 async fn export_reports(
     State(state): State<AppState>,

@@ -15,6 +15,7 @@ use zglos_tiles::TileId;
 
 use super::AppState;
 use crate::auth::{api_key_role, session_user, Caller, SESSION_COOKIE};
+use crate::domain::net::{client_address, Cidr};
 use crate::http::error::{ApiError, ApiResult};
 
 /// Checks a JSON body: readable within the size limit, not empty (when `required`), sent as
@@ -195,6 +196,12 @@ pub fn optional_text(name: &str, given: Option<Member<String>>) -> ApiResult<Opt
         Some(Member::Typed(s)) if s.chars().count() > 5000 => {
             Err(ApiError::bad_request("too_long", "at most 5000 characters").at(name))
         }
+        // PostgreSQL text cannot hold U+0000.
+        Some(Member::Typed(s)) if s.contains('\0') => Err(ApiError::bad_request(
+            "invalid_character",
+            "text may not contain U+0000 (NUL)",
+        )
+        .at(name)),
         Some(Member::Typed(s)) => Ok(Some(s.trim().to_owned()).filter(|s| !s.is_empty())),
         Some(Member::Mistyped) => {
             Err(ApiError::bad_request("invalid_type", format!("{name} must be a string")).at(name))
@@ -308,31 +315,39 @@ impl<S: Send + Sync> FromRequestParts<S> for TilePath {
     }
 }
 
-/// The client's address: the peer, else `X-Forwarded-For`, else empty.
-pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    peer.map(|p| p.ip().to_string())
-        .or_else(|| {
-            headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })
+/// The client's address: the peer, unless the peer is one of the `trusted` proxies; then the
+/// right-most `X-Forwarded-For` entry that is not (see [`client_address`]). Empty without a peer.
+pub fn client_ip(headers: &HeaderMap, peer: Option<SocketAddr>, trusted: &[Cidr]) -> String {
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    client_address(peer.map(|p| p.ip()), &forwarded, trusted)
+        .map(|ip| ip.to_string())
         .unwrap_or_default()
 }
 
-/// The client's address (see [`client_ip`]). Never fails.
+/// The client's address (see [`client_ip`]), by the service's trusted proxies. Never fails.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
-        Ok(ClientIp(client_ip(&parts.headers, peer)))
+        Ok(ClientIp(client_ip(
+            &parts.headers,
+            peer,
+            &state.config.edge.trusted_proxies,
+        )))
     }
 }
 
@@ -519,6 +534,20 @@ mod tests {
             optional_text("note", Some(Member::Typed(" ".into()))).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_forwarded_the_request() {
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "6.6.6.6, 198.51.100.4".parse().unwrap());
+        h.append("x-forwarded-for", "10.0.0.9".parse().unwrap());
+        let peer: SocketAddr = "10.0.0.2:4000".parse().unwrap();
+        assert_eq!(client_ip(&h, Some(peer), &[]), "10.0.0.2");
+        let trusted = crate::domain::net::parse_cidrs("10.0.0.0/8").unwrap();
+        assert_eq!(client_ip(&h, Some(peer), &trusted), "198.51.100.4");
+        let outside: SocketAddr = "203.0.113.1:4000".parse().unwrap();
+        assert_eq!(client_ip(&h, Some(outside), &trusted), "203.0.113.1");
+        assert_eq!(client_ip(&h, None, &trusted), "");
     }
 
     #[test]

@@ -5,31 +5,64 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::doc::RoutesExt;
 use super::extract::base_url;
+use super::limits::WriteLimit;
 use super::params::{parse_datetime, Params};
 use super::schema::{
     AttributeValue, Discovery, JurisdictionQuery, NewServiceRequest, Open311Endpoint, Open311Error,
     Open311Format, Open311Resource, Open311SearchQuery, RequestCreated, RequestToken, Service,
     ServiceAttribute, ServiceDefinition, ServiceRequest,
 };
-use super::AppState;
+use super::{AppState, MAX_FORM_BODY};
 use crate::app::reports::{self as reports, Idempotency, Submission};
-use crate::domain::new_report::{Channel, Contact};
-use crate::domain::{Email, Lang};
-use crate::domain::{NewReport, ReportGeometry};
+use crate::domain::open311_form::{FormError, FormReport, Open311Form};
+use crate::domain::Email;
 use crate::http::error::ApiError;
 use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
 use crate::storage::open311 as store;
+
+/// What `GET /open311/v2/{resource}.json` answers: discovery, the services or the requests
+/// (`anyOf`: an empty list is both a list of services and a list of requests).
+struct Open311Listing;
+
+impl utoipa::PartialSchema for Open311Listing {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, Ref};
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("Discovery"))
+            .item(ArrayBuilder::new().items(Ref::from_schema_name("Service")))
+            .item(ArrayBuilder::new().items(Ref::from_schema_name("ServiceRequest")))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Open311Listing {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("Discovery".into(), Discovery::schema()));
+        schemas.push(("Service".into(), Service::schema()));
+        schemas.push(("ServiceRequest".into(), ServiceRequest::schema()));
+        <Discovery as utoipa::ToSchema>::schemas(schemas);
+        <Service as utoipa::ToSchema>::schemas(schemas);
+        <ServiceRequest as utoipa::ToSchema>::schemas(schemas);
+    }
+}
 
 /// Every resource is `name.json` or `name.xml`: routed as one segment, split by the handlers.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,16 +80,44 @@ enum Fmt {
     Xml,
 }
 
-/// An Open311 error: the status and the spec's `[{code, description}]` body, in the asked format.
-struct O311Error(StatusCode, String, Fmt);
+/// An Open311 error: the status and the spec's `[{code, description}]` body, in the asked format;
+/// a 429 or 503 also says in `Retry-After` when to come back.
+struct O311Error {
+    status: StatusCode,
+    description: String,
+    fmt: Fmt,
+    retry_after: Option<u64>,
+}
+
+#[allow(non_snake_case)]
+fn O311Error(status: StatusCode, description: String, fmt: Fmt) -> O311Error {
+    O311Error {
+        status,
+        description,
+        fmt,
+        retry_after: None,
+    }
+}
+
+impl O311Error {
+    /// The same error in another format.
+    fn in_format(self, fmt: Fmt) -> O311Error {
+        O311Error { fmt, ..self }
+    }
+}
 
 type O311<T> = Result<T, O311Error>;
 
 impl IntoResponse for O311Error {
     fn into_response(self) -> Response {
-        let O311Error(status, description, fmt) = self;
+        let O311Error {
+            status,
+            description,
+            fmt,
+            retry_after,
+        } = self;
         let code = status.as_u16();
-        match fmt {
+        let mut response = match fmt {
             Fmt::Json => {
                 let body = [Open311Error { code, description }];
                 (
@@ -72,18 +133,27 @@ impl IntoResponse for O311Error {
                 format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><errors><error><code>{code}</code><description>{}</description></error></errors>", esc(&description)),
             )
                 .into_response(),
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
         }
+        response
     }
 }
 
 fn from_api(e: ApiError, fmt: Fmt) -> O311Error {
     let status = match e.status.as_u16() {
-        403 | 404 => e.status,
+        403 | 404 | 413 | 429 => e.status,
         500..=599 => e.status,
         _ => StatusCode::BAD_REQUEST,
     };
     let what = e.field.map(|f| format!("{f}: ")).unwrap_or_default();
-    O311Error(status, format!("{what}{}", e.message), fmt)
+    O311Error {
+        retry_after: e.retry_after,
+        ..O311Error(status, format!("{what}{}", e.message), fmt)
+    }
 }
 
 fn bad(fmt: Fmt, msg: impl Into<String>) -> O311Error {
@@ -105,12 +175,24 @@ fn split(file: &str) -> Result<(&str, Fmt), O311Error> {
     }
 }
 
+/// Text for XML: the markup characters escaped, and the characters XML 1.0 does not allow
+/// (control characters but tab, line feed and carriage return; U+FFFE, U+FFFF) replaced by
+/// U+FFFD, so the document always parses.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn xml_value(out: &mut String, name: &str, v: &Value) {
@@ -208,9 +290,9 @@ fn params(raw: &Option<String>, fmt: Fmt, known: &[&str]) -> O311<Params> {
     ),
     responses(
         (status = 200, description = "Discovery, a list of services or a list of requests", content(
-            (Discovery = "application/json"), (Vec<Service> = "application/json"), (Vec<ServiceRequest> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
-        (status = 404, description = "No such resource", body = Vec<Open311Error>),
+            (Open311Listing = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Invalid parameter", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such resource", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
     ))]
 async fn top(
     State(state): State<AppState>,
@@ -277,8 +359,8 @@ async fn top(
     ),
     responses(
         (status = 200, description = "The definition", content((ServiceDefinition = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
-        (status = 404, description = "No such service", body = Vec<Open311Error>),
+        (status = 400, description = "Invalid parameter", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such service", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
     ))]
 async fn service_definition(
     State(state): State<AppState>,
@@ -390,9 +472,10 @@ async fn requests_json(state: &AppState, rows: &[ExportRow]) -> O311<Vec<Service
                 updated_datetime: time(r.updated_at),
                 expected_datetime: None,
                 address: r
-                    .district
-                    .clone()
-                    .map(|d| format!("{d}, {}", catalogue.city.name))
+                    .address
+                    .as_ref()
+                    .or(r.district.as_ref())
+                    .map(|a| format!("{a}, {}", catalogue.city.name))
                     .unwrap_or_default(),
                 address_id: None,
                 zipcode: None,
@@ -489,7 +572,7 @@ async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response
     .map_err(|e| api(e.into()))?;
     let list = requests_json(&state, &rows)
         .await
-        .map_err(|e| O311Error(e.0, e.1, fmt))?;
+        .map_err(|e| e.in_format(fmt))?;
     Ok(respond(
         fmt,
         StatusCode::OK,
@@ -508,8 +591,8 @@ async fn search(state: AppState, raw: Option<String>, fmt: Fmt) -> O311<Response
     ),
     responses(
         (status = 200, description = "A list of one request", content((Vec<ServiceRequest> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
-        (status = 404, description = "No such request", body = Vec<Open311Error>),
+        (status = 400, description = "Invalid parameter", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such request", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
     ))]
 async fn one_request(
     State(state): State<AppState>,
@@ -539,7 +622,7 @@ async fn one_request(
     }
     let list = requests_json(&state, &rows)
         .await
-        .map_err(|e| O311Error(e.0, e.1, fmt))?;
+        .map_err(|e| e.in_format(fmt))?;
     Ok(respond(
         fmt,
         StatusCode::OK,
@@ -558,8 +641,8 @@ async fn one_request(
     ),
     responses(
         (status = 200, description = "A list of one id and token", content((Vec<RequestToken> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "Invalid parameter", body = Vec<Open311Error>),
-        (status = 404, description = "No such token", body = Vec<Open311Error>),
+        (status = 400, description = "Invalid parameter", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such token", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
     ))]
 async fn token(
     State(state): State<AppState>,
@@ -591,28 +674,24 @@ async fn token(
     ))
 }
 
-fn field<'a>(form: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    form.get(name)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
 /// Create a service request (with an app's API key)
 #[utoipa::path(post, path = "/open311/v2/requests.{format}", tag = "open311", operation_id = "open311_create_request",
     params(("format" = Open311Format, Path, description = "json or xml")),
     request_body(content = NewServiceRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 201, description = "Stored: the id, a token and where it was sent", content((Vec<RequestCreated> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "Invalid request", body = Vec<Open311Error>),
-        (status = 403, description = "Missing or invalid api_key", body = Vec<Open311Error>),
-        (status = 404, description = "No such service", body = Vec<Open311Error>),
+        (status = 400, description = "Invalid request", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 403, description = "Missing or invalid api_key", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such service", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 413, description = "The form is too large", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Too many requests from this address or for this contact; Retry-After says when to retry", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
     ))]
 async fn create(
     State(state): State<AppState>,
+    limit: Result<WriteLimit, ApiError>,
     headers: HeaderMap,
     Path(file): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> O311<Response> {
     let (name, fmt) = split(&file)?;
     if name != "requests" {
@@ -621,6 +700,27 @@ async fn create(
             format!("POST {name}: only requests can be created"),
             fmt,
         ));
+    }
+    let limit = limit.map_err(|e| from_api(e, fmt))?;
+    let too_large = || {
+        O311Error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the form is too large (at most {} KB)",
+                MAX_FORM_BODY / 1024
+            ),
+            fmt,
+        )
+    };
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            bad(fmt, format!("the body cannot be read: {}", e.body_text()))
+        }
+    })?;
+    if body.len() > MAX_FORM_BODY {
+        return Err(too_large());
     }
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -632,36 +732,8 @@ async fn create(
             "send the request form-encoded (Content-Type: application/x-www-form-urlencoded)",
         ));
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| bad(fmt, format!("the form cannot be read: {e}")))?;
-    let form: Map<String, Value> = pairs
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    const KNOWN: &[&str] = &[
-        "api_key",
-        "jurisdiction_id",
-        "service_code",
-        "lat",
-        "long",
-        "address_string",
-        "address_id",
-        "email",
-        "device_id",
-        "account_id",
-        "first_name",
-        "last_name",
-        "phone",
-        "description",
-        "media_url",
-    ];
-    if let Some(k) = form
-        .keys()
-        .find(|k| !KNOWN.contains(&k.as_str()) && !k.starts_with("attribute["))
-    {
-        return Err(bad(fmt, format!("unknown field {k:?}")));
-    }
-    let key = field(&form, "api_key").ok_or_else(|| {
+    let form = Open311Form::decode(&body).map_err(|m| bad(fmt, m))?;
+    let key = form.field("api_key").ok_or_else(|| {
         O311Error(
             StatusCode::FORBIDDEN,
             "api_key is required; apps get one from the city".into(),
@@ -672,7 +744,9 @@ async fn create(
         .await
         .map_err(|e| from_api(e.into(), fmt))?
         .ok_or_else(|| O311Error(StatusCode::FORBIDDEN, "api_key is not valid".into(), fmt))?;
-    let code = field(&form, "service_code").ok_or_else(|| bad(fmt, "service_code is required"))?;
+    let code = form
+        .field("service_code")
+        .ok_or_else(|| bad(fmt, "service_code is required"))?;
     let catalogue = state.engine.catalogue();
     let (_, category) = catalogue.category(code).ok_or_else(|| {
         O311Error(
@@ -681,85 +755,41 @@ async fn create(
             fmt,
         )
     })?;
-    let num = |n: &str| -> O311<Option<f64>> {
-        field(&form, n)
-            .map(|v| {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|x| x.is_finite())
-                    .ok_or_else(|| bad(fmt, format!("{n} must be a number, got {v:?}")))
-            })
-            .transpose()
+    // A request with only `address_string` is placed at the address the gazetteer finds (a
+    // house number, a place or a stop: a point precise enough to send a crew to).
+    let locate = |text: &str| {
+        let g = catalogue.gazetteer.as_ref()?;
+        let opts = zglos_tiles::gazetteer::SearchOptions {
+            limit: 1,
+            near: None,
+            kinds: vec![
+                zglos_tiles::gazetteer::Kind::Address,
+                zglos_tiles::gazetteer::Kind::Poi,
+                zglos_tiles::gazetteer::Kind::Stop,
+            ],
+        };
+        g.search_with(text, &opts).first().map(|h| (h.lon, h.lat))
     };
-    let (lat, lon) = match (num("lat")?, num("long")?) {
-        (Some(lat), Some(lon)) => (lat, lon),
-        (None, None) if field(&form, "address_string").is_some() => {
-            return Err(bad(fmt, "this city locates requests by coordinates: send lat and long (address_string alone cannot be placed)"));
-        }
-        (None, None) => return Err(bad(fmt, "a location is required: lat and long")),
-        _ => return Err(bad(fmt, "lat and long go together")),
-    };
-    let geometry = ReportGeometry::parse(
-        &json!({"type": "Point", "coordinates": [lon, lat]}),
-        "lat/long",
-    )
-    .map_err(|e| from_api(e.into(), fmt))?;
-    let mut description = field(&form, "description").unwrap_or("").to_owned();
-    if let Some(addr) = field(&form, "address_string") {
-        description = format!("{description}\n{addr}").trim().to_owned();
-    }
-    if let Some(landmark) = field(&form, "attribute[landmark]") {
-        description = format!("{description}\n{landmark}").trim().to_owned();
-    }
-    if description.is_empty() {
-        description = category.name_en.clone();
-    }
-    if description.chars().count() > crate::domain::new_report::MAX_DESCRIPTION_CHARS {
-        return Err(bad(fmt, "description is too long"));
-    }
-    let media_url = field(&form, "media_url");
-    if let Some(u) = media_url {
-        if !(u.starts_with("https://") || u.starts_with("http://"))
-            || u.len() > 2000
-            || u.chars().any(char::is_whitespace)
-        {
-            return Err(bad(fmt, "media_url must be an http(s) URL"));
-        }
-    }
-    let name = [field(&form, "first_name"), field(&form, "last_name")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let email = field(&form, "email")
-        .map(|e| Email::parse(e, "email"))
-        .transpose()
-        .map_err(|e| from_api(e.into(), fmt))?;
-    let lang = match field(&form, "attribute[lang]") {
-        None | Some("pl") => Lang::Pl,
-        Some("en") => Lang::En,
-        Some(other) => return Err(bad(fmt, format!("attribute[lang] {other:?}: pl or en"))),
-    };
-    let report = NewReport {
-        category: category.code.clone(),
-        description,
-        geometry,
-        contact: Contact {
-            name: (!name.is_empty()).then_some(name),
-            email,
-            phone: field(&form, "phone").map(str::to_owned),
-        },
-        channel: Channel::Open311,
-        lang,
-        photos: Vec::new(),
-    };
+    let FormReport { report, media_url } = form
+        .report_locating(&category.code, &category.name_en, locate)
+        .map_err(|e| match e {
+            FormError::Bad(m) => bad(fmt, m),
+            FormError::Invalid(e) => from_api(e.into(), fmt),
+        })?;
+    let media_url = media_url.as_deref();
+    limit
+        .contact(
+            report.contact.email.as_ref().map(Email::as_str),
+            report.contact.phone.as_deref(),
+        )
+        .map_err(|e| from_api(e, fmt))?;
     let placement = catalogue
         .place(category, &report.geometry)
         .map_err(|e| from_api(e.into(), fmt))?;
     // A retried POST from the same device with the same content is the same request.
-    let idem = field(&form, "device_id").map(|d| {
+    let idem = form.field("device_id").map(|d| {
         let mut canon: Vec<&(String, String)> =
-            pairs.iter().filter(|(k, _)| k != "api_key").collect();
+            form.pairs.iter().filter(|(k, _)| k != "api_key").collect();
         canon.sort();
         let hash = crate::auth::sha256_hex(&format!("{canon:?}"));
         Idempotency {

@@ -6,6 +6,7 @@ use axum::Json;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::limits::WriteLimit;
 use super::schema::{self, ErrorBody, PhotoForm};
 use super::AppState;
 use crate::domain::photo::{Photo, MAX_UPLOAD_BYTES};
@@ -56,9 +57,11 @@ fn too_large() -> ApiError {
         (status = 400, description = "Malformed form", body = ErrorBody),
         (status = 413, description = "Larger than 10 MB", body = ErrorBody),
         (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody),
+        (status = 429, description = "Too many anonymous writes from this address; Retry-After says when to retry", body = ErrorBody),
     ))]
 async fn upload(
     State(state): State<AppState>,
+    _limit: WriteLimit,
     headers: HeaderMap,
     request: axum::extract::Request,
 ) -> ApiResult<Response> {

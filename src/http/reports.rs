@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{json_value, parse_id, typed_body, Member};
+use super::limits::WriteLimit;
 use super::params::{decode_cursor, encode_cursor, parse_limit, Params};
 use super::schema::{
     ErrorBody, ListQuery, NearbyQuery, NewReport as NewReportBody, ReopenBody, ReportCollection,
@@ -109,24 +110,32 @@ fn respond(
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Wrong Content-Type", body = ErrorBody),
         (status = 422, description = "Not acceptable here (outside the city, unknown category, invalid polygon...)", body = ErrorBody),
+        (status = 429, description = "Too many anonymous writes from this address or for this contact; Retry-After says when to retry", body = ErrorBody),
     ))]
 async fn create(
     State(state): State<AppState>,
+    limit: WriteLimit,
+    client: super::extract::ClientIp,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let body = json_value(&headers, body, true)?.unwrap_or(Value::Null);
     let report = NewReport::parse(&body)?;
+    limit.contact(
+        report.contact.email.as_ref().map(Email::as_str),
+        report.contact.phone.as_deref(),
+    )?;
     let idem = idempotency(&headers, &body)?;
     let catalogue = state.engine.catalogue();
     let (_, category) = catalogue.require_category(&report.category, "properties.category")?;
     let placement = catalogue.place(category, &report.geometry)?;
-    match app::submit(
+    match app::submit_from(
         &state.pool,
         &state.engine,
         &report,
         &placement,
         idem.as_ref(),
+        Some(client.0.as_str()),
     )
     .await?
     {
@@ -161,8 +170,9 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> ApiResul
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
     params(ListQuery),
     responses(
-        (status = 200, description = "A GeoJSON FeatureCollection with links (rel next) and next", body = ReportCollection, content_type = "application/geo+json"),
+        (status = 200, description = "A GeoJSON FeatureCollection with links (rel next) and next", body = ReportCollection, content_type = "application/json"),
         (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 422, description = "Unknown category: the body names the field and lists the known codes", body = ErrorBody),
     ))]
 async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
     let params = Params::parse(raw.as_deref())?;
@@ -228,7 +238,7 @@ fn params_without(raw: Option<&str>, name: &str) -> Vec<(String, String)> {
 #[utoipa::path(get, path = "/api/v1/reports/nearby", tag = "reports",
     params(NearbyQuery),
     responses(
-        (status = 200, description = "Nearest first; each feature has distance_m", body = ReportCollection, content_type = "application/geo+json"),
+        (status = 200, description = "Nearest first; each feature has distance_m", body = ReportCollection, content_type = "application/json"),
         (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
         (status = 422, description = "Not acceptable here (outside the city, unknown category, invalid polygon...)", body = ErrorBody),
     ))]
@@ -338,9 +348,11 @@ fn lang(given: Option<Member<String>>) -> ApiResult<Lang> {
         (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
         (status = 409, description = "Conflict", body = ErrorBody),
+        (status = 429, description = "Too many anonymous writes from this address or for this contact; Retry-After says when to retry", body = ErrorBody),
     ))]
 async fn support(
     State(state): State<AppState>,
+    limit: WriteLimit,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -348,6 +360,7 @@ async fn support(
     let id = parse_id(&id)?;
     let body: SupportBody = typed_body(&headers, body, false)?;
     let email = email(body.email)?;
+    limit.contact(email.as_ref().map(Email::as_str), None)?;
     let lang = lang(body.lang)?;
     // A channel that is not a string is left at web.
     let channel = match body.channel {
@@ -377,9 +390,11 @@ async fn support(
         (status = 201, description = "Subscribed", body = Subscribed),
         (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
         (status = 404, description = "Not found", body = ErrorBody),
+        (status = 429, description = "Too many anonymous writes from this address or for this contact; Retry-After says when to retry", body = ErrorBody),
     ))]
 async fn subscribe(
     State(state): State<AppState>,
+    limit: WriteLimit,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -387,6 +402,7 @@ async fn subscribe(
     let id = parse_id(&id)?;
     let body: SubscribeBody = typed_body(&headers, body, true)?;
     let email = required_email(body.email)?;
+    limit.contact(Some(email.as_str()), None)?;
     let lang = lang(body.lang)?;
     app::subscribe(&state.pool, id, &email, lang).await?;
     Ok((
@@ -409,9 +425,11 @@ async fn subscribe(
         (status = 404, description = "Not found", body = ErrorBody),
         (status = 409, description = "Not reopenable, or the window passed", body = ErrorBody),
         (status = 422, description = "Missing note", body = ErrorBody),
+        (status = 429, description = "Too many anonymous writes from this address or for this contact; Retry-After says when to retry", body = ErrorBody),
     ))]
 async fn reopen(
     State(state): State<AppState>,
+    limit: WriteLimit,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -419,6 +437,7 @@ async fn reopen(
     let id = parse_id(&id)?;
     let body: ReopenBody = typed_body(&headers, body, true)?;
     let email = required_email(body.email)?;
+    limit.contact(Some(email.as_str()), None)?;
     // Not used, but checked as elsewhere.
     lang(body.lang)?;
     let note = match body.note {

@@ -85,6 +85,7 @@ async fn login(
         extensions
             .get::<ConnectInfo<std::net::SocketAddr>>()
             .map(|c| c.0),
+        &state.config.edge.trusted_proxies,
     );
     let (token, user) = app::login(&state.pool, &login, &password, &ip).await?;
     // Secure when the service is reached over HTTPS (set ZGLOS_PUBLIC_URL=https://…).
@@ -163,6 +164,7 @@ async fn me(caller: Caller) -> ApiResult<Json<Value>> {
     responses(
         (status = 200, description = "FeatureCollection with counts {open, overdue, new} and next", body = Inbox),
         (status = 400, description = "Bad parameter", body = ErrorBody),
+        (status = 422, description = "Unknown category: the body names the field and lists the known codes", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Wrong role", body = ErrorBody),
     ))]

@@ -117,6 +117,7 @@ pub fn report_filter(state: &AppState, params: &Params) -> ApiResult<(Filter, St
     responses(
         (status = 200, description = "Vector tile (empty when nothing is there)", body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"),
         (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 422, description = "Unknown category: the body names the field and lists the known codes", body = ErrorBody),
     ))]
 async fn reports(
     State(state): State<AppState>,
@@ -199,6 +200,7 @@ fn tilejson(
     responses(
         (status = 200, description = "TileJSON", body = TileJson),
         (status = 400, description = "Malformed request: the body names the field", body = ErrorBody),
+        (status = 422, description = "Unknown category: the body names the field and lists the known codes", body = ErrorBody),
     ))]
 async fn reports_tilejson(
     State(state): State<AppState>,

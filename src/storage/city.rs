@@ -30,6 +30,9 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
     .execute(&mut *tx)
     .await
     .context("writing the city")?;
+    super::moderation::set_retention_settings(&mut *tx, &serde_json::to_value(pack.retention)?)
+        .await
+        .context("writing the retention settings")?;
 
     for d in &pack.districts {
         sqlx::query!(
@@ -110,6 +113,9 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
         .await
         .with_context(|| format!("writing routing rule {}", r.row.id))?;
     }
+    super::gazetteer::replace(&mut tx, &pack.gazetteer)
+        .await
+        .context("writing the gazetteer")?;
     tx.commit().await?;
     Ok(())
 }
@@ -244,5 +250,8 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         districts,
         rules,
         workflow,
+        gazetteer: super::gazetteer::load(pool)
+            .await
+            .context("reading the gazetteer")?,
     }))
 }

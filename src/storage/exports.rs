@@ -37,7 +37,8 @@ pub const REPORT_QUERYABLES: &[Queryable] = &[
     },
     Queryable {
         name: "description",
-        sql: "r.description",
+        // What the public sees: a hidden description cannot be searched for either.
+        sql: crate::public_description!(),
         ty: QType::Text,
         title: "Description",
     },
@@ -102,6 +103,24 @@ pub const REPORT_QUERYABLES: &[Queryable] = &[
         title: "Last changed at",
     },
     Queryable {
+        name: "address",
+        sql: "r.address_label",
+        ty: QType::Text,
+        title: "Address (street and number, or near which street)",
+    },
+    Queryable {
+        name: "address_street",
+        sql: "r.address_street",
+        ty: QType::Text,
+        title: "Street of the address",
+    },
+    Queryable {
+        name: "address_number",
+        sql: "r.address_number",
+        ty: QType::Text,
+        title: "House number of the address",
+    },
+    Queryable {
         name: "geometry",
         sql: "r.geom",
         ty: QType::Geometry,
@@ -132,9 +151,10 @@ pub fn queryables(audience: Audience) -> Vec<Queryable> {
     q
 }
 
-const SELECT_PUBLIC: &str = "SELECT r.id, r.category, r.status, r.description, r.district_id, d.name AS district,
+const SELECT_PUBLIC: &str = concat!("SELECT r.id, r.category, r.status, ", crate::public_description!(), " AS description, r.district_id, d.name AS district,
         r.unit_code, u.name AS unit, r.duplicate_of, r.supporters, r.near_border, r.channel, r.created_at, r.updated_at,
-        ST_X(r.anchor) AS lon, ST_Y(r.anchor) AS lat, ST_AsBinary(r.geom, 'NDR') AS wkb";
+        ST_X(r.anchor) AS lon, ST_Y(r.anchor) AS lat, ST_AsBinary(r.geom, 'NDR') AS wkb,
+        r.address_label AS address, r.address_street, r.address_number");
 
 const INTERNAL_COLUMNS: &str = ", r.routing_rule, r.lang,
         (SELECT min(e.at) FROM report_events e WHERE e.report_id = r.id AND e.kind <> 'created' AND e.kind <> 'duplicate'
@@ -176,7 +196,8 @@ impl ReportQuerySql for ReportQuery {
         q: &mut QueryBuilder<'_, Postgres>,
         audience: Audience,
     ) -> Result<(), CqlError> {
-        q.push(" WHERE true");
+        // Held reports (see migration 0010) are never in a list, a map or an export.
+        q.push(" WHERE NOT r.held");
         if let Some([w, s, e, n]) = self.bbox {
             q.push(" AND r.geom && ST_MakeEnvelope(")
                 .push_bind(w)
@@ -422,9 +443,12 @@ fn decode_into(row: &PgRow, out: &mut ExportRow) -> sqlx::Result<()> {
     out.wkb.clear();
     out.wkb
         .extend_from_slice(row.try_get_unchecked::<&[u8], _>(16)?);
-    opt_text(row, 17, &mut out.routing_rule)?;
-    opt_text(row, 18, &mut out.lang)?;
-    out.first_response_at = row.try_get_unchecked(19)?;
-    out.closed_at = row.try_get_unchecked(20)?;
+    opt_text(row, 17, &mut out.address)?;
+    opt_text(row, 18, &mut out.address_street)?;
+    opt_text(row, 19, &mut out.address_number)?;
+    opt_text(row, 20, &mut out.routing_rule)?;
+    opt_text(row, 21, &mut out.lang)?;
+    out.first_response_at = row.try_get_unchecked(22)?;
+    out.closed_at = row.try_get_unchecked(23)?;
     Ok(())
 }

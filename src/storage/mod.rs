@@ -1,14 +1,19 @@
 //! All SQL lives under this module. Queries are bound with parameters; nothing is built from
 //! user strings.
+pub mod check;
 pub mod city;
 pub mod exports;
+pub mod gazetteer;
+pub mod listen;
 pub mod meta;
+pub mod moderation;
 pub mod ogc;
 pub mod open311;
 pub mod outbox;
 pub mod photos;
 pub mod reports;
 pub mod staff;
+pub mod sweep;
 pub mod users;
 
 use std::time::Duration;
@@ -25,11 +30,27 @@ pub enum ReadError {
     Database(#[from] sqlx::Error),
 }
 
+/// How long a request waits for a database connection before it is answered 503 (the database
+/// is away or every connection is busy): short, so that an outage is reported at once rather
+/// than held open.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    connect_with_timeout(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
+}
+
+/// A pool whose requests wait at most `acquire_timeout` for a connection. Idle connections are
+/// tested before use, so after the database comes back the broken ones are replaced silently.
+pub async fn connect_with_timeout(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> anyhow::Result<PgPool> {
     let options: PgConnectOptions = url.parse()?;
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(true)
         .connect_with(options)
         .await?;
     Ok(pool)

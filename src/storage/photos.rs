@@ -21,15 +21,17 @@ pub async fn insert(pool: &PgPool, photo: &Photo) -> sqlx::Result<String> {
     Ok(id)
 }
 
-/// The JPEG bytes of a photo or its thumbnail.
+/// The JPEG bytes of a photo or its thumbnail, for the public: none when staff hid the photo or
+/// its report is held (see migration 0010).
 pub async fn bytes(pool: &PgPool, id: &str, thumbnail: bool) -> sqlx::Result<Option<Vec<u8>>> {
-    if thumbnail {
-        sqlx::query_scalar!("SELECT thumbnail FROM photos WHERE id = $1", id)
-            .fetch_optional(pool)
-            .await
-    } else {
-        sqlx::query_scalar!("SELECT image FROM photos WHERE id = $1", id)
-            .fetch_optional(pool)
-            .await
-    }
+    let row = sqlx::query!(
+        r#"SELECT CASE WHEN $2 THEN p.thumbnail ELSE p.image END AS "bytes!"
+         FROM photos p LEFT JOIN reports r ON r.id = p.report_id
+         WHERE p.id = $1 AND p.hidden IS NULL AND NOT coalesce(r.held, false)"#,
+        id,
+        thumbnail
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| r.bytes))
 }

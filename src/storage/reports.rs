@@ -33,6 +33,8 @@ macro_rules! index_columns {
             "duplicate_of, ",
             $r,
             "rev, ",
+            $r,
+            "held, ",
             "CASE WHEN GeometryType(",
             $r,
             "geom) = 'POINT' THEN NULL ELSE ST_AsGeoJSON(",
@@ -43,10 +45,14 @@ macro_rules! index_columns {
 }
 const INDEX_COLUMNS: &str = index_columns!("");
 
-/// Every report, as the engine indexes it (start-up).
+/// Every public report, as the engine indexes it (start-up): held reports stay out.
 pub fn all_index_rows(pool: &PgPool) -> impl Stream<Item = sqlx::Result<IndexRow>> + '_ {
-    sqlx::query_as::<_, IndexRow>(concat!("SELECT ", index_columns!(""), " FROM reports"))
-        .fetch(pool)
+    sqlx::query_as::<_, IndexRow>(concat!(
+        "SELECT ",
+        index_columns!(""),
+        " FROM reports WHERE NOT held"
+    ))
+    .fetch(pool)
 }
 
 /// What changed in one category after `rev` `seen`, in `rev` order.
@@ -148,6 +154,8 @@ pub struct Insert<'a> {
     pub now: DateTime<Utc>,
     /// `Idempotency-Key` and the hash of its request.
     pub idempotency: Option<(&'a str, &'a str)>,
+    /// Why the report is held for moderation (see migration 0010); None: public at once.
+    pub hold: Option<&'a str>,
 }
 
 /// Stores a new report in one statement: confirms the candidate original (which must still be
@@ -157,6 +165,7 @@ pub async fn insert(tx: &mut PgConnection, i: &Insert<'_>) -> sqlx::Result<Vec<I
     let report = i.report;
     let anchor = report.geometry.anchor();
     let photos: Vec<&str> = report.photos.iter().map(String::as_str).collect();
+    let address = i.placement.address.as_ref();
     sqlx::query_as::<_, InsertedRow>(&insert_sql())
         .bind(&report.category)
         .bind(i.candidate)
@@ -180,6 +189,11 @@ pub async fn insert(tx: &mut PgConnection, i: &Insert<'_>) -> sqlx::Result<Vec<I
         .bind(i.idempotency.map(|(_, h)| h))
         .bind(i.initial_status)
         .bind(i.duplicate_status)
+        .bind(i.hold.map(|_| "held"))
+        .bind(i.hold)
+        .bind(address.and_then(|a| a.street.as_deref()))
+        .bind(address.and_then(|a| a.number.as_deref()))
+        .bind(address.map(|a| a.label.as_str()))
         .fetch_all(tx)
         .await
 }
@@ -187,23 +201,25 @@ pub async fn insert(tx: &mut PgConnection, i: &Insert<'_>) -> sqlx::Result<Vec<I
 /// The statement that stores a new report: category $1; the original the in-memory index found
 /// ($2, or NULL), which must still be an open ($3) original, else the report is a new original;
 /// the report's other columns ($4–$17); its photos ($18) and idempotency key ($19, $20; none when
-/// NULL); the initial and duplicate statuses ($21, $22); and its timeline. Returns the report as
+/// NULL); the initial and duplicate statuses ($21, $22); its moderation state and hold reason
+/// ($23, $24; NULL for a public report); its address ($25–$27); and its timeline. Returns the report as
 /// [`InsertedRow`]s.
 fn insert_sql() -> String {
     format!(
         "WITH orig AS (
              -- The database has the last word on the candidate the in-memory index found.
              UPDATE reports SET supporters = supporters + 1
-             WHERE id = $2 AND duplicate_of IS NULL AND status = ANY($3) RETURNING {INDEX_COLUMNS}
+             WHERE id = $2 AND duplicate_of IS NULL AND status = ANY($3) AND NOT held RETURNING {INDEX_COLUMNS}
          ),
          ins AS (
              INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
-                 near_border, duplicate_of, channel, lang, contact_name, contact_email, contact_phone, created_at, updated_at)
+                 near_border, duplicate_of, channel, lang, contact_name, contact_email, contact_phone, created_at, updated_at,
+                 moderation, hold_reason, address_street, address_number, address_label)
              SELECT $1, CASE WHEN o.id IS NULL THEN $21 ELSE $22 END, $4,
                  ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), ST_SetSRID(ST_MakePoint($6, $7), 4326),
-                 $8, $9, $10, $11, o.id, $12, $13, $14, $15, $16, $17, $17
+                 $8, $9, $10, $11, o.id, $12, $13, $14, $15, $16, $17, $17, $23, $24, $25, $26, $27
              FROM (SELECT 1) one LEFT JOIN orig o ON true
-             RETURNING {INDEX_COLUMNS}, description, geom, district_id, unit_code, near_border, channel, updated_at
+             RETURNING {INDEX_COLUMNS}, description, description_hidden, geom, district_id, unit_code, near_border, channel, updated_at, address_street, address_number, address_label
          ),
          ev AS (
              INSERT INTO report_events (report_id, at, kind, status, public_note, actor)
@@ -221,7 +237,7 @@ fn insert_sql() -> String {
              INSERT INTO idempotency_keys (key, request_hash, report_id)
              SELECT $19, $20, id FROM ins WHERE $19::text IS NOT NULL
          )
-         SELECT {SUBMITTED_COLUMNS}, r.lon, r.lat, r.rev, r.shape, (SELECT to_jsonb(o) FROM orig o) AS original,
+         SELECT {SUBMITTED_COLUMNS}, r.lon, r.lat, r.rev, r.held, r.shape, (SELECT to_jsonb(o) FROM orig o) AS original,
              ev.at, ev.kind, ev.event_status, ev.public_note
          FROM ins r {PUBLIC_JOINS} CROSS JOIN ev
          ORDER BY ev.event_id"
@@ -320,29 +336,51 @@ pub struct PublicReport {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub photos: Vec<String>,
+    pub address_street: Option<String>,
+    pub address_number: Option<String>,
+    pub address_label: Option<String>,
+}
+
+/// A report's description as the public sees it: empty when staff hid it (see migration 0010).
+#[macro_export]
+macro_rules! public_description {
+    () => {
+        "CASE WHEN r.description_hidden IS NULL THEN r.description ELSE '' END"
+    };
 }
 
 /// The columns of [`PublicReport`] over `reports r`, with the given expression for the photo ids.
 macro_rules! public_columns {
-    ($photos:literal) => {
+    ($description:expr, $photos:expr) => {
         concat!(
-            "r.id, r.category, r.status, r.description, ST_AsGeoJSON(r.geom, 7) AS geometry,
+            "r.id, r.category, r.status, ",
+            $description,
+            " AS description, ST_AsGeoJSON(r.geom, 7) AS geometry,
         r.district_id, d.name AS district_name, r.unit_code, u.name AS unit_name, r.duplicate_of, r.supporters,
         r.near_border, r.channel, r.created_at, r.updated_at, ",
             $photos,
-            " AS photos"
+            " AS photos, r.address_street, r.address_number, r.address_label"
         )
     };
 }
 
 /// The columns of [`PublicReport`], over `reports r` joined with [`PUBLIC_JOINS`].
 pub const PUBLIC_COLUMNS: &str = public_columns!(
-    "ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id)"
+    public_description!(),
+    "ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id AND p.hidden IS NULL ORDER BY p.created_at, p.id)"
 );
 /// The same over a new report, whose photos are attached by the same statement (so not yet visible
 /// in `photos` to it) and listed by its `attached` CTE.
-const SUBMITTED_COLUMNS: &str =
-    public_columns!("ARRAY(SELECT a.id FROM attached a ORDER BY a.created_at, a.id)");
+const SUBMITTED_COLUMNS: &str = public_columns!(
+    public_description!(),
+    "ARRAY(SELECT a.id FROM attached a ORDER BY a.created_at, a.id)"
+);
+/// The columns of [`PublicReport`] as staff see them: the description and every photo, hidden
+/// from the public or not.
+pub const STAFF_COLUMNS: &str = public_columns!(
+    "r.description",
+    "ARRAY(SELECT p.id FROM photos p WHERE p.report_id = r.id ORDER BY p.created_at, p.id)"
+);
 pub const PUBLIC_JOINS: &str =
     "LEFT JOIN districts d ON d.id = r.district_id LEFT JOIN units u ON u.code = r.unit_code";
 
@@ -366,7 +404,18 @@ impl PublicReport {
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "photos": self.photos.iter().map(|id| crate::domain::photo::photo_json(id)).collect::<Vec<_>>(),
+            "address": self.address(),
         })
+    }
+
+    /// Where the report is, in words (see `domain::address`); None for a report filed before
+    /// the city had a gazetteer.
+    pub fn address(&self) -> Option<crate::domain::Address> {
+        crate::domain::Address::from_columns(
+            self.address_street.clone(),
+            self.address_number.clone(),
+            self.address_label.clone(),
+        )
     }
 
     pub fn to_feature(&self) -> Value {
@@ -376,7 +425,7 @@ impl PublicReport {
 }
 
 pub async fn public_report(pool: &PgPool, id: i64) -> sqlx::Result<Option<PublicReport>> {
-    let sql = format!("{} WHERE r.id = $1", public_select());
+    let sql = format!("{} WHERE r.id = $1 AND NOT r.held", public_select());
     sqlx::query_as::<_, PublicReport>(&sql)
         .bind(id)
         .fetch_optional(pool)
@@ -385,7 +434,7 @@ pub async fn public_report(pool: &PgPool, id: i64) -> sqlx::Result<Option<Public
 
 /// Reports by id, in the order given.
 pub async fn public_reports(pool: &PgPool, ids: &[i64]) -> sqlx::Result<Vec<PublicReport>> {
-    let sql = format!("{} WHERE r.id = ANY($1)", public_select());
+    let sql = format!("{} WHERE r.id = ANY($1) AND NOT r.held", public_select());
     let mut rows = sqlx::query_as::<_, PublicReport>(&sql)
         .bind(ids)
         .fetch_all(pool)

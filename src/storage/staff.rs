@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sqlx::{Executor, PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
 
-use super::reports::{PublicReport, PUBLIC_COLUMNS, PUBLIC_JOINS};
+use super::reports::{PublicReport, PUBLIC_JOINS, STAFF_COLUMNS};
 use crate::domain::workflow::ResolvedAt;
 
 /// Failed logins within the last `window_minutes`: for this login, and from this address.
@@ -103,10 +103,10 @@ pub struct StaffReport {
 /// Open reports older than this many days without an expected date count as overdue.
 pub const OVERDUE_DAYS: i32 = 14;
 
-/// The public columns (see [`PUBLIC_COLUMNS`]) and the staff ones.
-fn staff_select() -> String {
+/// The public columns as staff see them (see [`STAFF_COLUMNS`]) and the staff ones.
+pub(super) fn staff_select() -> String {
     format!(
-        "SELECT {PUBLIC_COLUMNS}, r.routing_rule, r.contact_name, r.contact_email, r.contact_phone, r.expected_at, r.resolved_at,
+        "SELECT {STAFF_COLUMNS}, r.routing_rule, r.contact_name, r.contact_email, r.contact_phone, r.expected_at, r.resolved_at,
             COALESCE(s.is_open AND (r.expected_at < current_date
                 OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => {OVERDUE_DAYS}))), false) AS overdue,
             EXTRACT(EPOCH FROM now() - r.created_at)::float8 / 86400 AS age_days
@@ -153,7 +153,8 @@ pub struct InboxFilter {
 }
 
 fn push_inbox_filters(q: &mut QueryBuilder<'_, Postgres>, f: &InboxFilter) {
-    q.push(" WHERE r.unit_code = ANY(")
+    // Held reports are not routed: they wait in the moderation queue instead.
+    q.push(" WHERE NOT r.held AND r.unit_code = ANY(")
         .push_bind(f.units.clone())
         .push(")");
     if !f.statuses.is_empty() {
@@ -214,7 +215,7 @@ pub async fn inbox_counts(
                 count(*) FILTER (WHERE s.is_open AND (r.expected_at < current_date
                     OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => $2)))) AS "overdue!",
                 count(*) FILTER (WHERE r.status = $3) AS "new!"
-         FROM reports r JOIN statuses s ON s.code = r.status WHERE r.unit_code = ANY($1)"#,
+         FROM reports r JOIN statuses s ON s.code = r.status WHERE r.unit_code = ANY($1) AND NOT r.held"#,
         units,
         OVERDUE_DAYS,
         initial
@@ -487,7 +488,7 @@ pub async fn set_category(conn: &mut PgConnection, id: i64, category: &str) -> s
     Ok(())
 }
 
-/// A new geometry (GeoJSON), its anchor point and where it lies.
+/// A new geometry (GeoJSON), its anchor point and where it lies (district, border, address).
 pub async fn set_geometry(
     conn: &mut PgConnection,
     id: i64,
@@ -495,16 +496,21 @@ pub async fn set_geometry(
     anchor: (f64, f64),
     district_id: Option<i32>,
     near_border: bool,
+    address: Option<&crate::domain::Address>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE reports SET geom = ST_SetSRID(ST_GeomFromGeoJSON($2), 4326), anchor = ST_SetSRID(ST_MakePoint($3, $4), 4326),
-             district_id = $5, near_border = $6 WHERE id = $1",
+             district_id = $5, near_border = $6, address_street = $7, address_number = $8, address_label = $9
+         WHERE id = $1",
         id,
         geojson,
         anchor.0,
         anchor.1,
         district_id,
-        near_border
+        near_border,
+        address.and_then(|a| a.street.as_deref()),
+        address.and_then(|a| a.number.as_deref()),
+        address.map(|a| a.label.as_str())
     )
     .execute(conn)
     .await?;

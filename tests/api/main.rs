@@ -1,13 +1,20 @@
 //! End-to-end tests of the service on a real PostGIS, one binary: every test gets its own fresh
 //! database and its own service on a free port (see `common`).
+mod check;
 mod common;
 mod dedup;
 mod exports;
+mod geocode;
+mod hardening;
+mod hostile;
+mod moderation;
 mod ogc;
 mod open311;
 mod openapi;
 mod photos;
+mod privacy;
 mod reports_api;
+mod retention;
 mod routing;
 mod staff;
 mod tiles;

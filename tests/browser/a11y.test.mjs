@@ -3,13 +3,10 @@
 // and on a phone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import {
-  startService, launchBrowser, openPage, fillReport, createReport,
+  startService, launchBrowser, openPage, fillReport, createReport, injectAxe,
 } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 
 let svc;
 let browser;
@@ -27,7 +24,7 @@ after(async () => {
 });
 
 async function audit(page, label) {
-  await page.addScriptTag({ path: axePath });
+  await injectAxe(page);
   const result = await page.evaluate(async () => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
     // The map canvas is drawn by WebGL; its controls are checked, its pixels cannot be.

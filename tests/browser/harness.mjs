@@ -8,12 +8,13 @@
 //   await browser.close(); await svc.stop();  // stops the service, drops the database
 //
 // ZGLOS_TEST_URL=http://127.0.0.1:8080 runs the tests against an already running service instead.
-// Environment: ZGLOS_BIN (default target/debug/zglos), PGHOST/PGPORT/PGUSER (default
+// Environment: ZGLOS_BIN (default debug/zglos in CARGO_TARGET_DIR or target/), PGHOST/PGPORT/PGUSER (default
 // 127.0.0.1:5432, postgres), CHROMIUM (default /usr/bin/chromium), ZGLOS_SCREENSHOTS=1 to write
 // docs/screenshots/*.png.
 import { spawn, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +56,8 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export function zglosBin() {
-  return process.env.ZGLOS_BIN || path.join(repoRoot, 'target', 'debug', 'zglos');
+  const target = process.env.CARGO_TARGET_DIR || path.join(repoRoot, 'target');
+  return process.env.ZGLOS_BIN || path.join(target, 'debug', 'zglos');
 }
 
 /** Create a database, set up the city in it and start the service on a free port. */
@@ -81,7 +83,10 @@ export async function startService({ city = 'cities/krakow' } = {}) {
     await run(bin, ['setup', '--database-url', dbUrl, '--city', city], { timeout: 180_000 });
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    proc = spawn(bin, ['serve', '--database-url', dbUrl, '--listen', `127.0.0.1:${port}`, '--web-dir', 'web'], {
+    // Every test files its reports from 127.0.0.1, so the anonymous-write limits are lifted
+    // (they are tested through HTTP in tests/api/hardening.rs).
+    const lifted = ['--write-burst', '1000000', '--write-per-hour', '1000000000', '--contact-per-hour', '1000000'];
+    proc = spawn(bin, ['serve', '--database-url', dbUrl, '--listen', `127.0.0.1:${port}`, '--web-dir', 'web', ...lifted], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
@@ -375,4 +380,22 @@ export async function staffLogin(page, svc, { login, password = STAFF_PASSWORD }
   await page.fill('#login-password', password);
   await page.click('#login-submit');
   await waitForMapReady(page);
+}
+
+// ---- accessibility audits -------------------------------------------------------------------
+
+const axeSource = (() => {
+  let src = null;
+  return () => {
+    if (src === null) src = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    return src;
+  };
+})();
+
+/**
+ * Loads axe-core into the page. The pages forbid inline scripts (CSP `script-src 'self'`), so
+ * axe is evaluated through the DevTools protocol rather than added as a script tag.
+ */
+export async function injectAxe(page) {
+  await page.evaluate(axeSource());
 }

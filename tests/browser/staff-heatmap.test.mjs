@@ -2,14 +2,11 @@
 // with a count, changing with the category, status and time filters; the unit's hotspots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import {
   startService, launchBrowser, openPage, createReport, addStaffUser, staffLogin, staffSession, waitForMapIdle,
-  screenshot,
+  screenshot, injectAxe,
 } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 
 let svc;
 let browser;
@@ -130,7 +127,7 @@ test('heatmap layer from decoded tiles, changing with the category, status and t
       await page.waitForFunction(() => document.querySelector('#view-heatmap h1').textContent === 'Heatmap');
       assert.match(await page.locator('#heat-period-out').textContent(), /Last 7 days/);
     }
-    await page.addScriptTag({ path: axePath });
+    await injectAxe(page);
     const result = await page.evaluate(async () => window.axe.run(document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
       exclude: [['.maplibregl-canvas']],

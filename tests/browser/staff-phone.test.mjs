@@ -3,14 +3,11 @@
 // only staff can see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import {
   startService, launchBrowser, openPage, createReport, getReport, addStaffUser, staffSession,
-  staffLogin, clickMapAt,
+  staffLogin, clickMapAt, injectAxe,
 } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 
 let svc;
 let browser;
@@ -60,7 +57,7 @@ test('a caller\'s problem already reported: found nearby, the caller is added wi
   assert.match(await card.textContent(), /Nowe/);
 
   // The phone view with results and a looked-up report passes a WCAG 2.1 AA audit.
-  await page.addScriptTag({ path: axePath });
+  await injectAxe(page);
   const result = await page.evaluate(async () => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
     exclude: [['.maplibregl-canvas']],

@@ -3,14 +3,11 @@
 // allowed ones, "not ours", merging by hand, notes shown as text, a phone, English, accessibility.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import {
   startService, launchBrowser, openPage, createReport, getReport, addStaffUser, staffSession,
-  staffLogin, makePng, photosSupported,
+  staffLogin, makePng, photosSupported, injectAxe,
 } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 
 let svc;
 let browser;
@@ -346,7 +343,7 @@ test('the login form, the inbox and a report pass an accessibility audit (WCAG 2
 });
 
 async function audit(page, label) {
-  await page.addScriptTag({ path: axePath });
+  await injectAxe(page);
   const result = await page.evaluate(async () => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
     exclude: [['.maplibregl-canvas']],

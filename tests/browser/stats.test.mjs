@@ -2,14 +2,11 @@
 // switched by a select, and tables per district and per unit.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import {
   startService, launchBrowser, openPage, createReport, apiJson, addStaffUser, staffSession,
-  waitForMapIdle, screenshot,
+  waitForMapIdle, screenshot, injectAxe,
 } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const axePath = require.resolve('axe-core/axe.min.js');
 
 let svc;
 let browser;
@@ -101,7 +98,7 @@ test('/stats on a phone, in English, passes an accessibility audit', { timeout: 
   assert.equal((await page.locator('h1').textContent()).trim(), 'How the city handles reports');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `no sideways scrolling of the page (${overflow}px)`);
-  await page.addScriptTag({ path: axePath });
+  await injectAxe(page);
   const result = await page.evaluate(async () => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
     exclude: [['.maplibregl-canvas']],

@@ -233,13 +233,43 @@ fn layer(buf: &[u8]) -> Result<Layer, DecodeError> {
 
 /// Decodes a whole tile into its layers.
 pub fn decode(buf: &[u8]) -> Result<Vec<Layer>, DecodeError> {
+    decode_where(buf, |_| true)
+}
+
+/// Decodes only the layers named in `names` (a basemap tile's building layer alone can hold
+/// thousands of features a reader of street names has no use for). The others are skipped
+/// without reading their features.
+pub fn decode_only(buf: &[u8], names: &[&str]) -> Result<Vec<Layer>, DecodeError> {
+    decode_where(buf, |name| names.contains(&name))
+}
+
+fn decode_where(buf: &[u8], wanted: impl Fn(&str) -> bool) -> Result<Vec<Layer>, DecodeError> {
     let mut r = Reader::new(buf);
     let mut layers = Vec::new();
     while !r.done() {
         match r.key()? {
-            (3, 2) => layers.push(layer(r.bytes()?)?),
+            (3, 2) => {
+                let bytes = r.bytes()?;
+                if wanted(&layer_name(bytes)?) {
+                    layers.push(layer(bytes)?);
+                }
+            }
             (_, w) => r.skip(w)?,
         }
     }
     Ok(layers)
+}
+
+/// The name of an encoded layer, read without decoding its features.
+fn layer_name(buf: &[u8]) -> Result<String, DecodeError> {
+    let mut r = Reader::new(buf);
+    while !r.done() {
+        match r.key()? {
+            (1, 2) => {
+                return String::from_utf8(r.bytes()?.to_vec()).map_err(|_| DecodeError("bad utf-8"))
+            }
+            (_, w) => r.skip(w)?,
+        }
+    }
+    Ok(String::new())
 }

@@ -77,6 +77,11 @@ impl DedupIndex {
         self.categories.is_empty()
     }
 
+    /// Every report in the index with its category, in no particular order.
+    pub fn ids(&self) -> impl Iterator<Item = (i64, &str)> {
+        self.categories.iter().map(|(id, (c, _))| (*id, c.as_str()))
+    }
+
     pub fn contains(&self, id: i64) -> bool {
         self.categories.contains_key(&id)
     }

@@ -17,6 +17,8 @@ const RANKS: &[(&str, u8)] = &[
     ("districts", 1),
     ("routing", 1),
     ("filter", 2),
+    // Names of places: the primitives and the district index.
+    ("gazetteer", 2),
     // Store and heat index: the store owns a heat index, the heat index knows records only.
     ("aggregate", 3),
     ("store", 4),

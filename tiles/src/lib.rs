@@ -12,6 +12,8 @@
 //!   coordinate per report.
 //! * [`tile`]: vector tiles (MVT 2.1) of reports with server-side clustering, heatmap cells and
 //!   district boundaries, clipped to the tile.
+//! * [`gazetteer::Gazetteer`]: addresses, streets, stops and places found from what residents
+//!   type (forgiving case, diacritics, typos, declension), and the name of a point on the map.
 //!
 //! # Layers
 //!
@@ -28,12 +30,14 @@
 //!    step).
 //! 4. **MVT encoding**: [`tile`], which may use everything below it.
 //!
-//! Beside the records, on the primitives alone: [`dedup`], [`districts`] and [`routing`].
+//! Beside the records, on the primitives alone: [`dedup`], [`districts`] and [`routing`]. The
+//! [`gazetteer`] uses the primitives and [`districts`].
 pub mod aggregate;
 pub mod decode;
 pub mod dedup;
 pub mod districts;
 pub mod filter;
+pub mod gazetteer;
 pub mod geometry;
 pub mod mercator;
 pub mod record;

@@ -183,6 +183,26 @@ impl ReportStore {
         }
     }
 
+    /// Forgets a report (one that is no longer public); returns what the store knew of it.
+    pub fn remove(&mut self, id: u64) -> Option<ReportRec> {
+        let key = *self.keys.get(&id)?;
+        let slot = self.locate(id, key)?;
+        let old = self.record(slot);
+        self.heat.remove(&old);
+        self.set(
+            slot,
+            ReportRec {
+                status: TOMBSTONE,
+                ..old
+            },
+        );
+        self.keys.remove(&id);
+        if let Some((_, entry)) = self.shapes.remove(&id) {
+            self.shape_tree.remove(&entry);
+        }
+        Some(old)
+    }
+
     fn record(&self, slot: Slot) -> ReportRec {
         match slot {
             Slot::Delta(i) => self.delta[i],

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use zglos::city::{CityPack, GeometryFiles};
-use zglos::config::{Config, DatabaseArgs};
+use zglos::config::{Config, DatabaseArgs, EdgeArgs};
 use zglos::startup::Application;
 use zglos::storage;
 
@@ -188,6 +188,16 @@ pub fn config(database_url: &str) -> Config {
         mail_from: "Zgłoś <noreply@zglos.test>".into(),
         db_pool: 8,
         sync_seconds: 1,
+        db_acquire_timeout_ms: 1500,
+        shutdown_grace_seconds: 5,
+        // Generous limits: tests file many reports from 127.0.0.1 (tests of the limits set
+        // their own).
+        edge: EdgeArgs {
+            write_burst: 1_000_000,
+            write_per_hour: 1_000_000,
+            contact_per_hour: 1_000_000,
+            ..EdgeArgs::default()
+        },
     }
 }
 

@@ -104,6 +104,7 @@ function render() {
     staffFacts(f),
     h('p', { class: 'report-links' },
       h('a', { href: `/r/${encodeURIComponent(id)}`, target: '_blank', rel: 'noopener' }, t('staff.report.publicPage'))),
+    ctx.can('workflow') ? redactSection(f) : null,
     ctx.can('workflow') ? statusSection(f) : null,
     ctx.can('workflow') ? otherActions(f) : null,
     timelineSection(f),
@@ -139,6 +140,71 @@ function staffFacts(f) {
   return h('section', { class: 'box staff-facts', 'aria-labelledby': 'facts-title' },
     h('h3', { id: 'facts-title' }, t('staff.report.forStaff')),
     h('dl', { class: 'report-meta' }, rows));
+}
+
+// ---- hiding a description or a photo from the public (redaction) ---------------------------
+
+function redactSection(f) {
+  const id = reportId(f);
+  const body = h('div', {}, h('p', { class: 'hint', role: 'status' }, t('details.loading')));
+  staffGet(`/api/v1/staff/reports/${encodeURIComponent(id)}/redactions`)
+    .then((r) => { if (String(state.id) === String(id)) body.replaceChildren(...redactBody(r)); })
+    .catch((e) => body.replaceChildren(h('p', { class: 'field-error', role: 'alert' }, errorText(e))));
+  return h('details', { class: 'box action redactions', id: 'redact-box' },
+    h('summary', {}, t('staff.redact.title')),
+    h('p', { class: 'hint' }, t('staff.redact.intro')),
+    body);
+}
+
+function redactBody(r) {
+  const reason = h('input', { id: 'redact-reason', type: 'text', maxlength: 500, 'aria-describedby': 'redact-error' });
+  const err = h('p', { class: 'field-error', id: 'redact-error', role: 'alert', hidden: true });
+  const hide = async (json, btn) => {
+    err.hidden = true;
+    const why = reason.value.trim();
+    if (!why) {
+      err.textContent = t('staff.actions.needReason');
+      err.hidden = false;
+      reason.focus();
+      return;
+    }
+    if (state.busy) return;
+    btn.disabled = true;
+    const res = await post('/redact', { ...json, reason: why });
+    btn.disabled = false;
+    if (!res.ok) {
+      err.textContent = errorText(res.error);
+      err.hidden = false;
+      return;
+    }
+    announce(t(json.field === 'photo' ? 'staff.redact.photoHidden' : 'staff.redact.descriptionHidden'));
+    await reload();
+    const box = $('#redact-box');
+    if (box) box.open = true;
+  };
+  const button = (label, json, aria) => {
+    const b = h('button', { type: 'button', class: 'btn btn-secondary', 'aria-label': aria || null }, label);
+    b.addEventListener('click', () => hide(json, b));
+    return b;
+  };
+  const hiddenNote = (why) => h('span', { class: 'flag flag-hidden' }, t('staff.redact.hiddenBecause', { reason: why }));
+  const items = [h('li', { class: 'redact-description' },
+    h('span', {}, t('staff.redact.description')), ' ',
+    r.description_hidden
+      ? hiddenNote(r.description_hidden)
+      : button(t('staff.redact.hideDescription'), { field: 'description' }))];
+  (r.photos || []).forEach((ph, i) => {
+    items.push(h('li', { class: 'redact-photo', dataset: { photo: ph.id } },
+      h('img', { src: `/api/v1/staff/photos/${encodeURIComponent(ph.id)}?thumb=true`, alt: t('staff.status.photoAlt', { n: i + 1 }), width: 64, height: 64 }),
+      ' ',
+      ph.hidden
+        ? hiddenNote(ph.hidden)
+        : button(t('staff.redact.hidePhoto'), { field: 'photo', photo_id: ph.id }, t('staff.redact.hidePhotoN', { n: i + 1 }))));
+  });
+  return [
+    h('div', { class: 'field' }, h('label', { for: 'redact-reason' }, t('staff.redact.reason')), reason, err),
+    h('ul', { class: 'redact-list' }, items),
+  ];
 }
 
 function statusSection(f) {

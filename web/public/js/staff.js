@@ -1,6 +1,6 @@
 // The staff pages at /staff: log in, the unit's inbox (list and map), one report with the status
 // workflow, the consultant's phone entry, the heatmap with hotspots. Views are chosen by the
-// address's hash: #/inbox, #/report/{id}, #/phone, #/heatmap.
+// address's hash: #/inbox, #/report/{id}, #/phone, #/heatmap, #/moderation.
 import { initI18n, t } from './i18n.js';
 import { ctx } from './staff-common.js';
 import { getJSON, loadReference } from './api.js';
@@ -11,8 +11,9 @@ import { initInbox, showInbox, refreshInboxLayers } from './staff-inbox.js';
 import { initReport, openReport, rerenderReport, onReportMapClick } from './staff-report.js';
 import { initPhone, showPhone, onPhoneMapClick, rerenderPhone } from './staff-phone.js';
 import { initHeatmap, showHeatmap, hideHeatmap, rerenderHeatmap } from './staff-heatmap.js';
+import { initModeration, showModeration, rerenderModeration } from './staff-moderation.js';
 
-const VIEWS = ['inbox', 'report', 'phone', 'heatmap', 'none'];
+const VIEWS = ['inbox', 'report', 'phone', 'heatmap', 'moderation', 'none'];
 
 ctx.go = go;
 ctx.can = can;
@@ -25,6 +26,7 @@ function can(what) {
     case 'workflow': return any('admin', 'unit_staff');
     case 'phone': return any('admin', 'consultant');
     case 'heatmap': return any('admin', 'unit_staff', 'analyst');
+    case 'moderation': return any('admin', 'unit_staff');
     default: return false;
   }
 }
@@ -164,6 +166,7 @@ async function startWork({ user, csrf_token: csrf }) {
     initReport(ctx);
     initPhone(ctx);
     initHeatmap(ctx);
+    initModeration(ctx);
     window.zglosReady = true;
   } else {
     // Another user may have logged in: their units and roles.
@@ -212,6 +215,7 @@ function route() {
   else if (view === 'report') openReport(arg);
   else if (view === 'phone') showPhone();
   else if (view === 'heatmap') showHeatmap();
+  else if (view === 'moderation') showModeration();
   if (view !== 'report' && view !== 'inbox' && previous !== null) {
     const heading = $(`#view-${view} h1`);
     if (heading) {
@@ -268,6 +272,7 @@ function onLangChange() {
   rerenderReport();
   rerenderPhone();
   rerenderHeatmap();
+  rerenderModeration();
 }
 
 main();
