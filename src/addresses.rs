@@ -16,7 +16,20 @@ use zglos_tiles::gazetteer::{
     NumberPoint, OfficialAddress, Options, Place, StreetLines,
 };
 
-use crate::storage::gazetteer::GazetteerRow;
+/// One entry as stored. Streets carry their lines (a GeoJSON MultiLineString), everything else
+/// a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GazetteerRow {
+    pub kind: String,
+    pub name: String,
+    pub number: Option<String>,
+    pub postcode: Option<String>,
+    /// A street's class rank ("1" to "3"), a place's class ("pharmacy", "tram_stop").
+    pub category: Option<String>,
+    pub source: String,
+    /// GeoJSON of the geometry (7 decimals: ~1 cm).
+    pub geometry: String,
+}
 
 /// The zoom whose tiles carry every street name and house number (OpenMapTiles: 14).
 pub const DEFAULT_ZOOM: u8 = 14;

@@ -107,7 +107,7 @@ pub struct CatalogueData {
     pub rules: Vec<Rule>,
     pub workflow: Workflow,
     /// The gazetteer's stored rows (see `crate::addresses`); empty for a city without one.
-    pub gazetteer: Vec<crate::storage::gazetteer::GazetteerRow>,
+    pub gazetteer: Vec<crate::addresses::GazetteerRow>,
 }
 
 impl Catalogue {

@@ -157,7 +157,7 @@ pub struct CityPack {
     pub units: Vec<UnitRow>,
     pub rules: Vec<RuleData>,
     /// The gazetteer's rows as the import writes them (empty without a `"gazetteer"`).
-    pub gazetteer: Vec<crate::storage::gazetteer::GazetteerRow>,
+    pub gazetteer: Vec<crate::addresses::GazetteerRow>,
 }
 
 /// Overrides for where the geometry comes from.

@@ -2,20 +2,7 @@
 //! statement at import, read whole at start-up into the in-memory index of the spatial core.
 use sqlx::{PgConnection, PgPool};
 
-/// One entry as stored. Streets carry their lines (a GeoJSON MultiLineString), everything else
-/// a point.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
-pub struct GazetteerRow {
-    pub kind: String,
-    pub name: String,
-    pub number: Option<String>,
-    pub postcode: Option<String>,
-    /// A street's class rank ("1" to "3"), a place's class ("pharmacy", "tram_stop").
-    pub category: Option<String>,
-    pub source: String,
-    /// GeoJSON of the geometry (7 decimals: ~1 cm).
-    pub geometry: String,
-}
+use crate::addresses::GazetteerRow;
 
 /// Replaces every entry (an import is the whole gazetteer, not an update).
 pub async fn replace(conn: &mut PgConnection, rows: &[GazetteerRow]) -> sqlx::Result<u64> {
