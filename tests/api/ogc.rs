@@ -378,14 +378,6 @@ fn have(tool: &str, probe: &[&str]) -> bool {
     ok
 }
 
-pub fn python() -> String {
-    let venv = crate::common::repo_root().join("target/gis-clients/bin/python");
-    if venv.exists() {
-        venv.to_string_lossy().into_owned()
-    } else {
-        "python3".into()
-    }
-}
 
 async fn run(cmd: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = tokio::process::Command::new(cmd)
@@ -510,7 +502,7 @@ async fn gdal_reads_layers_with_spatial_and_attribute_filters() {
 
 #[tokio::test]
 async fn owslib_reads_items_with_bbox_limit_and_filter() {
-    let py = python();
+    let py = crate::common::gis_python();
     if !have(&py, &["-c", "import owslib"]) {
         return;
     }

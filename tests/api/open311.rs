@@ -354,12 +354,7 @@ async fn services_discovery_and_errors() {
 
 #[tokio::test]
 async fn the_georeport_client_reads_services_and_requests_in_json_and_xml() {
-    let venv = crate::common::repo_root().join("target/gis-clients/bin/python");
-    let py = if venv.exists() {
-        venv.to_string_lossy().into_owned()
-    } else {
-        "python3".into()
-    };
+    let py = crate::common::gis_python();
     let ok = std::process::Command::new(&py)
         .args(["-c", "import georeport"])
         .output()

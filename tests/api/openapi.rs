@@ -270,19 +270,10 @@ async fn the_document_keeps_the_api_description_and_its_schemas() {
     }
 }
 
-/// The venv of the client tools (scripts/lib.sh: ensure_gis_clients), else the system python.
-fn python() -> String {
-    let venv = repo_root().join("target/gis-clients/bin/python");
-    if venv.exists() {
-        venv.to_string_lossy().into_owned()
-    } else {
-        "python3".into()
-    }
-}
 
 #[tokio::test]
 async fn the_document_is_valid_openapi_3() {
-    let py = python();
+    let py = crate::common::gis_python();
     let ok = std::process::Command::new(&py)
         .args(["-c", "import openapi_spec_validator"])
         .output()

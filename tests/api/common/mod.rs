@@ -29,6 +29,23 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The build directory: the test command shares one per machine (`CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+}
+
+/// The python of the client tools' venv (scripts/lib.sh: ensure_gis_clients), else the system one.
+pub fn gis_python() -> String {
+    let venv = target_dir().join("gis-clients/bin/python");
+    if venv.exists() {
+        venv.to_string_lossy().into_owned()
+    } else {
+        "python3".into()
+    }
+}
+
 pub fn krakow_pack() -> PathBuf {
     repo_root().join("cities/krakow")
 }
