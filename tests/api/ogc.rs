@@ -378,7 +378,6 @@ fn have(tool: &str, probe: &[&str]) -> bool {
     ok
 }
 
-
 async fn run(cmd: &str, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = tokio::process::Command::new(cmd)
         .args(args)

@@ -270,7 +270,6 @@ async fn the_document_keeps_the_api_description_and_its_schemas() {
     }
 }
 
-
 #[tokio::test]
 async fn the_document_is_valid_openapi_3() {
     let py = crate::common::gis_python();
