@@ -63,6 +63,7 @@ pub mod text;
 #[cfg(test)]
 mod tests;
 
+use geo::Contains;
 use rstar::primitives::{GeomWithData, Line};
 use rstar::RTree;
 
@@ -272,10 +273,21 @@ impl Gazetteer {
         &self.addresses[s.addr_start as usize..(s.addr_start + s.addr_len) as usize]
     }
 
-    fn district_name_at(&self, lon: f64, lat: f64) -> Option<String> {
+    /// The district that contains `lon`, `lat` (the first loaded where districts overlap, as
+    /// [`DistrictIndex::locate`] decides). Only the point-in-polygon test: `locate` also measures
+    /// the distance to the district's border, a scan of its whole boundary that a name does not
+    /// need and that cost several times the test itself.
+    fn district_at(&self, lon: f64, lat: f64) -> Option<&District> {
+        let p = geo::Point::new(lon, lat);
+        let all = self.districts.districts();
         self.districts
-            .locate(geo::Point::new(lon, lat))
-            .map(|h| self.districts.get(h.index).name.clone())
+            .in_bbox([lon, lat], [lon, lat])
+            .filter(|d| d.geometry.contains(&p))
+            .min_by_key(|d| all.iter().position(|x| std::ptr::eq(x, *d)))
+    }
+
+    fn district_name_at(&self, lon: f64, lat: f64) -> Option<String> {
+        self.district_at(lon, lat).map(|d| d.name.clone())
     }
 
     fn local(&self, lon: f64, lat: f64) -> [f64; 2] {

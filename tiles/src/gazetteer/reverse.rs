@@ -86,14 +86,11 @@ impl Gazetteer {
                 district: self.district_name_at(lon, lat),
             };
         }
-        match self.districts.locate(geo::Point::new(lon, lat)) {
-            Some(h) => {
-                let d = self.districts.get(h.index);
-                Reverse::District {
-                    id: d.id,
-                    name: d.name.clone(),
-                }
-            }
+        match self.district_at(lon, lat) {
+            Some(d) => Reverse::District {
+                id: d.id,
+                name: d.name.clone(),
+            },
             None => Reverse::Nothing,
         }
     }
