@@ -129,19 +129,24 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ] || apt_install chromium
 }
 
+# The font the basemap's labels are drawn with (Latin with Polish letters, Cyrillic).
+ensure_fonts() {
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_install fonts-dejavu-core
+}
+
 # GIS clients the tests drive against the running service: GDAL (ogrinfo/ogr2ogr, and the
-# GeoPackage validator validate_gpkg.py of python3-gdal), and OWSLib, georeport and
-# openapi-spec-validator (checks /openapi.json) from PyPI in a virtualenv in the build directory (pinned
+# GeoPackage validator validate_gpkg.py of python3-gdal), and OWSLib, georeport,
+# openapi-spec-validator (checks /openapi.json) and pmtiles (reads the basemap file) from PyPI in a virtualenv in the build directory (pinned
 # versions).
 ensure_gis_clients() {
   command -v ogrinfo >/dev/null || apt_install gdal-bin
   dpkg -s python3-gdal >/dev/null 2>&1 || apt_install python3-gdal
   local venv="${CARGO_TARGET_DIR:-$ROOT/target}/gis-clients"
-  if ! "$venv/bin/python" -c 'import owslib, georeport, openapi_spec_validator' 2>/dev/null; then
+  if ! "$venv/bin/python" -c 'import owslib, georeport, openapi_spec_validator, pmtiles' 2>/dev/null; then
     command -v python3 >/dev/null || apt_install python3
     python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
-    say "installing OWSLib, georeport and openapi-spec-validator into ${venv#"$ROOT"/}"
-    "$venv/bin/python" -m pip install -q owslib==0.35.0 georeport==0.3.1 openapi-spec-validator==0.9.0
+    say "installing OWSLib, georeport, openapi-spec-validator and pmtiles into ${venv#"$ROOT"/}"
+    "$venv/bin/python" -m pip install -q owslib==0.35.0 georeport==0.3.1 openapi-spec-validator==0.9.0 pmtiles==3.8.1
   fi
   export ZGLOS_REQUIRE_GIS_CLIENTS=1
 }

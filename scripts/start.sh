@@ -21,12 +21,13 @@ ensure_postgres
 ensure_postgis
 ensure_database "$DB"
 ensure_node
+ensure_fonts
 npm_install "$ROOT/web"
 
 say "building zglos (release)"
 cargo build --release --quiet --bin zglos
 
-say "migrating and loading $CITY"
+say "migrating and loading $CITY (its basemap into var/)"
 ./target/release/zglos setup --city "$CITY" "$@"
 
 say "serving on http://$ZGLOS_LISTEN (Ctrl-C stops)"

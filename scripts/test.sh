@@ -16,6 +16,7 @@ ensure_postgres
 ensure_postgis
 ensure_node
 ensure_chromium
+ensure_fonts
 ensure_gis_clients
 npm_install "$ROOT/web"
 npm_install "$ROOT/tests/browser"

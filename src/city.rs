@@ -23,6 +23,28 @@ pub struct CityFile {
     pub retention: RetentionSettings,
     /// Where address search and reverse lookup come from; optional.
     pub gazetteer: Option<GazetteerSource>,
+    /// The city's own basemap; optional (without it the map shows districts and reports, or
+    /// `map.basemap_style_url`).
+    pub basemap: Option<BasemapSource>,
+}
+
+/// `"basemap"` in city.json: a folder of vector tiles `{z}/{x}/{y}.pbf` (uncompressed or gzip,
+/// with an optional TileJSON-like `metadata.json`) and a MapLibre style for them. `zglos setup`
+/// writes the tiles into one PMTiles file the service serves (see `crate::basemap`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasemapSource {
+    pub tiles: PathBuf,
+    /// The style, with `/tiles/basemap.json` as its source and `/fonts/{fontstack}/{range}.pbf`
+    /// as its glyphs: paths on the service's own origin.
+    pub style: PathBuf,
+    /// Shown on the map beside the city's attribution.
+    #[serde(default = "default_basemap_attribution")]
+    pub attribution: String,
+}
+
+fn default_basemap_attribution() -> String {
+    "© OpenStreetMap contributors".into()
 }
 
 /// `"gazetteer"` in city.json: the basemap's vector tiles (OpenMapTiles schema) whose street
@@ -158,6 +180,8 @@ pub struct CityPack {
     pub rules: Vec<RuleData>,
     /// The gazetteer's rows as the import writes them (empty without a `"gazetteer"`).
     pub gazetteer: Vec<crate::addresses::GazetteerRow>,
+    /// The basemap's files, paths resolved against the pack.
+    pub basemap: Option<BasemapSource>,
 }
 
 /// Overrides for where the geometry comes from.
@@ -408,6 +432,11 @@ impl CityPack {
             units,
             rules,
             gazetteer,
+            basemap: city.basemap.map(|b| BasemapSource {
+                tiles: resolve(dir, &b.tiles),
+                style: resolve(dir, &b.style),
+                attribution: b.attribution,
+            }),
         })
     }
 }

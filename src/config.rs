@@ -17,10 +17,29 @@ pub struct DatabaseArgs {
     pub database_url: String,
 }
 
+/// Files the service keeps beside the database.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Where `zglos setup` writes, and the service reads, a city's files: its basemap in
+    /// `{data_dir}/{slug}/basemap.pmtiles` and `basemap-style.json`. Every instance needs them.
+    #[arg(long, env = "ZGLOS_DATA_DIR", default_value = "var")]
+    pub data_dir: PathBuf,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     #[command(flatten)]
     pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Folder of TrueType/OpenType fonts the map's labels are drawn with (served as glyphs under
+    /// `/fonts/`, named by family and style, e.g. "DejaVu Sans Book").
+    #[arg(
+        long,
+        env = "ZGLOS_FONTS_DIR",
+        default_value = "/usr/share/fonts/truetype/dejavu"
+    )]
+    pub fonts_dir: PathBuf,
     /// Address to listen on.
     #[arg(long, env = "ZGLOS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,

@@ -6,6 +6,7 @@
 pub mod addresses;
 pub mod app;
 pub mod auth;
+pub mod basemap;
 pub mod catalogue;
 pub mod city;
 pub mod commands;

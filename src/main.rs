@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use zglos::city::{CityPack, GeometryFiles};
-use zglos::config::{Config, DatabaseArgs};
+use zglos::config::{Config, DataArgs, DatabaseArgs};
 use zglos::startup::{shutdown_signal, Application};
 use zglos::storage;
 
@@ -41,12 +41,16 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
         #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
         city: CityArgs,
     },
     /// Migrate and import a city in one go (idempotent).
     Setup {
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        data: DataArgs,
         /// The city's data pack.
         #[arg(long)]
         city: PathBuf,
@@ -142,6 +146,7 @@ async fn user_add(
 
 async fn import_city(
     db: &DatabaseArgs,
+    data: &DataArgs,
     dir: &std::path::Path,
     files: GeometryFiles,
 ) -> anyhow::Result<()> {
@@ -159,6 +164,19 @@ async fn import_city(
         rules = pack.rules.len(),
         "city imported"
     );
+    let pack = std::sync::Arc::new(pack);
+    let data_dir = data.data_dir.clone();
+    let written = {
+        let pack = pack.clone();
+        tokio::task::spawn_blocking(move || zglos::basemap::import_pack(&pack, &data_dir)).await??
+    };
+    if let Some(tiles) = written {
+        tracing::info!(
+            tiles,
+            dir = %zglos::basemap::city_dir(&data.data_dir, &pack.slug).display(),
+            "basemap written"
+        );
+    }
     Ok(())
 }
 
@@ -195,9 +213,10 @@ async fn main() {
             }
             .await
         }
-        Command::ImportCity { db, city } => {
+        Command::ImportCity { db, data, city } => {
             import_city(
                 &db,
+                &data,
                 &city.dir,
                 GeometryFiles {
                     districts: city.districts,
@@ -208,12 +227,14 @@ async fn main() {
         }
         Command::Setup {
             db,
+            data,
             city,
             districts,
             boundary,
         } => {
             import_city(
                 &db,
+                &data,
                 &city,
                 GeometryFiles {
                     districts,

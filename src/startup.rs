@@ -61,12 +61,25 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let limits = Arc::new(http::limits::Limits::new(&config.edge));
+        let basemap_dir =
+            crate::basemap::city_dir(&config.data.data_dir, &engine.catalogue().city.slug);
+        let basemap = crate::basemap::Basemap::open(&basemap_dir)?.map(Arc::new);
+        match &basemap {
+            Some(b) => tracing::info!(tiles = b.archive.len(), dir = %basemap_dir.display(), "basemap loaded"),
+            None => tracing::warn!(dir = %basemap_dir.display(), "no basemap of the city's own there (zglos setup writes it)"),
+        }
+        let fonts = Arc::new(crate::basemap::Fonts::scan(&config.fonts_dir));
+        if fonts.names().is_empty() && basemap.is_some() {
+            tracing::warn!(dir = %config.fonts_dir.display(), "no fonts there: the basemap's labels will not draw");
+        }
         let state = AppState {
             pool,
             engine,
             config: Arc::new(config),
             metrics: metrics_handle(),
             limits,
+            basemap,
+            fonts,
         };
         let (stop, stopped) = watch::channel(false);
         let mut tasks = vec![spawn_sync(

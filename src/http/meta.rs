@@ -1,6 +1,6 @@
 //! The city's vocabulary, health, metrics and the API description.
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
@@ -12,6 +12,7 @@ use super::schema::{
     DistrictProperties, ErrorBody, FeatureCollectionType, FeatureType, GeoJson, Health, MapConfig,
     NotReady, Ready, Status, Statuses, Unit, Units,
 };
+use super::extract::base_url;
 use super::AppState;
 use crate::http::error::ApiResult;
 use crate::storage::meta as store;
@@ -32,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// City name, map centre, bounds, basemap style and attribution for clients
 #[utoipa::path(get, path = "/api/v1/config", tag = "vocabulary",
     responses((status = 200, description = "Client configuration", body = ClientConfig)))]
-async fn config(State(state): State<AppState>) -> Json<ClientConfig> {
+async fn config(State(state): State<AppState>, headers: HeaderMap) -> Json<ClientConfig> {
     let catalogue = state.engine.catalogue();
     let [w, s, e, n] = catalogue.bbox();
     let city = &catalogue.city;
@@ -46,7 +47,13 @@ async fn config(State(state): State<AppState>) -> Json<ClientConfig> {
             center: city.map.center.unwrap_or([(w + e) / 2.0, (s + n) / 2.0]),
             zoom: city.map.zoom.unwrap_or(11.0),
             bbox: [w, s, e, n],
-            basemap_style_url: city.map.basemap_style_url.clone(),
+            // An external style when the city prefers one, else its own when it has one.
+            basemap_style_url: city.map.basemap_style_url.clone().or_else(|| {
+                state
+                    .basemap
+                    .as_ref()
+                    .map(|_| format!("{}/styles/basemap.json", base_url(&state, &headers)))
+            }),
         },
         languages: vec!["pl".into(), "en".into()],
     })

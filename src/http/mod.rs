@@ -1,6 +1,7 @@
 //! The HTTP surface: thin handlers, one module per resource, each owning its `router()`. Every
 //! API route is documented (see `doc`); request parts are read by `extract`; bodies are typed in
 //! `schema`.
+pub mod basemap;
 pub mod check;
 pub mod doc;
 pub mod error;
@@ -47,6 +48,10 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Rate-limit buckets of anonymous writes (this process only).
     pub limits: Arc<limits::Limits>,
+    /// The city's own basemap, when `zglos setup` wrote one into the data folder.
+    pub basemap: Option<Arc<crate::basemap::Basemap>>,
+    /// Fonts for the basemap's labels.
+    pub fonts: Arc<crate::basemap::Fonts>,
 }
 
 /// Largest JSON body accepted (a report with a 500-vertex area is ~20 KB).
@@ -62,6 +67,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(meta::router())
         .merge(geocode::router())
         .merge(tiles::router())
+        .merge(basemap::router())
         .merge(staff::router())
         .merge(moderation::router())
         .merge(exports::router())
@@ -165,12 +171,15 @@ pub const PERMISSIONS_POLICY: &str = "geolocation=(self), camera=(self), microph
 payment=(), usb=(), serial=(), bluetooth=(), midi=(), interest-cohort=()";
 
 /// Public reads that any web site may make (`Access-Control-Allow-Origin: *`): tiles and
-/// TileJSON, reports, photos, the vocabulary, address search, OGC API and Open311. Staff routes, the heatmap and
+/// TileJSON, the basemap with its style and glyphs, reports, photos, the vocabulary, address search, OGC API and Open311. Staff routes, the heatmap and
 /// every write are not among them.
 pub fn is_public_read(path: &str) -> bool {
     const PREFIXES: &[&str] = &[
         "/tiles/reports",
         "/tiles/districts",
+        "/tiles/basemap",
+        "/styles/",
+        "/fonts/",
         "/api/v1/reports/",
         "/api/v1/photos/",
         "/ogc/",
@@ -337,6 +346,10 @@ mod tests {
             "/tiles/reports/3/4/2.mvt",
             "/tiles/reports.json",
             "/tiles/districts.json",
+            "/tiles/basemap/14/9093/5556.mvt",
+            "/tiles/basemap.json",
+            "/styles/basemap.json",
+            "/fonts/DejaVu%20Sans%20Book/0-255.pbf",
             "/api/v1/reports",
             "/api/v1/reports/12",
             "/api/v1/reports/nearby",

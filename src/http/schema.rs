@@ -387,6 +387,9 @@ pub struct MapConfig {
     pub zoom: f64,
     /// west, south, east, north
     pub bbox: [f64; 4],
+    /// The MapLibre style drawn under the city's layers: the city's own
+    /// (`/styles/basemap.json`, served from this origin) unless it prefers an external one;
+    /// null when it has neither.
     pub basemap_style_url: Option<String>,
 }
 

@@ -11,6 +11,9 @@ const RANKS: &[(&str, u8)] = &[
     ("mercator", 0),
     ("geometry", 0),
     ("decode", 0),
+    // File formats of the basemap, on nothing else: PMTiles and label glyphs.
+    ("pmtiles", 0),
+    ("glyphs", 0),
     // Records, and beside them the indexes that need only the primitives.
     ("record", 1),
     ("dedup", 1),

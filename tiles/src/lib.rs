@@ -15,6 +15,9 @@
 //! * [`gazetteer::Gazetteer`]: addresses, streets, stops and places found from what residents
 //!   type (forgiving case, diacritics, typos, declension), and the name of a point on the map.
 //!
+//! * [`pmtiles`]: a tile pyramid in one PMTiles file, written at import and read when serving
+//!   the city's basemap; [`glyphs`]: map label glyphs (signed distance fields) from a font file.
+//!
 //! # Layers
 //!
 //! Each module uses only modules of the layers below it (and, within the store layer, the store
@@ -22,7 +25,8 @@
 //! test reads these sources and fails on an import that goes up.
 //!
 //! 1. **Primitives**: [`mercator`] (Web Mercator, tile ids, Z-order keys), [`geometry`] (local
-//!    metres, anchors), and [`decode`] (an MVT reader for tests and tools).
+//!    metres, anchors), and [`decode`] (an MVT reader for tests and tools); beside them the basemap's
+//!    file formats, [`pmtiles`] and [`glyphs`].
 //! 2. **Records and filters**: [`record`] ([`record::ReportRec`], [`record::Kind`], the sorted
 //!    merge), then [`filter`] ([`filter::Filter`], which matches records).
 //! 3. **Store and heat index**: [`aggregate`] ([`aggregate::HeatIndex`] and heatmap grids, over
@@ -39,7 +43,9 @@ pub mod districts;
 pub mod filter;
 pub mod gazetteer;
 pub mod geometry;
+pub mod glyphs;
 pub mod mercator;
+pub mod pmtiles;
 pub mod record;
 pub mod routing;
 pub mod store;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use zglos::city::{CityPack, GeometryFiles};
-use zglos::config::{Config, DatabaseArgs, EdgeArgs};
+use zglos::config::{Config, DataArgs, DatabaseArgs, EdgeArgs};
 use zglos::startup::Application;
 use zglos::storage;
 
@@ -44,6 +44,11 @@ pub fn gis_python() -> String {
     } else {
         "python3".into()
     }
+}
+
+/// The services' data folder: Kraków's basemap is written there with the template.
+pub fn data_dir() -> PathBuf {
+    target_dir().join("test-data")
 }
 
 pub fn krakow_pack() -> PathBuf {
@@ -80,6 +85,12 @@ async fn ensure_template(admin: &mut PgConnection) -> String {
             .fetch_one(&mut *admin)
             .await
             .unwrap();
+    // The basemap file, as `zglos setup` writes it (under the same lock).
+    let city_dir = zglos::basemap::city_dir(&data_dir(), "krakow");
+    if !exists || !city_dir.join(zglos::basemap::TILES_FILE).exists() {
+        let pack = CityPack::load(&krakow_pack(), &GeometryFiles::default()).expect("Kraków pack");
+        zglos::basemap::import_pack(&pack, &data_dir()).expect("Kraków's basemap");
+    }
     if !exists {
         let building = format!("{name}_building");
         admin
@@ -198,6 +209,10 @@ pub fn config(database_url: &str) -> Config {
         db: DatabaseArgs {
             database_url: database_url.to_owned(),
         },
+        data: DataArgs {
+            data_dir: data_dir(),
+        },
+        fonts_dir: "/usr/share/fonts/truetype/dejavu".into(),
         listen: "127.0.0.1:0".parse().unwrap(),
         web_dir: repo_root().join("web"),
         public_url: None,
