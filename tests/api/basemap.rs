@@ -62,7 +62,7 @@ async fn basemap_tiles_are_the_packs_tiles_served_from_one_file() {
     let bad = app.get("/tiles/basemap/3/9/0.mvt").await;
     assert_eq!(bad.status(), 400);
     let body: Value = bad.json().await.unwrap();
-    assert_eq!(body["field"], "x", "{body}");
+    assert_eq!(body["error"]["field"], "z/x/y", "{body}");
 }
 
 #[tokio::test]
@@ -151,15 +151,15 @@ async fn glyph_requests_say_what_is_wrong() {
     let unknown = app.get("/fonts/Comic%20Sans/0-255.pbf").await;
     assert_eq!(unknown.status(), 404);
     let body: Value = unknown.json().await.unwrap();
-    assert_eq!(body["code"], "unknown_font");
-    assert_eq!(body["field"], "fontstack");
-    let known = body["detail"]["fonts"].as_array().expect("the fonts that are here");
+    assert_eq!(body["error"]["code"], "unknown_font");
+    assert_eq!(body["error"]["field"], "fontstack");
+    let known = body["error"]["detail"]["fonts"].as_array().expect("the fonts that are here");
     assert!(known.iter().any(|f| f == "DejaVu Sans Book"), "{body}");
     for bad in ["0-100.pbf", "1-256.pbf", "65536-65791.pbf", "nothing"] {
         let r = app.get(&format!("/fonts/DejaVu%20Sans%20Book/{bad}")).await;
         assert_eq!(r.status(), 400, "{bad}");
         let body: Value = r.json().await.unwrap();
-        assert_eq!(body["field"], "range", "{bad}: {body}");
+        assert_eq!(body["error"]["field"], "range", "{bad}: {body}");
     }
 }
 
@@ -178,7 +178,7 @@ with open({file:?}, "rb") as f:
     h = r.header()
     m = r.metadata()
     t = r.get({z}, {x}, {y})
-    print(json.dumps({{"min": h["min_zoom"], "max": h["max_zoom"], "type": int(h["tile_type"]),
+    print(json.dumps({{"min": h["min_zoom"], "max": h["max_zoom"], "type": h["tile_type"].value,
                       "layers": [l["id"] for l in m["vector_layers"]],
                       "tile": gzip.decompress(t).hex()}}))
 "#,
@@ -221,7 +221,7 @@ async fn a_city_without_a_basemap_says_so_and_the_map_falls_back() {
         let r = app.get(path).await;
         assert_eq!(r.status(), 404, "{path}");
         let body: Value = r.json().await.unwrap();
-        assert_eq!(body["code"], "no_basemap", "{path}");
+        assert_eq!(body["error"]["code"], "no_basemap", "{path}");
     }
     let config = app.get_json("/api/v1/config").await;
     assert!(config["map"]["basemap_style_url"].is_null(), "{config}");
