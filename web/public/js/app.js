@@ -11,7 +11,8 @@ import {
   emptyDraft, loadDraft, saveDraft, clearDraft, hasContent, draftGeometry, draftAnchor,
   draftFeature, minPoints,
 } from './draft.js';
-import { renderReport, rememberSupported, reportId } from './report-view.js';
+import { renderReport, rememberSupported, reportId, addressLabel } from './report-view.js';
+import { addressSearch, nearLine } from './address-search.js';
 
 const MAX_PHOTOS = 3;
 const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
@@ -36,6 +37,8 @@ const state = {
   selected: null,
   uploading: 0,
   listOpen: false,
+  search: null,
+  near: null,
 };
 
 // ---- start ----------------------------------------------------------------------------------
@@ -61,6 +64,7 @@ async function main() {
   initMap();
   initForm();
   initBrowse();
+  initSearch();
 
   document.addEventListener('zglos:lang', onLangChange);
   window.addEventListener('online', () => {
@@ -652,6 +656,7 @@ function closeReport({ keep }) {
   }
   showBanner(null);
   removeMarker();
+  state.near.clear();
   state.mode = 'browse';
   renderDraftOnMap();
   showView('browse');
@@ -732,6 +737,7 @@ function draftChanged({ save = true } = {}) {
   renderDraftOnMap();
   updateWhere();
   scheduleNearby();
+  state.near.update(state.mode === 'report' ? draftAnchor(d) : null);
   $('#map-hint').hidden = state.mode !== 'report' || d.coords.length > 0;
 }
 
@@ -845,6 +851,55 @@ function updateCounter() {
   $('#description-count').textContent = t('form.chars', { n: el.value.length, max: el.maxLength });
 }
 
+// ---- address search ---------------------------------------------------------------------------
+
+function initSearch() {
+  state.near = nearLine($('#where-address'));
+  state.search = addressSearch({
+    input: $('#addr-input'),
+    list: $('#addr-list'),
+    status: $('#addr-status'),
+    near: () => {
+      const map = state.map;
+      if (!map || map.getZoom() < 12) return null;
+      const c = map.getCenter();
+      return [c.lng, c.lat];
+    },
+    onPick: onAddressPicked,
+  });
+}
+
+/** A suggestion was picked: fly there and put the report's pin on it (starting a report). */
+function onAddressPicked(f) {
+  const p = f.properties || {};
+  const pt = [Number(f.geometry.coordinates[0]), Number(f.geometry.coordinates[1])];
+  const label = p.label || '';
+  const opened = state.mode !== 'report';
+  if (opened) openReport({ focus: false });
+  flyToHit(f, pt);
+  const parts = [];
+  if (state.draft.kind === 'point') {
+    addPoint(pt);
+    parts.push(t('search.placed', { label }));
+  } else {
+    // A line or an area is drawn point by point: the map only goes there.
+    parts.push(t('search.moved', { label }));
+  }
+  if (opened) parts.push(t('search.formOpened'));
+  announce(parts.join(' '), { visual: false });
+}
+
+function flyToHit(f, pt) {
+  const map = state.map;
+  if (!map) return;
+  const b = Array.isArray(f.bbox) && f.bbox.length === 4 ? f.bbox : null;
+  if (b && (b[2] - b[0] > 0.0005 || b[3] - b[1] > 0.0005)) {
+    map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 18, duration: 800 });
+  } else {
+    map.flyTo({ center: pt, zoom: Math.max(map.getZoom(), 17), duration: 1200 });
+  }
+}
+
 // ---- "already reported nearby?" -------------------------------------------------------------
 
 function scheduleNearby() {
@@ -896,6 +951,7 @@ function renderNearby() {
         statusBadge(p.status, st ? nameOf(st) : p.status, st && st.is_open)),
       h('p', { class: 'nearby-desc', id: descId }, p.description || ''),
       h('p', { class: 'nearby-meta' },
+        addressLabel(p) ? `${addressLabel(p)} · ` : null,
         p.distance_m != null ? t('form.distance', { m: formatNumber(Math.round(p.distance_m)) }) : null,
         p.distance_m != null ? ' · ' : null,
         tn('details.supporters', Number(p.supporters ?? 1))),
@@ -1174,6 +1230,8 @@ function onLangChange() {
   buildLegend();
   buildCategoryList();
   labelCanvas();
+  state.search.refresh();
+  state.near.refresh();
   if (state.draft && state.mode === 'report') {
     updateWhere();
     updateCounter();

@@ -19,6 +19,42 @@ export function reportId(f) {
   return (f && f.properties && f.properties.id) ?? (f && f.id);
 }
 
+/**
+ * The address a report stored when it was filed ("Floriańska 12"), or null when it has none or
+ * only its district's name (shown as the district already).
+ */
+export function addressLabel(p) {
+  const a = p && p.address;
+  const label = a && typeof a.label === 'string' ? a.label.trim() : '';
+  if (!label) return null;
+  if (!a.street && p.district && p.district.name === label) return null;
+  return label;
+}
+
+/** "Floriańska 12" with a pin icon and, for screen readers, "Address:" before it. */
+export function addressLine(p, cls = 'report-address') {
+  const label = addressLabel(p);
+  if (!label) return null;
+  return h('p', { class: cls },
+    pinIcon(),
+    h('span', { class: 'visually-hidden' }, `${t('details.address')}: `),
+    h('span', { class: 'address-label' }, label));
+}
+
+function pinIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M12 2a7 7 0 0 0-7 7c0 5 7 13 7 13s7-8 7-13a7 7 0 0 0-7-7zm0 9.6a2.6 2.6 0 1 1 0-5.2 2.6 2.6 0 0 1 0 5.2z');
+  path.setAttribute('fill', 'currentColor');
+  svg.appendChild(path);
+  return svg;
+}
+
 function timelineText(ev, ref) {
   const status = ev.status ? nameOf(ref.statusByCode.get(ev.status)) || ev.status : '';
   switch (ev.kind) {
@@ -92,6 +128,7 @@ export function renderReport(container, f, ref, opts = {}) {
       h('p', { class: 'report-status' },
         h('span', { class: 'visually-hidden' }, `${t('details.status')}: `),
         statusBadge(p.status, status ? nameOf(status) : p.status, isOpen))),
+    addressLine(p),
     p.duplicate_of
       ? h('p', { class: 'banner banner-info' }, t('details.duplicateOf', { id: p.duplicate_of }), ' ',
         h('a', { href: `/r/${p.duplicate_of}` }, t('details.openOriginal')))

@@ -4,7 +4,7 @@ import { h, $, announce, errorText, categoryBadge, statusBadge } from './dom.js'
 import { staffGet, query, unitCode } from './staff-api.js';
 import { ctx, unitName, statusName } from './staff-common.js';
 import { fitFeatures, INBOX_LAYERS } from './staff-map.js';
-import { reportId } from './report-view.js';
+import { reportId, addressLabel } from './report-view.js';
 
 const PAGE = 50;
 
@@ -261,6 +261,8 @@ function listItem(f) {
         statusBadge(p.status, st ? nameOf(st) : statusName(p.status), st && st.is_open)),
       h('span', { class: 'inbox-desc' }, p.description || ''),
       h('span', { class: 'inbox-meta' },
+        addressLabel(p) ? h('span', { class: 'inbox-address' },
+          h('span', { class: 'visually-hidden' }, `${t('details.address')}: `), addressLabel(p)) : null,
         p.district && p.district.name ? h('span', {}, p.district.name) : null,
         age != null ? h('span', {}, tn('staff.inbox.ageDays', age)) : null,
         p.created_at ? h('time', { datetime: p.created_at }, formatDate(p.created_at)) : null,

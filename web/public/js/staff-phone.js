@@ -7,7 +7,8 @@ import { newIdempotencyKey } from './api.js';
 import { staffApi, staffGet, query } from './staff-api.js';
 import { ctx, districtAt } from './staff-common.js';
 import { maplibregl } from './staff-map.js';
-import { reportId } from './report-view.js';
+import { reportId, addressLabel } from './report-view.js';
+import { addressSearch, nearLine } from './address-search.js';
 
 const state = {
   place: null,
@@ -16,6 +17,8 @@ const state = {
   nearby: [],
   key: newIdempotencyKey(),
   sending: false,
+  search: null,
+  near: null,
 };
 
 let wired = false;
@@ -24,6 +27,18 @@ export function initPhone() {
   buildCategories();
   if (wired) return;
   wired = true;
+  state.near = nearLine($('#phone-address'));
+  state.search = addressSearch({
+    input: $('#phone-addr-input'),
+    list: $('#phone-addr-list'),
+    status: $('#phone-addr-status'),
+    near: () => {
+      if (!ctx.map || ctx.map.getZoom() < 12) return null;
+      const c = ctx.map.getCenter();
+      return [c.lng, c.lat];
+    },
+    onPick: onAddressPicked,
+  });
   $('#phone-center').addEventListener('click', () => {
     const c = ctx.map.getCenter();
     setPlace([c.lng, c.lat]);
@@ -90,6 +105,8 @@ export function showPhone() {
 
 export function rerenderPhone() {
   buildCategories();
+  if (state.search) state.search.refresh();
+  if (state.near) state.near.refresh();
   updateWhere();
   if (state.searched) renderNearby();
   if (ctx.view === 'phone') showPhone();
@@ -99,6 +116,19 @@ export function onPhoneMapClick(e) {
   setPlace([e.lngLat.lng, e.lngLat.lat]);
   // A click on the whole city is rough: come closer so the pin can be dragged to the spot.
   if (ctx.map.getZoom() < 15) ctx.map.easeTo({ center: state.place, zoom: 16, duration: 400 });
+}
+
+/** The caller's address was picked from the suggestions: the map goes there, the pin too. */
+function onAddressPicked(f) {
+  const pt = [Number(f.geometry.coordinates[0]), Number(f.geometry.coordinates[1])];
+  const b = Array.isArray(f.bbox) && f.bbox.length === 4 ? f.bbox : null;
+  if (b && (b[2] - b[0] > 0.0005 || b[3] - b[1] > 0.0005)) {
+    ctx.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 60, maxZoom: 18, duration: 800 });
+  } else {
+    ctx.map.flyTo({ center: pt, zoom: Math.max(ctx.map.getZoom(), 17), duration: 1200 });
+  }
+  setPlace(pt);
+  announce(t('search.placed', { label: (f.properties && f.properties.label) || '' }), { visual: false });
 }
 
 function setPlace(pt) {
@@ -116,6 +146,7 @@ function setPlace(pt) {
   $('#map-hint').hidden = true;
   invalidateSearch();
   updateWhere();
+  state.near.update(state.place);
 }
 
 function updateWhere() {
@@ -193,6 +224,7 @@ function renderNearby() {
         statusBadge(p.status, st ? nameOf(st) : p.status, st && st.is_open)),
       h('p', { class: 'nearby-desc', id: descId }, p.description || ''),
       h('p', { class: 'nearby-meta' },
+        addressLabel(p) ? `${addressLabel(p)} · ` : null,
         p.distance_m != null ? t('form.distance', { m: formatNumber(Math.round(p.distance_m)) }) : null,
         p.distance_m != null ? ' · ' : null,
         tn('details.supporters', Number(p.supporters ?? 1))),
@@ -333,5 +365,7 @@ function resetCall() {
   $('#phone-nearby').replaceChildren();
   $('#phone-search-status').textContent = '';
   $('#phone-form').hidden = true;
+  state.search.clear();
+  state.near.clear();
   updateWhere();
 }
