@@ -52,7 +52,8 @@ pub fn import(source: &BasemapSource, dir: &Path, center: Option<[f64; 2]>) -> R
     let style: Value = serde_json::from_str(&style_text)
         .with_context(|| format!("{} is not JSON", source.style.display()))?;
     anyhow::ensure!(
-        style.get("version") == Some(&Value::from(8)) && style.get("layers").is_some_and(Value::is_array),
+        style.get("version") == Some(&Value::from(8))
+            && style.get("layers").is_some_and(Value::is_array),
         "{} is not a MapLibre style (version 8 with layers)",
         source.style.display()
     );
@@ -78,7 +79,12 @@ pub fn import(source: &BasemapSource, dir: &Path, center: Option<[f64; 2]>) -> R
     let deepest = tiles.iter().filter(|(id, _)| id.z == max_zoom);
     let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
     for (id, _) in deepest {
-        (x0, y0, x1, y1) = (x0.min(id.x), y0.min(id.y), x1.max(id.x + 1), y1.max(id.y + 1));
+        (x0, y0, x1, y1) = (
+            x0.min(id.x),
+            y0.min(id.y),
+            x1.max(id.x + 1),
+            y1.max(id.y + 1),
+        );
     }
     let (west, north) = tile_corner(max_zoom, x0, y0);
     let (east, south) = tile_corner(max_zoom, x1, y1);
@@ -105,7 +111,8 @@ pub fn import(source: &BasemapSource, dir: &Path, center: Option<[f64; 2]>) -> R
     let mut writer = Writer::new(info, metadata.to_string());
     let count = tiles.len();
     for (id, path) in tiles {
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let gz = if bytes.starts_with(&[0x1f, 0x8b]) {
             bytes
         } else {
@@ -157,11 +164,15 @@ impl Basemap {
             .with_context(|| format!("{}: its metadata is not JSON", path.display()))?;
         let style_path = dir.join(STYLE_FILE);
         let style: Value = serde_json::from_slice(
-            &std::fs::read(&style_path).with_context(|| format!("cannot read {}", style_path.display()))?,
+            &std::fs::read(&style_path)
+                .with_context(|| format!("cannot read {}", style_path.display()))?,
         )
         .with_context(|| format!("{} is not JSON", style_path.display()))?;
         Ok(Some(Self {
-            vector_layers: meta.get("vector_layers").cloned().unwrap_or_else(|| Value::Array(vec![])),
+            vector_layers: meta
+                .get("vector_layers")
+                .cloned()
+                .unwrap_or_else(|| Value::Array(vec![])),
             attribution: meta
                 .get("attribution")
                 .and_then(Value::as_str)
@@ -200,10 +211,13 @@ impl Basemap {
     }
 }
 
+/// Glyph ranges made so far, gzipped, by font name and first code point.
+type GlyphCache = HashMap<(String, u32), Arc<Vec<u8>>>;
+
 /// The fonts labels can use, by the name a style gives them ("DejaVu Sans Book").
 pub struct Fonts {
     fonts: HashMap<String, Arc<Vec<u8>>>,
-    ranges: Mutex<HashMap<(String, u32), Arc<Vec<u8>>>>,
+    ranges: Mutex<GlyphCache>,
 }
 
 impl Fonts {
@@ -213,14 +227,15 @@ impl Fonts {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for e in entries.flatten() {
                 let path = e.path();
-                let is_font = path
-                    .extension()
-                    .and_then(|x| x.to_str())
-                    .is_some_and(|x| x.eq_ignore_ascii_case("ttf") || x.eq_ignore_ascii_case("otf"));
+                let is_font = path.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+                    x.eq_ignore_ascii_case("ttf") || x.eq_ignore_ascii_case("otf")
+                });
                 if !is_font {
                     continue;
                 }
-                let Ok(bytes) = std::fs::read(&path) else { continue };
+                let Ok(bytes) = std::fs::read(&path) else {
+                    continue;
+                };
                 if let Some(name) = glyphs::font_name(&bytes) {
                     fonts.entry(name).or_insert_with(|| Arc::new(bytes));
                 }

@@ -65,8 +65,12 @@ impl Application {
             crate::basemap::city_dir(&config.data.data_dir, &engine.catalogue().city.slug);
         let basemap = crate::basemap::Basemap::open(&basemap_dir)?.map(Arc::new);
         match &basemap {
-            Some(b) => tracing::info!(tiles = b.archive.len(), dir = %basemap_dir.display(), "basemap loaded"),
-            None => tracing::warn!(dir = %basemap_dir.display(), "no basemap of the city's own there (zglos setup writes it)"),
+            Some(b) => {
+                tracing::info!(tiles = b.archive.len(), dir = %basemap_dir.display(), "basemap loaded")
+            }
+            None => {
+                tracing::warn!(dir = %basemap_dir.display(), "no basemap of the city's own there (zglos setup writes it)")
+            }
         }
         let fonts = Arc::new(crate::basemap::Fonts::scan(&config.fonts_dir));
         if fonts.names().is_empty() && basemap.is_some() {

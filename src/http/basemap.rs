@@ -69,7 +69,10 @@ async fn tile(
         Some(gz) => tile_response(&headers, gz, BASEMAP_CACHE),
         None => (
             StatusCode::NO_CONTENT,
-            [(header::CACHE_CONTROL, HeaderValue::from_static(BASEMAP_CACHE))],
+            [(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(BASEMAP_CACHE),
+            )],
         )
             .into_response(),
     })
@@ -109,7 +112,10 @@ async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> ApiResul
         tilejson: "3.0.0".into(),
         name: "basemap".into(),
         scheme: "xyz".into(),
-        tiles: vec![format!("{}/tiles/basemap/{{z}}/{{x}}/{{y}}.mvt", base_url(&state, &headers))],
+        tiles: vec![format!(
+            "{}/tiles/basemap/{{z}}/{{x}}/{{y}}.mvt",
+            base_url(&state, &headers)
+        )],
         minzoom: info.min_zoom,
         maxzoom: info.max_zoom,
         bounds: info.bounds,
@@ -129,7 +135,10 @@ async fn style(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<R
     let map = basemap(&state)?;
     let style = map.style_for(&base_url(&state, &headers));
     Ok((
-        [(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"))],
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=300"),
+        )],
         Json(style),
     )
         .into_response())
@@ -194,7 +203,7 @@ fn parse_range(raw: &str) -> ApiResult<u32> {
     let r = raw.strip_suffix(".pbf").unwrap_or(raw);
     let (a, b) = r.split_once('-').ok_or_else(bad)?;
     let (a, b): (u32, u32) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
-    if a % 256 != 0 || b != a + 255 || a > 65_280 {
+    if !a.is_multiple_of(256) || b != a + 255 || a > 65_280 {
         return Err(bad());
     }
     Ok(a)
@@ -209,7 +218,14 @@ mod tests {
         assert_eq!(parse_range("0-255.pbf").unwrap(), 0);
         assert_eq!(parse_range("256-511").unwrap(), 256);
         assert_eq!(parse_range("65280-65535.pbf").unwrap(), 65_280);
-        for bad in ["0-256.pbf", "1-256", "abc", "65536-65791", "-1-254", "0_255"] {
+        for bad in [
+            "0-256.pbf",
+            "1-256",
+            "abc",
+            "65536-65791",
+            "-1-254",
+            "0_255",
+        ] {
             assert!(parse_range(bad).is_err(), "{bad}");
         }
     }

@@ -7,12 +7,12 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::extract::base_url;
 use super::schema::{
     Categories, Category, CityRef, ClientConfig, DistrictCollection, DistrictFeature,
     DistrictProperties, ErrorBody, FeatureCollectionType, FeatureType, GeoJson, Health, MapConfig,
     NotReady, Ready, Status, Statuses, Unit, Units,
 };
-use super::extract::base_url;
 use super::AppState;
 use crate::http::error::ApiResult;
 use crate::storage::meta as store;

@@ -168,7 +168,7 @@ fn web_origin(url: &str) -> Option<String> {
 
 /// What the pages may use of the device: location and the camera (photos), nothing else.
 pub const PERMISSIONS_POLICY: &str = "geolocation=(self), camera=(self), microphone=(), \
-payment=(), usb=(), serial=(), bluetooth=(), midi=(), interest-cohort=()";
+payment=(), usb=(), serial=(), midi=(), interest-cohort=()";
 
 /// Public reads that any web site may make (`Access-Control-Allow-Origin: *`): tiles and
 /// TileJSON, the basemap with its style and glyphs, reports, photos, the vocabulary, address search, OGC API and Open311. Staff routes, the heatmap and

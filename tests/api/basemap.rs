@@ -1,9 +1,7 @@
 //! The city's own basemap: tiles from its PMTiles file, TileJSON, the style, and label glyphs.
 use serde_json::Value;
 
-use crate::common::{
-    config, data_dir, shared_data, spawn_app, spawn_app_with, tile_of, TestDb,
-};
+use crate::common::{config, data_dir, shared_data, spawn_app, spawn_app_with, tile_of, TestDb};
 
 /// Floriańska street in the Old Town.
 const FLORIANSKA: (f64, f64) = (19.9405, 50.0635);
@@ -34,12 +32,26 @@ async fn basemap_tiles_are_the_packs_tiles_served_from_one_file() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["content-type"], "application/vnd.mapbox-vector-tile");
-    assert!(r.headers()["cache-control"].to_str().unwrap().starts_with("public"));
-    assert_eq!(r.headers()["access-control-allow-origin"], "*", "a public read");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .starts_with("public"));
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "*",
+        "a public read"
+    );
     assert_eq!(r.headers()["content-encoding"], "gzip");
     let body = r.bytes().await.unwrap();
-    assert_eq!(gunzip(&body), source_tile(z, x, y), "the tile of the pack, unchanged");
+    assert_eq!(
+        gunzip(&body),
+        source_tile(z, x, y),
+        "the tile of the pack, unchanged"
+    );
 
     // Decoded (reqwest inflates for this client): the street and its name are in it.
     let layers = app.tile(&format!("/tiles/basemap/{z}/{x}/{y}.mvt")).await;
@@ -71,11 +83,20 @@ async fn tilejson_and_style_point_at_this_origin_only() {
     let tj = app.get_json("/tiles/basemap.json").await;
     assert_eq!(tj["tilejson"], "3.0.0");
     assert_eq!(tj["tiles"][0], app.url("/tiles/basemap/{z}/{x}/{y}.mvt"));
-    assert_eq!((tj["minzoom"].as_u64(), tj["maxzoom"].as_u64()), (Some(0), Some(14)));
-    assert!(tj["attribution"].as_str().unwrap().contains("OpenStreetMap contributors"));
+    assert_eq!(
+        (tj["minzoom"].as_u64(), tj["maxzoom"].as_u64()),
+        (Some(0), Some(14))
+    );
+    assert!(tj["attribution"]
+        .as_str()
+        .unwrap()
+        .contains("OpenStreetMap contributors"));
     let b = tj["bounds"].as_array().unwrap();
     let b: Vec<f64> = b.iter().map(|v| v.as_f64().unwrap()).collect();
-    assert!(b[0] < 19.80 && b[1] < 49.97 && b[2] > 20.21 && b[3] > 50.12, "{b:?}");
+    assert!(
+        b[0] < 19.80 && b[1] < 49.97 && b[2] > 20.21 && b[3] > 50.12,
+        "{b:?}"
+    );
     let layers: Vec<&str> = tj["vector_layers"]
         .as_array()
         .unwrap()
@@ -85,10 +106,16 @@ async fn tilejson_and_style_point_at_this_origin_only() {
     assert!(layers.contains(&"transportation_name") && layers.contains(&"housenumber"));
 
     let config = app.get_json("/api/v1/config").await;
-    assert_eq!(config["map"]["basemap_style_url"], app.url("/styles/basemap.json"));
+    assert_eq!(
+        config["map"]["basemap_style_url"],
+        app.url("/styles/basemap.json")
+    );
     let style = app.get_json("/styles/basemap.json").await;
     assert_eq!(style["version"], 8);
-    assert_eq!(style["sources"]["basemap"]["url"], app.url("/tiles/basemap.json"));
+    assert_eq!(
+        style["sources"]["basemap"]["url"],
+        app.url("/tiles/basemap.json")
+    );
     assert_eq!(style["glyphs"], app.url("/fonts/{fontstack}/{range}.pbf"));
     // Every URL in the style is on this origin.
     let text = style.to_string();
@@ -135,7 +162,10 @@ async fn tilejson_and_style_point_at_this_origin_only() {
             let body = r.bytes().await.unwrap();
             assert!(body.len() > 10_000, "{path}: {} bytes", body.len());
             let name = font.as_bytes();
-            assert!(body.windows(name.len()).any(|w| w == name), "{path} names its font");
+            assert!(
+                body.windows(name.len()).any(|w| w == name),
+                "{path} names its font"
+            );
         }
     }
 }
@@ -153,7 +183,9 @@ async fn glyph_requests_say_what_is_wrong() {
     let body: Value = unknown.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unknown_font");
     assert_eq!(body["error"]["field"], "fontstack");
-    let known = body["error"]["detail"]["fonts"].as_array().expect("the fonts that are here");
+    let known = body["error"]["detail"]["fonts"]
+        .as_array()
+        .expect("the fonts that are here");
     assert!(known.iter().any(|f| f == "DejaVu Sans Book"), "{body}");
     for bad in ["0-100.pbf", "1-256.pbf", "65536-65791.pbf", "nothing"] {
         let r = app.get(&format!("/fonts/DejaVu%20Sans%20Book/{bad}")).await;
@@ -201,7 +233,11 @@ with open({file:?}, "rb") as f:
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((v["min"].as_u64(), v["max"].as_u64()), (Some(0), Some(14)));
     assert_eq!(v["type"], 1, "MVT");
-    assert!(v["layers"].as_array().unwrap().iter().any(|l| l == "transportation_name"));
+    assert!(v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "transportation_name"));
     assert_eq!(
         hex::decode(v["tile"].as_str().unwrap()).unwrap(),
         source_tile(z, x, y)
@@ -217,7 +253,11 @@ async fn a_city_without_a_basemap_says_so_and_the_map_falls_back() {
         ..config(url)
     })
     .await;
-    for path in ["/tiles/basemap.json", "/styles/basemap.json", "/tiles/basemap/0/0/0.mvt"] {
+    for path in [
+        "/tiles/basemap.json",
+        "/styles/basemap.json",
+        "/tiles/basemap/0/0/0.mvt",
+    ] {
         let r = app.get(path).await;
         assert_eq!(r.status(), 404, "{path}");
         let body: Value = r.json().await.unwrap();

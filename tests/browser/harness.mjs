@@ -144,18 +144,23 @@ export function launchBrowser() {
 
 /**
  * A new browser context and page on the service. Requests to anything but the service are cut off
- * (these machines have no internet; the basemap must fail fast and harmlessly). Page errors are
+ * and recorded in page.foreign (by default nothing may leave the service's origin). Page errors are
  * collected in page.errors; any JavaScript dialog (alert) is recorded in page.dialogs.
  */
 export async function openPage(browser, svc, pathname = '/', { viewport = { width: 1280, height: 800 }, lang, ...ctxOpts } = {}) {
   const context = await browser.newContext({ viewport, locale: 'pl-PL', ...ctxOpts });
   const origin = new URL(svc.baseUrl).origin;
-  await context.route((url) => url.origin !== origin, (route) => route.abort('internetdisconnected'));
+  const foreign = [];
+  await context.route((url) => url.origin !== origin, (route) => {
+    foreign.push(route.request().url());
+    return route.abort('internetdisconnected');
+  });
   if (lang) {
     await context.addInitScript((l) => { try { localStorage.setItem('zglos.lang', l); } catch { /* ignore */ } }, lang);
   }
   const page = await context.newPage();
   page.errors = [];
+  page.foreign = foreign;
   page.dialogs = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   page.on('dialog', (d) => { page.dialogs.push(d.message()); d.dismiss().catch(() => {}); });

@@ -46,7 +46,8 @@ pub fn font_name(font: &[u8]) -> Option<String> {
             .filter(|n| n.name_id == id && n.is_unicode())
             .find_map(|n| n.to_string())
     };
-    let family = name(ttf_parser::name_id::TYPOGRAPHIC_FAMILY).or_else(|| name(ttf_parser::name_id::FAMILY))?;
+    let family = name(ttf_parser::name_id::TYPOGRAPHIC_FAMILY)
+        .or_else(|| name(ttf_parser::name_id::FAMILY))?;
     let style = name(ttf_parser::name_id::TYPOGRAPHIC_SUBFAMILY)
         .or_else(|| name(ttf_parser::name_id::SUBFAMILY))
         .unwrap_or_else(|| "Regular".into());
@@ -56,7 +57,7 @@ pub fn font_name(font: &[u8]) -> Option<String> {
 /// The glyph range starting at `start` (a multiple of 256) as MapLibre's PBF: the glyphs the
 /// font has in it; a range the font does not cover is a valid file with no glyphs.
 pub fn glyph_range(font: &[u8], stack: &str, start: u32) -> Result<Vec<u8>, Error> {
-    if start % 256 != 0 || start > 65_280 {
+    if !start.is_multiple_of(256) || start > 65_280 {
         return Err(Error::BadRange(start));
     }
     let font = FontRef::try_from_slice(font).map_err(|_| Error::NotAFont)?;
@@ -68,7 +69,9 @@ pub fn glyph_range(font: &[u8], stack: &str, start: u32) -> Result<Vec<u8>, Erro
 
     let mut glyphs = Vec::new();
     for code in start..start + 256 {
-        let Some(c) = char::from_u32(code) else { continue };
+        let Some(c) = char::from_u32(code) else {
+            continue;
+        };
         let id = font.glyph_id(c);
         if id.0 == 0 {
             continue;
@@ -125,7 +128,11 @@ struct Glyph {
 fn encode(stack: &str, start: u32, glyphs: &[Glyph]) -> Vec<u8> {
     let mut fontstack = Vec::new();
     bytes_field(&mut fontstack, 1, stack.as_bytes());
-    bytes_field(&mut fontstack, 2, format!("{}-{}", start, start + 255).as_bytes());
+    bytes_field(
+        &mut fontstack,
+        2,
+        format!("{}-{}", start, start + 255).as_bytes(),
+    );
     for g in glyphs {
         let mut m = Vec::new();
         uint_field(&mut m, 1, g.id as u64);

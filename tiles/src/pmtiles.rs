@@ -377,7 +377,9 @@ impl Archive {
             let raw = &bytes[offset as usize..end as usize];
             match internal {
                 Compression::None => Ok(raw.to_vec()),
-                Compression::Gzip => gunzip(raw).map_err(|e| Error::Malformed(format!("{what}: {e}"))),
+                Compression::Gzip => {
+                    gunzip(raw).map_err(|e| Error::Malformed(format!("{what}: {e}")))
+                }
             }
         };
         let root = decode_directory(&slice(u(8), u(16), "root directory")?)?;
@@ -393,9 +395,15 @@ impl Archive {
             if e.offset.saturating_add(e.length as u64) > leaves_len {
                 return Err(Error::Malformed("leaf directory beyond its section".into()));
             }
-            for leaf in decode_directory(&slice(leaves_offset.saturating_add(e.offset), e.length as u64, "leaf")?)? {
+            for leaf in decode_directory(&slice(
+                leaves_offset.saturating_add(e.offset),
+                e.length as u64,
+                "leaf",
+            )?)? {
                 if leaf.run_length == 0 {
-                    return Err(Error::Unsupported("leaf directories nested deeper than one level".into()));
+                    return Err(Error::Unsupported(
+                        "leaf directories nested deeper than one level".into(),
+                    ));
                 }
                 entries.push(leaf);
             }
@@ -435,7 +443,10 @@ impl Archive {
             return None;
         }
         let id = tile_id(z, x, y);
-        let at = self.entries.partition_point(|e| e.tile_id <= id).checked_sub(1)?;
+        let at = self
+            .entries
+            .partition_point(|e| e.tile_id <= id)
+            .checked_sub(1)?;
         let e = self.entries[at];
         if id >= e.tile_id.saturating_add(e.run_length as u64) {
             return None;

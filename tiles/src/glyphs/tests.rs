@@ -49,7 +49,9 @@ fn unzigzag(v: u64) -> i32 {
 fn decode(pbf: &[u8]) -> (String, String, Vec<Decoded>) {
     let top = fields(pbf);
     assert_eq!(top.len(), 1, "one fontstack");
-    let Err(stack) = &top[0].1 else { panic!("fontstack is a message") };
+    let Err(stack) = &top[0].1 else {
+        panic!("fontstack is a message")
+    };
     let (mut name, mut range, mut glyphs) = (String::new(), String::new(), Vec::new());
     for (n, v) in fields(stack) {
         match (n, v) {
@@ -97,7 +99,10 @@ fn latin_glyphs_are_distance_fields_with_a_buffer_and_metrics_in_pixels() {
     assert_eq!(range, "0-255");
     let a = glyph(&glyphs, 'A');
     let (_, w, h, _, top, advance, len) = a;
-    assert!((12..=20).contains(&w) && (14..=20).contains(&h), "A is {w}x{h} at 24 px");
+    assert!(
+        (12..=20).contains(&w) && (14..=20).contains(&h),
+        "A is {w}x{h} at 24 px"
+    );
     assert_eq!(len, (w as usize + 2 * BUFFER) * (h as usize + 2 * BUFFER));
     assert!((12..=19).contains(&advance));
     // A capital sits a little below the top of the line box.
@@ -107,7 +112,11 @@ fn latin_glyphs_are_distance_fields_with_a_buffer_and_metrics_in_pixels() {
     let bottom = |g: Decoded| g.2 as i32 - g.4;
     assert!(bottom(g) > bottom(a) + 3, "g descends below the baseline");
     let space = glyph(&glyphs, ' ');
-    assert_eq!((space.1, space.2, space.6), (0, 0, 0), "a space has no bitmap");
+    assert_eq!(
+        (space.1, space.2, space.6),
+        (0, 0, 0),
+        "a space has no bitmap"
+    );
     assert!(space.5 > 0, "but it moves the pen");
     assert!(glyphs.iter().any(|g| g.0 == 'ó' as u32));
 }
@@ -134,6 +143,9 @@ fn a_range_the_font_lacks_is_empty_and_a_bad_range_is_refused() {
     assert_eq!(range, "57344-57599");
     assert!(glyphs.is_empty());
     assert_eq!(glyph_range(&font, "s", 100), Err(Error::BadRange(100)));
-    assert_eq!(glyph_range(&font, "s", 65_536), Err(Error::BadRange(65_536)));
+    assert_eq!(
+        glyph_range(&font, "s", 65_536),
+        Err(Error::BadRange(65_536))
+    );
     assert_eq!(glyph_range(b"nope", "s", 0), Err(Error::NotAFont));
 }

@@ -16,17 +16,28 @@ fn info() -> TileSetInfo {
 fn tile_ids_count_the_lower_zooms_then_follow_the_hilbert_curve() {
     assert_eq!(tile_id(0, 0, 0), 0);
     assert_eq!(
-        [tile_id(1, 0, 0), tile_id(1, 0, 1), tile_id(1, 1, 1), tile_id(1, 1, 0)],
+        [
+            tile_id(1, 0, 0),
+            tile_id(1, 0, 1),
+            tile_id(1, 1, 1),
+            tile_id(1, 1, 0)
+        ],
         [1, 2, 3, 4]
     );
     assert_eq!(tile_id(2, 0, 0), 5);
     // The last tile of z2 is the one before the first of z3.
-    let z2: Vec<u64> = (0..4).flat_map(|x| (0..4).map(move |y| tile_id(2, x, y))).collect();
+    let z2: Vec<u64> = (0..4)
+        .flat_map(|x| (0..4).map(move |y| tile_id(2, x, y)))
+        .collect();
     assert_eq!(*z2.iter().max().unwrap(), tile_id(3, 0, 0) - 1);
     let mut sorted = z2.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(sorted, (5..21).collect::<Vec<_>>(), "each z2 tile has its own id");
+    assert_eq!(
+        sorted,
+        (5..21).collect::<Vec<_>>(),
+        "each z2 tile has its own id"
+    );
     // Neighbours along the curve are neighbours on the map.
     let mut by_id: Vec<(u64, (u32, u32))> = (0..16u32)
         .flat_map(|x| (0..16u32).map(move |y| (tile_id(4, x, y), (x, y))))
@@ -109,9 +120,18 @@ fn a_pyramid_too_big_for_the_root_goes_into_leaf_directories() {
     let leaves_len = u64::from_le_bytes(file[48..56].try_into().unwrap());
     let root_len = u64::from_le_bytes(file[16..24].try_into().unwrap());
     assert!(leaves_len > 0, "leaves were needed");
-    assert!(root_len as usize <= ROOT_MAX, "the root fits in the first 16 KiB");
+    assert!(
+        root_len as usize <= ROOT_MAX,
+        "the root fits in the first 16 KiB"
+    );
     let a = Archive::open(file).unwrap();
-    for (z, x, y) in [(0, 0, 0), (5, 17, 3), (8, 255, 255), (8, 0, 255), (7, 100, 27)] {
+    for (z, x, y) in [
+        (0, 0, 0),
+        (5, 17, 3),
+        (8, 255, 255),
+        (8, 0, 255),
+        (7, 100, 27),
+    ] {
         assert_eq!(a.get(z, x, y), Some(&content(tile_id(z, x, y))[..]));
     }
 }
@@ -121,8 +141,14 @@ fn damaged_files_are_refused_with_a_reason_not_a_panic() {
     let mut w = Writer::new(info(), "{}".into());
     w.add(3, 1, 2, gzip(b"tile"));
     let good = w.finish();
-    assert!(matches!(Archive::open(b"PMTiles".to_vec()), Err(Error::Malformed(_))));
-    assert!(matches!(Archive::open(vec![0; 200]), Err(Error::Malformed(_))));
+    assert!(matches!(
+        Archive::open(b"PMTiles".to_vec()),
+        Err(Error::Malformed(_))
+    ));
+    assert!(matches!(
+        Archive::open(vec![0; 200]),
+        Err(Error::Malformed(_))
+    ));
     let mut v2 = good.clone();
     v2[7] = 2;
     assert!(matches!(Archive::open(v2), Err(Error::Unsupported(_))));
