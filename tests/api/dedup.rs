@@ -337,7 +337,7 @@ async fn two_processes_on_one_database_agree() {
     let client = reqwest::Client::new();
     for base in &bases {
         let mut ready = false;
-        for _ in 0..300 {
+        for _ in 0..900 {
             if client
                 .get(format!("{base}/readyz"))
                 .send()
