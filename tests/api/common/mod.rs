@@ -87,7 +87,13 @@ async fn ensure_template(admin: &mut PgConnection) -> String {
             .unwrap();
     // The basemap file, as `zglos setup` writes it (under the same lock).
     let city_dir = zglos::basemap::city_dir(&data_dir(), "krakow");
-    if !exists || !city_dir.join(zglos::basemap::TILES_FILE).exists() {
+    if !exists
+        || !city_dir.join(zglos::basemap::TILES_FILE).exists()
+        || !city_dir
+            .join(zglos::icons::DIR)
+            .join("pothole.svg")
+            .exists()
+    {
         let pack = CityPack::load(&krakow_pack(), &GeometryFiles::default()).expect("Kraków pack");
         zglos::basemap::import_pack(&pack, &data_dir()).expect("Kraków's basemap");
     }
