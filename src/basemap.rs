@@ -31,8 +31,13 @@ pub fn city_dir(data_dir: &Path, slug: &str) -> PathBuf {
     data_dir.join(slug)
 }
 
-/// Writes the pack's basemap (if it names one) into `{data_dir}/{slug}/`; the number of tiles.
+/// Writes the pack's category icons and its basemap (if it names one) into
+/// `{data_dir}/{slug}/`; the number of tiles.
 pub fn import_pack(pack: &CityPack, data_dir: &Path) -> Result<Option<usize>> {
+    crate::icons::write(
+        &city_dir(data_dir, &pack.slug).join(crate::icons::DIR),
+        &pack.icons,
+    )?;
     let Some(source) = &pack.basemap else {
         return Ok(None);
     };

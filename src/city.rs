@@ -1,5 +1,6 @@
 //! A city's data pack: a folder with `city.json`, `categories.csv`, `units.csv` and
-//! `routing.csv`, pointing at GeoJSON files for the districts and the city boundary. A second
+//! `routing.csv`, pointing at GeoJSON files for the districts and the city boundary, and
+//! optionally an `icons/` folder of category SVGs (`icon_file` in categories.csv). A second
 //! city is a second folder, not a code change.
 use std::path::{Path, PathBuf};
 
@@ -123,6 +124,10 @@ pub struct CategoryRow {
     pub dedup_window_days: i32,
     pub color: String,
     pub icon: String,
+    /// The category's SVG pictogram, relative to the pack (optional: without it the `icon`
+    /// text stands in).
+    #[serde(default)]
+    pub icon_file: Option<PathBuf>,
     pub sort_order: i32,
 }
 
@@ -182,6 +187,8 @@ pub struct CityPack {
     pub gazetteer: Vec<crate::addresses::GazetteerRow>,
     /// The basemap's files, paths resolved against the pack.
     pub basemap: Option<BasemapSource>,
+    /// The categories' SVG icons as (code, SVG), each checked (see `crate::icons`).
+    pub icons: Vec<(String, String)>,
 }
 
 /// Overrides for where the geometry comes from.
@@ -343,6 +350,21 @@ impl CityPack {
                 }
             }
         }
+        let mut icons = Vec::new();
+        for c in &categories {
+            if let Some(file) = &c.icon_file {
+                if !c
+                    .code
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+                {
+                    bail!("categories.csv: {}: a category with an icon_file needs a code of letters, digits, '_' and '-'", c.code);
+                }
+                let svg = crate::icons::read(&resolve(dir, file))
+                    .with_context(|| format!("categories.csv: {}: icon_file", c.code))?;
+                icons.push((c.code.clone(), svg));
+            }
+        }
         let units: Vec<UnitRow> = read_csv(&dir.join("units.csv"))?;
         let mut rules = Vec::new();
         for row in read_csv::<RuleRow>(&dir.join("routing.csv"))? {
@@ -437,6 +459,7 @@ impl CityPack {
                 style: resolve(dir, &b.style),
                 attribution: b.attribution,
             }),
+            icons,
         })
     }
 }

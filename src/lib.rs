@@ -16,6 +16,7 @@ pub mod domain;
 pub mod engine;
 pub mod export;
 pub mod http;
+pub mod icons;
 pub mod mail;
 pub mod startup;
 pub mod storage;

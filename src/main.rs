@@ -170,6 +170,9 @@ async fn import_city(
         let pack = pack.clone();
         tokio::task::spawn_blocking(move || zglos::basemap::import_pack(&pack, &data_dir)).await??
     };
+    if !pack.icons.is_empty() {
+        tracing::info!(icons = pack.icons.len(), "category icons written");
+    }
     if let Some(tiles) = written {
         tracing::info!(
             tiles,

@@ -76,6 +76,8 @@ impl Application {
         if fonts.names().is_empty() && basemap.is_some() {
             tracing::warn!(dir = %config.fonts_dir.display(), "no fonts there: the basemap's labels will not draw");
         }
+        let icons = crate::icons::load(&basemap_dir.join(crate::icons::DIR))?;
+        tracing::info!(icons = icons.len(), "category icons loaded");
         let state = AppState {
             pool,
             engine,
@@ -84,6 +86,7 @@ impl Application {
             limits,
             basemap,
             fonts,
+            icons: Arc::new(icons),
         };
         let (stop, stopped) = watch::channel(false);
         let mut tasks = vec![spawn_sync(

@@ -62,14 +62,21 @@ async fn config(State(state): State<AppState>, headers: HeaderMap) -> Json<Clien
 /// Report categories of the city
 #[utoipa::path(get, path = "/api/v1/categories", tag = "vocabulary",
     responses((status = 200, description = "Categories", body = Categories)))]
-async fn categories(State(state): State<AppState>) -> Json<Categories> {
+async fn categories(State(state): State<AppState>, headers: HeaderMap) -> Json<Categories> {
+    let base = base_url(&state, &headers);
     Json(Categories {
         categories: state
             .engine
             .catalogue()
             .categories
             .iter()
-            .map(Category::from)
+            .map(|c| Category {
+                icon_url: state
+                    .icons
+                    .contains_key(&c.code)
+                    .then(|| format!("{base}/icons/{}.svg", c.code)),
+                ..Category::from(c)
+            })
             .collect(),
     })
 }

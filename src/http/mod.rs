@@ -8,6 +8,7 @@ pub mod error;
 pub mod exports;
 pub mod extract;
 pub mod geocode;
+pub mod icons;
 pub mod limits;
 pub mod meta;
 pub mod moderation;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub basemap: Option<Arc<crate::basemap::Basemap>>,
     /// Fonts for the basemap's labels.
     pub fonts: Arc<crate::basemap::Fonts>,
+    /// The categories' SVG icons by code, as `zglos setup` wrote them.
+    pub icons: Arc<std::collections::HashMap<String, String>>,
 }
 
 /// Largest JSON body accepted (a report with a 500-vertex area is ~20 KB).
@@ -68,6 +71,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(geocode::router())
         .merge(tiles::router())
         .merge(basemap::router())
+        .merge(icons::router())
         .merge(staff::router())
         .merge(moderation::router())
         .merge(exports::router())
@@ -171,7 +175,7 @@ pub const PERMISSIONS_POLICY: &str = "geolocation=(self), camera=(self), microph
 payment=(), usb=(), serial=(), midi=(), interest-cohort=()";
 
 /// Public reads that any web site may make (`Access-Control-Allow-Origin: *`): tiles and
-/// TileJSON, the basemap with its style and glyphs, reports, photos, the vocabulary, address search, OGC API and Open311. Staff routes, the heatmap and
+/// TileJSON, the basemap with its style and glyphs, the category icons, reports, photos, the vocabulary, address search, OGC API and Open311. Staff routes, the heatmap and
 /// every write are not among them.
 pub fn is_public_read(path: &str) -> bool {
     const PREFIXES: &[&str] = &[
@@ -180,6 +184,7 @@ pub fn is_public_read(path: &str) -> bool {
         "/tiles/basemap",
         "/styles/",
         "/fonts/",
+        "/icons/",
         "/api/v1/reports/",
         "/api/v1/photos/",
         "/ogc/",
@@ -350,6 +355,7 @@ mod tests {
             "/tiles/basemap.json",
             "/styles/basemap.json",
             "/fonts/DejaVu%20Sans%20Book/0-255.pbf",
+            "/icons/pothole.svg",
             "/api/v1/reports",
             "/api/v1/reports/12",
             "/api/v1/reports/nearby",

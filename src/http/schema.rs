@@ -293,7 +293,10 @@ pub struct Category {
     pub dedup_radius_m: f64,
     pub dedup_window_days: i32,
     pub color: String,
+    /// A text symbol (emoji) of the category: the fallback where `icon_url` is null.
     pub icon: String,
+    /// The category's SVG pictogram (`/icons/{code}.svg`), or null when the city has none.
+    pub icon_url: Option<String>,
 }
 
 impl From<&crate::catalogue::Category> for Category {
@@ -308,6 +311,7 @@ impl From<&crate::catalogue::Category> for Category {
             dedup_window_days: c.dedup_window_days,
             color: c.color.clone(),
             icon: c.icon.clone(),
+            icon_url: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod exports;
 mod geocode;
 mod hardening;
 mod hostile;
+mod icons;
 mod moderation;
 mod ogc;
 mod open311;

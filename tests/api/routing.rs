@@ -146,6 +146,10 @@ async fn a_second_city_is_a_data_pack_routed_by_category_area_and_priority() {
     assert_eq!(r.status(), 422);
     let cats = app.get_json("/api/v1/categories").await;
     assert_eq!(cats["categories"].as_array().unwrap().len(), 2);
+    // A city without SVG icons: the text symbols only.
+    for c in cats["categories"].as_array().unwrap() {
+        assert!(c["icon_url"].is_null() && c["icon"].is_string(), "{c}");
+    }
 }
 
 #[test]

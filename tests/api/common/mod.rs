@@ -55,11 +55,16 @@ pub fn krakow_pack() -> PathBuf {
     repo_root().join("cities/krakow")
 }
 
-/// Hash of what goes into the template: migrations and the city pack. A change makes a new one.
+/// Hash of what goes into the template: migrations and the city pack with its icons. A change
+/// makes a new one (and writes the data folder again).
 fn template_name() -> String {
     let mut h = Sha256::new();
     let mut files: Vec<PathBuf> = Vec::new();
-    for dir in [repo_root().join("migrations"), krakow_pack()] {
+    for dir in [
+        repo_root().join("migrations"),
+        krakow_pack(),
+        krakow_pack().join("icons"),
+    ] {
         for e in std::fs::read_dir(&dir).expect("readable folder") {
             files.push(e.expect("entry").path());
         }
@@ -87,7 +92,13 @@ async fn ensure_template(admin: &mut PgConnection) -> String {
             .unwrap();
     // The basemap file, as `zglos setup` writes it (under the same lock).
     let city_dir = zglos::basemap::city_dir(&data_dir(), "krakow");
-    if !exists || !city_dir.join(zglos::basemap::TILES_FILE).exists() {
+    if !exists
+        || !city_dir.join(zglos::basemap::TILES_FILE).exists()
+        || !city_dir
+            .join(zglos::icons::DIR)
+            .join("pothole.svg")
+            .exists()
+    {
         let pack = CityPack::load(&krakow_pack(), &GeometryFiles::default()).expect("Kraków pack");
         zglos::basemap::import_pack(&pack, &data_dir()).expect("Kraków's basemap");
     }

@@ -2,7 +2,7 @@
 import * as maplibregl from '/vendor/maplibre-gl/maplibre-gl.mjs';
 import { initI18n, t, tn, nameOf, lang, formatNumber } from './i18n.js';
 import { api, getJSON, loadReference, newIdempotencyKey } from './api.js';
-import { h, $, $$, announce, errorText, categoryBadge, statusBadge } from './dom.js';
+import { h, $, $$, announce, errorText, categoryBadge, categoryIcon, statusBadge } from './dom.js';
 import {
   buildStyle, mergeBasemap, installImageResolver, reportsTileUrl, labelPoint, pointInGeometry,
   INTERACTIVE_LAYERS, STATUS_RING, OSM_ATTRIBUTION,
@@ -352,7 +352,7 @@ function buildFilters() {
       type: 'checkbox', value: c.code, name: 'category-filter',
       checked: state.filters.categories.includes(c.code),
     }),
-    h('span', { class: 'cat-icon', 'aria-hidden': 'true' }, c.icon || '•'),
+    categoryIcon(c),
     h('span', {}, nameOf(c)))));
   updateFilterSummary();
 }
@@ -582,7 +582,7 @@ function buildCategoryList() {
   const current = state.draft && state.draft.category;
   list.replaceChildren(...state.ref.categories.map((c) => h('label', { class: 'cat-option', style: { '--cat': c.color } },
     h('input', { type: 'radio', name: 'category', value: c.code, checked: c.code === current }),
-    h('span', { class: 'cat-swatch', 'aria-hidden': 'true' }, c.icon || '•'),
+    categoryIcon(c, 'cat-swatch'),
     h('span', { class: 'cat-label' }, nameOf(c)))));
 }
 

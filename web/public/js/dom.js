@@ -76,10 +76,22 @@ export function announce(text, { kind = 'info', sticky = false, visual = true } 
   }
 }
 
+/**
+ * A category's pictogram: its SVG (`icon_url`) as an image, or the text symbol when the city
+ * has no SVG for it. Decoration only: the name beside it says what it is.
+ */
+export function categoryIcon(cat, cls = 'cat-icon') {
+  if (cat && cat.icon_url) {
+    return h('span', { class: cls, 'aria-hidden': 'true' },
+      h('img', { src: cat.icon_url, alt: '', 'aria-hidden': 'true', width: 16, height: 16, decoding: 'async' }));
+  }
+  return h('span', { class: cls, 'aria-hidden': 'true' }, (cat && cat.icon) || '•');
+}
+
 /** Coloured category badge: icon + name; colour is decoration only. */
 export function categoryBadge(cat, name) {
   return h('span', { class: 'cat-badge', style: { '--cat': (cat && cat.color) || '#666' } },
-    h('span', { class: 'cat-icon', 'aria-hidden': 'true' }, (cat && cat.icon) || '•'),
+    categoryIcon(cat),
     h('span', { class: 'cat-name' }, name));
 }
 

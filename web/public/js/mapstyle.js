@@ -269,6 +269,47 @@ function shortCount(n) {
   return String(n);
 }
 
+// ---- category pictograms ------------------------------------------------------------------
+
+/** The categories' SVG pictograms, one Image per path, loaded from this origin only. */
+const pictograms = new Map();
+
+/** The pictogram of a category (loading or loaded), or null when it has no `icon_url`. */
+function pictogramOf(cat) {
+  if (!cat || !cat.icon_url) return null;
+  let path;
+  try {
+    // Always this origin: the map requests nothing from another host.
+    path = new URL(cat.icon_url, location.href).pathname;
+  } catch {
+    return null;
+  }
+  let pic = pictograms.get(path);
+  if (!pic) {
+    const img = new Image();
+    pic = { img, ready: false, failed: false };
+    pic.loaded = new Promise((done) => {
+      img.onload = () => { pic.ready = img.naturalWidth > 0; pic.failed = !pic.ready; done(pic.ready); };
+      img.onerror = () => { pic.failed = true; done(false); };
+    });
+    img.src = path;
+    pictograms.set(path, pic);
+  }
+  return pic;
+}
+
+/** Draws `img` (a currentColor pictogram) in white, `size` px square at x, y. */
+function drawWhite(ctx, img, x, y, size) {
+  const off = document.createElement('canvas');
+  off.width = off.height = Math.ceil(size * RATIO);
+  const o = off.getContext('2d');
+  o.drawImage(img, 0, 0, off.width, off.height);
+  o.globalCompositeOperation = 'source-in';
+  o.fillStyle = '#ffffff';
+  o.fillRect(0, 0, off.width, off.height);
+  ctx.drawImage(off, x, y, size, size);
+}
+
 /** Paint the image MapLibre asked for, or null when the id is not ours. */
 export function paintImage(id, categories) {
   const sep = id.indexOf(':');
@@ -298,11 +339,17 @@ export function paintImage(id, categories) {
     ctx.arc(13, 13, 12, 0, Math.PI * 2);
     ctx.fillStyle = (cat && cat.color) || '#666666';
     ctx.fill();
-    ctx.font = `15px ${EMOJI_FONT}`;
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'middle';
-    ctx.fillStyle = '#ffffff';
-    ctx.fillText((cat && cat.icon) || '•', 13, 14);
+    const pic = pictogramOf(cat);
+    if (pic && pic.ready) {
+      drawWhite(ctx, pic.img, 6, 6, 14);
+    } else if (!pic || pic.failed) {
+      // No SVG for the category: its text symbol. (While the SVG loads, the disc alone.)
+      ctx.font = `15px ${EMOJI_FONT}`;
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillStyle = '#ffffff';
+      ctx.fillText((cat && cat.icon) || '•', 13, 14);
+    }
     return toImage(cv);
   }
   if (kind === 'status') {
@@ -386,6 +433,21 @@ export function installImageResolver(map, categories) {
     if (map.hasImage(id)) return;
     const img = paintImage(id, categories);
     if (img) map.addImage(id, img.image, img.options);
+    // A category marker whose SVG is still loading: painted again when it arrives.
+    const pic = id.startsWith('cat:') ? pictogramOf(categories.get(id.slice(4))) : null;
+    if (img && pic && !pic.ready && !pic.failed) {
+      // (Or, should it fail, with the text symbol.)
+      pic.loaded.then(() => {
+        const again = paintImage(id, categories);
+        try {
+          if (map.hasImage(id)) map.updateImage(id, again.image);
+          else map.addImage(id, again.image, again.options);
+          map.triggerRepaint();
+        } catch {
+          // The map was removed meanwhile.
+        }
+      });
+    }
   };
   if (typeof map.setMissingStyleImageResolver === 'function') map.setMissingStyleImageResolver(resolve);
   else map.on('styleimagemissing', (e) => resolve(e.id));

@@ -2,7 +2,7 @@
 // weighted by each cell's count), filtered by category, status and a time slider, and the unit's
 // hotspots: places where a category has far more reports lately than usual.
 import { t, tn, nameOf, formatNumber } from './i18n.js';
-import { h, $, announce, errorText, categoryBadge } from './dom.js';
+import { h, $, announce, errorText, categoryBadge, categoryIcon } from './dom.js';
 import { staffGet, query } from './staff-api.js';
 import { ctx, isoDate } from './staff-common.js';
 import { heatmapTileUrl } from './staff-map.js';
@@ -53,7 +53,7 @@ function buildControls() {
   );
   $('#heat-categories').replaceChildren(...ctx.ref.categories.map((c) => h('label', { class: 'check-chip', style: { '--cat': c.color } },
     h('input', { type: 'checkbox', value: c.code, name: 'heat-category', checked: state.categories.includes(c.code) }),
-    h('span', { class: 'cat-icon', 'aria-hidden': 'true' }, c.icon || '•'),
+    categoryIcon(c),
     h('span', {}, nameOf(c)))));
   const units = unitChoices();
   const withAll = allUnitsAllowed();

@@ -90,7 +90,7 @@ function buildCategories() {
   const keep = sel.value;
   sel.replaceChildren(
     h('option', { value: '' }, t('staff.phone.chooseCategory')),
-    ...ctx.ref.categories.map((c) => h('option', { value: c.code }, `${c.icon || ''} ${nameOf(c)}`.trim())),
+    ...ctx.ref.categories.map((c) => h('option', { value: c.code }, c.icon_url ? nameOf(c) : `${c.icon || ''} ${nameOf(c)}`.trim())),
   );
   sel.value = keep;
 }
