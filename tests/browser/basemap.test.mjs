@@ -25,6 +25,15 @@ const rendered = (page, layer) => page.evaluate((id) => {
   return m.queryRenderedFeatures({ layers: [id] }).map((f) => f.properties['name:latin'] || f.properties.housenumber || '');
 }, layer);
 
+/** Waits (up to 20 s) until a layer has at least `min` features drawn; their names or numbers. */
+async function drawn(page, layer, min = 1) {
+  await page.waitForFunction(([id, n]) => {
+    const m = window.zglosMap;
+    return m.getLayer(id) && m.queryRenderedFeatures({ layers: [id] }).length >= n;
+  }, [layer, min], { timeout: 20_000, polling: 250 }).catch(() => {});
+  return rendered(page, layer);
+}
+
 async function view(page, center, zoom) {
   await page.evaluate(([c, z]) => window.zglosMap.jumpTo({ center: c, zoom: z }), [center, zoom]);
   await waitForMapIdle(page);
@@ -40,21 +49,21 @@ test('the map shows the city\'s streets, names and buildings with no request to 
 
   // The city at z12: districts over the basemap's landuse, water and main roads.
   await view(page, [19.945, 50.06], 12);
-  assert.ok((await rendered(page, 'basemap-water')).length > 0, 'the Vistula');
-  assert.ok((await rendered(page, 'basemap-road-primary')).length > 0, 'main roads');
+  assert.ok((await drawn(page, 'basemap-water')).length > 0, 'the Vistula');
+  assert.ok((await drawn(page, 'basemap-road-primary')).length > 0, 'main roads');
   await screenshot(page, 'basemap-city-z12');
 
   // The Old Town at z16: buildings, and street names drawn with Polish letters.
   await view(page, [19.9385, 50.0625], 16);
-  assert.ok((await rendered(page, 'basemap-building')).length > 50, 'buildings');
-  const names = new Set([...await rendered(page, 'basemap-road-name-minor'), ...await rendered(page, 'basemap-road-name')]);
+  assert.ok((await drawn(page, 'basemap-building', 51)).length > 50, 'buildings');
+  const names = new Set([...await drawn(page, 'basemap-road-name-minor'), ...await rendered(page, 'basemap-road-name')]);
   assert.ok(names.size >= 5, `street names drawn: ${[...names]}`);
   assert.ok([...names].some((n) => /[ąćęłńóśźż]/i.test(n)), `a name with Polish letters: ${[...names]}`);
   await screenshot(page, 'basemap-old-town-z16');
 
   // A street at z18, overzoomed from z14 tiles: house numbers and the report's pin.
   await view(page, [19.93935, 50.0633], 18);
-  assert.ok((await rendered(page, 'basemap-housenumber')).length > 0, 'house numbers');
+  assert.ok((await drawn(page, 'basemap-housenumber')).length > 0, 'house numbers');
   await waitForReportOnMap(page, String(pin.id), ['reports-point']);
   await screenshot(page, 'basemap-street-z18');
 
