@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startService, launchBrowser, openPage, fillReport, createReport, injectAxe,
+  startService, launchBrowser, openPage, fillReport, createReport, audit,
 } from './harness.mjs';
 
 
@@ -23,16 +23,6 @@ after(async () => {
   if (svc) await svc.stop();
 });
 
-async function audit(page, label) {
-  await injectAxe(page);
-  const result = await page.evaluate(async () => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    // The map canvas is drawn by WebGL; its controls are checked, its pixels cannot be.
-    exclude: [['.maplibregl-canvas']],
-  }));
-  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(problems, [], `${label}: accessibility violations`);
-}
 
 test('map page, browse view with filters open', { timeout: 90_000 }, async () => {
   const page = await openPage(browser, svc, '/');

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startService, launchBrowser, openPage, createReport, getReport, addStaffUser, staffLogin,
-  clickMapAt, waitForMapIdle, apiJson, injectAxe, idFromTrackingUrl, chooseCategory,
+  clickMapAt, waitForMapIdle, apiJson, idFromTrackingUrl, chooseCategory, audit,
 } from './harness.mjs';
 
 let svc;
@@ -62,15 +62,6 @@ async function firstSuggestionIs(page, label, list = '#addr-list') {
   }, { label, list }, { timeout: 15_000 });
 }
 
-async function audit(page, label) {
-  await injectAxe(page);
-  const result = await page.evaluate(async () => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    exclude: [['.maplibregl-canvas']],
-  }));
-  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(problems, [], `${label}: accessibility violations`);
-}
 
 test('"florianska 1" without diacritics: suggestions as you type, keys move, Enter flies there and places the pin, "near …" follows the pin', { timeout: 150_000 }, async () => {
   // Already reported here: the "already reported nearby?" step must still come after a pick.

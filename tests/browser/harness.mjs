@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -403,4 +404,18 @@ const axeSource = (() => {
  */
 export async function injectAxe(page) {
   await page.evaluate(axeSource());
+}
+
+/**
+ * Runs the WCAG 2.1 AA audit (axe-core) on the page and fails listing every violation. The map
+ * canvas is drawn by WebGL; its controls are checked, its pixels cannot be.
+ */
+export async function audit(page, label) {
+  await injectAxe(page);
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    exclude: [['.maplibregl-canvas']],
+  }));
+  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join('\n    ')}`);
+  assert.deepEqual(problems, [], `${label}: accessibility violations`);
 }

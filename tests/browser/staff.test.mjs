@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startService, launchBrowser, openPage, createReport, getReport, addStaffUser, staffSession,
-  staffLogin, makePng, photosSupported, injectAxe,
+  staffLogin, makePng, photosSupported, audit,
 } from './harness.mjs';
 
 
@@ -342,12 +342,3 @@ test('the login form, the inbox and a report pass an accessibility audit (WCAG 2
   await page.context().close();
 });
 
-async function audit(page, label) {
-  await injectAxe(page);
-  const result = await page.evaluate(async () => window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    exclude: [['.maplibregl-canvas']],
-  }));
-  const problems = result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 4).map((n) => n.target.join(' ')).join('\n    ')}`);
-  assert.deepEqual(problems, [], `${label}: accessibility violations`);
-}
