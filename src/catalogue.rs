@@ -11,7 +11,7 @@ use zglos_tiles::tile::{CategoryStyle, Vocabulary};
 use zglos_tiles::LocalMetres;
 
 use crate::city::MapSettings;
-use crate::domain::Invalid;
+use crate::domain::{Invalid, Names};
 use crate::domain::{ReportGeometry, Workflow};
 
 #[derive(Clone, Debug)]
@@ -19,6 +19,8 @@ pub struct Category {
     pub code: String,
     pub name_pl: String,
     pub name_en: String,
+    /// The names in every language the pack gives (`name_pl` and `name_en` among them).
+    pub names: Names,
     pub group: String,
     pub geometry_kinds: Vec<String>,
     pub dedup_radius_m: f64,
@@ -29,11 +31,16 @@ pub struct Category {
 
 impl Category {
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "code": self.code, "name_pl": self.name_pl, "name_en": self.name_en, "group": self.group,
             "geometry_kinds": self.geometry_kinds, "dedup_radius_m": self.dedup_radius_m,
             "dedup_window_days": self.dedup_window_days, "color": self.color, "icon": self.icon,
-        })
+            "names": self.names,
+        });
+        for (lang, name) in self.names.iter() {
+            v[format!("name_{lang}")] = json!(name);
+        }
+        v
     }
 
     pub fn dedup_rule(&self) -> zglos_tiles::dedup::DedupRule {
@@ -49,6 +56,7 @@ pub struct Status {
     pub code: String,
     pub name_pl: String,
     pub name_en: String,
+    pub names: Names,
     pub is_open: bool,
 }
 

@@ -8,6 +8,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use geo::{MultiPolygon, Polygon};
 use serde::Deserialize;
 
+use crate::domain::Names;
+
 #[derive(Debug, Deserialize)]
 pub struct CityFile {
     pub slug: String,
@@ -129,6 +131,38 @@ pub struct CategoryRow {
     #[serde(default)]
     pub icon_file: Option<PathBuf>,
     pub sort_order: i32,
+    /// Every `name_xx` column (see [`read_named_csv`]).
+    #[serde(skip)]
+    pub names: Names,
+}
+
+/// A row of the optional `statuses.csv`: the name of each of the service's statuses in the
+/// city's languages (`code,name_pl,name_en,name_uk,…`). The statuses themselves and their
+/// workflow are the service's; a pack only names them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatusRow {
+    pub code: String,
+    pub name_pl: String,
+    pub name_en: String,
+    #[serde(skip)]
+    pub names: Names,
+}
+
+/// A CSV row that has names in any number of languages.
+trait Named {
+    fn set_names(&mut self, names: Names);
+}
+
+impl Named for CategoryRow {
+    fn set_names(&mut self, names: Names) {
+        self.names = names;
+    }
+}
+
+impl Named for StatusRow {
+    fn set_names(&mut self, names: Names) {
+        self.names = names;
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -181,6 +215,8 @@ pub struct CityPack {
     pub districts: Vec<DistrictData>,
     pub boundary: MultiPolygon<f64>,
     pub categories: Vec<CategoryRow>,
+    /// The statuses' names from `statuses.csv` (empty without one: the built-in names stay).
+    pub statuses: Vec<StatusRow>,
     pub units: Vec<UnitRow>,
     pub rules: Vec<RuleData>,
     /// The gazetteer's rows as the import writes them (empty without a `"gazetteer"`).
@@ -206,6 +242,30 @@ fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
         .enumerate()
         .map(|(i, row)| row.with_context(|| format!("{}: row {}", path.display(), i + 2)))
         .collect()
+}
+
+/// Reads a CSV whose `name_xx` columns (`name_pl`, `name_en`, `name_uk`, any language a city
+/// writes in) become the row's [`Names`].
+fn read_named_csv<T: for<'de> Deserialize<'de> + Named>(path: &Path) -> Result<Vec<T>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let at = || format!("{}: row {}", path.display(), i + 2);
+        let record = record.with_context(at)?;
+        let mut row: T = record.deserialize(Some(&headers)).with_context(at)?;
+        let names = Names::parse(
+            headers
+                .iter()
+                .zip(record.iter())
+                .filter_map(|(h, v)| h.strip_prefix("name_").map(|lang| (lang, v))),
+        )
+        .map_err(|e| anyhow!("{}: {}", at(), e.message))?;
+        row.set_names(names);
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 fn read_geojson(path: &Path) -> Result<geojson::GeoJson> {
@@ -342,7 +402,13 @@ impl CityPack {
             ),
         };
 
-        let categories: Vec<CategoryRow> = read_csv(&dir.join("categories.csv"))?;
+        let categories: Vec<CategoryRow> = read_named_csv(&dir.join("categories.csv"))?;
+        let statuses_file = dir.join("statuses.csv");
+        let statuses: Vec<StatusRow> = if statuses_file.exists() {
+            read_named_csv(&statuses_file)?
+        } else {
+            Vec::new()
+        };
         for c in &categories {
             for kind in c.geometry_kinds.split_whitespace() {
                 if !["point", "line", "area"].contains(&kind) {
@@ -451,6 +517,7 @@ impl CityPack {
             districts,
             boundary,
             categories,
+            statuses,
             units,
             rules,
             gazetteer,

@@ -188,13 +188,7 @@ async fn queue_mail(
         let lang = Lang::from_code(&lang);
         let name = status_row
             .as_ref()
-            .map(|s| {
-                if lang == Lang::En {
-                    s.name_en.clone()
-                } else {
-                    s.name_pl.clone()
-                }
-            })
+            .map(|s| s.names.get(lang.as_str()).to_owned())
             .unwrap_or_else(|| status.to_owned());
         let (subject, mut body) =
             status_message(lang, id, &name, public_note, &format!("{base_url}/r/{id}"));

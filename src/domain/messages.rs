@@ -9,20 +9,25 @@ pub fn status_message(
     public_note: &str,
     link: &str,
 ) -> (String, String) {
-    if lang == Lang::En {
-        (
+    match lang {
+        Lang::En => (
             format!("Your report #{report_id}: {status_name}"),
             format!(
                 "Hello,\n\nthe status of report #{report_id} changed to: {status_name}.\n\n{public_note}\n\nFollow the report: {link}\n\n-- \nZgłoś, the city's e-map of reports\n"
             ),
-        )
-    } else {
-        (
+        ),
+        Lang::Uk => (
+            format!("Ваше звернення №{report_id}: {status_name}"),
+            format!(
+                "Добрий день!\n\nСтатус звернення №{report_id} змінився на: {status_name}.\n\n{public_note}\n\nСтежити за зверненням можна тут: {link}\n\n-- \nZgłoś, міська електронна карта звернень\n"
+            ),
+        ),
+        Lang::Pl => (
             format!("Twoje zgłoszenie #{report_id}: {status_name}"),
             format!(
                 "Dzień dobry,\n\nstatus zgłoszenia #{report_id} zmienił się na: {status_name}.\n\n{public_note}\n\nZgłoszenie można śledzić tutaj: {link}\n\n-- \nZgłoś, miejska e-mapa zgłoszeń\n"
             ),
-        )
+        ),
     }
 }
 
@@ -40,5 +45,10 @@ mod tests {
             status_message(Lang::Pl, 42, "Rozwiązane", "Załatane.", "http://x/r/42");
         assert_eq!(subject, "Twoje zgłoszenie #42: Rozwiązane");
         assert!(body.starts_with("Dzień dobry") && body.contains("Załatane."));
+        let (subject, body) =
+            status_message(Lang::Uk, 42, "Вирішене", "Залатано.", "http://x/r/42");
+        assert_eq!(subject, "Ваше звернення №42: Вирішене");
+        assert!(body.starts_with("Добрий день") && body.contains("Залатано."));
+        assert!(body.contains("http://x/r/42"));
     }
 }

@@ -246,21 +246,23 @@ pub fn link_path(key: &[u8], purpose: LinkPurpose, report_id: i64, email: &str) 
 /// The lines appended to every mail to a resident: "stop updates" for everyone, "withdraw my
 /// report" for its reporter.
 pub fn links_footer(lang: Lang, forget: &str, withdraw: Option<&str>) -> String {
-    let mut out = String::new();
-    if lang == Lang::En {
-        out.push_str(&format!(
-            "\nStop updates and forget my email address: {forget}\n"
-        ));
-        if let Some(w) = withdraw {
-            out.push_str(&format!("Withdraw my report: {w}\n"));
-        }
-    } else {
-        out.push_str(&format!(
-            "\nNie chcę więcej wiadomości, usuńcie mój adres: {forget}\n"
-        ));
-        if let Some(w) = withdraw {
-            out.push_str(&format!("Wycofuję moje zgłoszenie: {w}\n"));
-        }
+    let (forget_text, withdraw_text) = match lang {
+        Lang::En => (
+            "Stop updates and forget my email address",
+            "Withdraw my report",
+        ),
+        Lang::Uk => (
+            "Більше не надсилати повідомлень і видалити мою адресу",
+            "Відкликати моє звернення",
+        ),
+        Lang::Pl => (
+            "Nie chcę więcej wiadomości, usuńcie mój adres",
+            "Wycofuję moje zgłoszenie",
+        ),
+    };
+    let mut out = format!("\n{forget_text}: {forget}\n");
+    if let Some(w) = withdraw {
+        out.push_str(&format!("{withdraw_text}: {w}\n"));
     }
     out
 }

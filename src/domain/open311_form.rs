@@ -172,9 +172,9 @@ impl Open311Form {
             .map(|e| Email::parse(e, "email"))
             .transpose()?;
         let lang = match self.field("attribute[lang]") {
-            None | Some("pl") => Lang::Pl,
-            Some("en") => Lang::En,
-            Some(other) => return Err(bad(format!("attribute[lang] {other:?}: pl or en"))),
+            None => Lang::Pl,
+            Some(given) => Lang::from_given(given)
+                .ok_or_else(|| bad(format!("attribute[lang] {given:?}: {}", Lang::choices())))?,
         };
         Ok(FormReport {
             report: NewReport {

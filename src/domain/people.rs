@@ -64,16 +64,74 @@ pub enum Lang {
     #[default]
     Pl,
     En,
+    Uk,
 }
 
 impl Lang {
-    pub const ALL: [Lang; 2] = [Lang::Pl, Lang::En];
+    /// The languages the interface and the mails are written in; the city's first one first.
+    pub const ALL: [Lang; 3] = [Lang::Pl, Lang::En, Lang::Uk];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Lang::Pl => "pl",
             Lang::En => "en",
+            Lang::Uk => "uk",
         }
+    }
+
+    /// The codes of [`Lang::ALL`], for messages: `"pl", "en" or "uk"`.
+    pub fn choices() -> String {
+        let codes: Vec<String> = Self::ALL
+            .iter()
+            .map(|l| format!("{:?}", l.as_str()))
+            .collect();
+        match codes.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => codes.join(""),
+        }
+    }
+
+    /// A code as a client sends it: exactly one of [`Lang::ALL`] (case-insensitive).
+    pub fn from_given(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The language an `Accept-Language` header prefers among ours (RFC 9110 §12.5.4): the
+    /// highest `q` wins, ties keep the header's order, a region is ignored (`uk-UA` is `uk`),
+    /// `q=0` refuses; `None` when nothing offered is ours. Russian-only browsers, common
+    /// among Ukrainian-speaking residents, are offered Ukrainian rather than Polish.
+    pub fn negotiate(header: &str) -> Option<Self> {
+        let mut best: Option<(f32, usize, Lang)> = None;
+        for (i, part) in header.split(',').enumerate() {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let q = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .next()
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok());
+            let Some(q) = q.filter(|q| (0.0..=1.0).contains(q) && *q > 0.0) else {
+                continue;
+            };
+            let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+            let lang = match primary.as_str() {
+                "ru" | "be" => Some(Lang::Uk),
+                other => Self::from_given(other),
+            };
+            if let Some(lang) = lang {
+                // A direct match outranks the stand-in at the same q.
+                let q = if primary == lang.as_str() {
+                    q
+                } else {
+                    q - 0.0001
+                };
+                if best.is_none_or(|(bq, bi, _)| q > bq || (q == bq && i < bi)) {
+                    best = Some((q, i, lang));
+                }
+            }
+        }
+        best.map(|(_, _, l)| l)
     }
 
     /// A stored code; anything unknown reads as the city's first language.
@@ -88,12 +146,14 @@ impl Lang {
     pub fn parse(v: Option<&Value>, field: &str) -> Result<Self, Invalid> {
         match v {
             None | Some(Value::Null) => Ok(Lang::Pl),
-            Some(Value::String(s)) if Self::ALL.iter().any(|l| l.as_str() == s) => {
-                Ok(Self::from_code(s))
+            Some(Value::String(s)) if Self::from_given(s).is_some() => {
+                Ok(Self::from_given(s).unwrap_or_default())
             }
-            Some(_) => {
-                Err(Invalid::malformed("invalid_lang", "lang must be \"pl\" or \"en\"").at(field))
-            }
+            Some(_) => Err(Invalid::malformed(
+                "invalid_lang",
+                format!("lang must be {}", Self::choices()),
+            )
+            .at(field)),
         }
     }
 }
@@ -186,6 +246,26 @@ mod tests {
             Some("lang")
         );
         assert_eq!(Lang::from_code("xx"), Lang::Pl);
+        assert_eq!(Lang::parse(Some(&json!("uk")), "lang").unwrap(), Lang::Uk);
+        assert_eq!(Lang::from_code("uk"), Lang::Uk);
+        assert_eq!(Lang::choices(), r#""pl", "en" or "uk""#);
+    }
+
+    #[test]
+    fn accept_language_picks_the_most_wanted_of_our_languages() {
+        assert_eq!(Lang::negotiate("uk-UA,uk;q=0.9,en;q=0.8"), Some(Lang::Uk));
+        assert_eq!(Lang::negotiate("de-DE,de;q=0.9,en;q=0.5"), Some(Lang::En));
+        assert_eq!(Lang::negotiate("en;q=0.5, pl"), Some(Lang::Pl));
+        // Ties keep the header's order; q=0 refuses.
+        assert_eq!(Lang::negotiate("en, uk"), Some(Lang::En));
+        assert_eq!(Lang::negotiate("uk;q=0, en;q=0.1"), Some(Lang::En));
+        // A browser set to Russian only reads Ukrainian sooner than Polish.
+        assert_eq!(Lang::negotiate("ru-RU,ru;q=0.9"), Some(Lang::Uk));
+        assert_eq!(Lang::negotiate("ru;q=0.9, uk;q=0.9"), Some(Lang::Uk));
+        assert_eq!(Lang::negotiate("ru, pl;q=0.8"), Some(Lang::Uk));
+        for none in ["", "de, fr;q=0.5", "*", "uk;q=abc", "en;q=2"] {
+            assert_eq!(Lang::negotiate(none), None, "{none}");
+        }
     }
 
     #[test]

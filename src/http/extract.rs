@@ -395,6 +395,14 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The language the request's `Accept-Language` prefers among ours, if it names one.
+pub fn accepted_lang(headers: &HeaderMap) -> Option<crate::domain::Lang> {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(crate::domain::Lang::negotiate)
+}
+
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.config.public_url {
         return url.trim_end_matches('/').to_owned();

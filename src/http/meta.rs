@@ -7,19 +7,21 @@ use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::base_url;
+use super::extract::{accepted_lang, base_url};
 use super::schema::{
     Categories, Category, CityRef, ClientConfig, DistrictCollection, DistrictFeature,
-    DistrictProperties, ErrorBody, FeatureCollectionType, FeatureType, GeoJson, Health, MapConfig,
-    NotReady, Ready, Status, Statuses, Unit, Units,
+    DistrictProperties, ErrorBody, FeatureCollectionType, FeatureType, GeoJson, Health, Language,
+    MapConfig, NotReady, Ready, Status, Statuses, Unit, Units,
 };
 use super::AppState;
+use crate::domain::Lang;
 use crate::http::error::ApiResult;
 use crate::storage::meta as store;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(config))
+        .routes(routes!(language))
         .routes(routes!(categories))
         .routes(routes!(statuses))
         .routes(routes!(units))
@@ -55,8 +57,25 @@ async fn config(State(state): State<AppState>, headers: HeaderMap) -> Json<Clien
                     .map(|_| format!("{}/styles/basemap.json", base_url(&state, &headers)))
             }),
         },
-        languages: vec!["pl".into(), "en".into()],
+        languages: Lang::ALL.iter().map(|l| l.as_str().to_owned()).collect(),
     })
+}
+
+/// The interface language for a first visit, negotiated from `Accept-Language`
+///
+/// The front end asks once, when the device has no language of its own chosen yet; the
+/// answer varies with the header (`Vary: Accept-Language`).
+#[utoipa::path(get, path = "/api/v1/language", tag = "vocabulary",
+    params(("Accept-Language" = Option<String>, Header, description = "The browser's preferred languages, e.g. `uk-UA,uk;q=0.9,en;q=0.8`")),
+    responses((status = 200, description = "The negotiated language", body = Language)))]
+async fn language(headers: HeaderMap) -> Response {
+    let negotiated = accepted_lang(&headers);
+    let body = Language {
+        lang: negotiated.unwrap_or_default().as_str().to_owned(),
+        negotiated: negotiated.is_some(),
+        languages: Lang::ALL.iter().map(|l| l.as_str().to_owned()).collect(),
+    };
+    ([(header::VARY, "Accept-Language")], Json(body)).into_response()
 }
 
 /// Report categories of the city
@@ -91,12 +110,7 @@ async fn statuses(State(state): State<AppState>) -> Json<Statuses> {
             .catalogue()
             .statuses
             .iter()
-            .map(|s| Status {
-                code: s.code.clone(),
-                name_pl: s.name_pl.clone(),
-                name_en: s.name_en.clone(),
-                is_open: s.is_open,
-            })
+            .map(Status::from)
             .collect(),
     })
 }

@@ -195,6 +195,7 @@ pub fn is_public_read(path: &str) -> bool {
         "/api/v1/reports",
         "/ogc",
         "/api/v1/config",
+        "/api/v1/language",
         "/api/v1/categories",
         "/api/v1/statuses",
         "/api/v1/units",

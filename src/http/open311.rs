@@ -27,7 +27,7 @@ use super::schema::{
 use super::{AppState, MAX_FORM_BODY};
 use crate::app::reports::{self as reports, Idempotency, Submission};
 use crate::domain::open311_form::{FormError, FormReport, Open311Form};
-use crate::domain::Email;
+use crate::domain::{Email, Lang};
 use crate::http::error::ApiError;
 use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
 use crate::storage::open311 as store;
@@ -320,7 +320,14 @@ async fn top(
             Ok(respond(fmt, StatusCode::OK, "discovery", "", &body))
         }
         "services" => {
-            params(&raw, fmt, &["jurisdiction_id", "lang"])?;
+            let p = params(&raw, fmt, &["jurisdiction_id", "lang"])?;
+            // Names in English unless `lang` asks for another of the pack's languages.
+            let lang = match p.get("lang").map(str::trim) {
+                None | Some("") => "en".to_owned(),
+                Some(l) => Lang::from_given(l)
+                    .map(|l| l.as_str().to_owned())
+                    .ok_or_else(|| bad(fmt, format!("lang {l:?}: {}", Lang::choices())))?,
+            };
             let list: Vec<Service> = state
                 .engine
                 .catalogue()
@@ -328,8 +335,12 @@ async fn top(
                 .iter()
                 .map(|c| Service {
                     service_code: c.code.clone(),
-                    service_name: c.name_en.clone(),
-                    description: format!("{} ({})", c.name_en, c.name_pl),
+                    service_name: c.names.get(&lang).to_owned(),
+                    description: if lang == "pl" {
+                        c.name_pl.clone()
+                    } else {
+                        format!("{} ({})", c.names.get(&lang), c.name_pl)
+                    },
                     metadata: true,
                     kind: "realtime".into(),
                     keywords: c.name_pl.clone(),
@@ -403,6 +414,10 @@ async fn service_definition(
                     AttributeValue {
                         key: "en".into(),
                         name: "English".into(),
+                    },
+                    AttributeValue {
+                        key: "uk".into(),
+                        name: "Українська".into(),
                     },
                 ]),
             },

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{json_value, parse_id, typed_body, Member};
+use super::extract::{accepted_lang, json_value, parse_id, typed_body, Member};
 use super::limits::WriteLimit;
 use super::params::{decode_cursor, encode_cursor, parse_limit, Params};
 use super::schema::{
@@ -120,7 +120,11 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let body = json_value(&headers, body, true)?.unwrap_or(Value::Null);
-    let report = NewReport::parse(&body)?;
+    let mut report = NewReport::parse(&body)?;
+    if body.pointer("/properties/lang").is_none_or(Value::is_null) {
+        // Not said: the language the resident's browser asks for, else the city's first.
+        report.lang = accepted_lang(&headers).unwrap_or_default();
+    }
     limit.contact(
         report.contact.email.as_ref().map(Email::as_str),
         report.contact.phone.as_deref(),
@@ -324,16 +328,19 @@ fn required_email(given: Option<Member<String>>) -> ApiResult<Email> {
         .ok_or_else(|| ApiError::bad_request("missing_field", "email is required").at("email"))
 }
 
-/// A `lang` member: pl or en, Polish when absent.
-fn lang(given: Option<Member<String>>) -> ApiResult<Lang> {
+/// A `lang` member: pl, en or uk; when absent, what `Accept-Language` prefers, else Polish.
+fn lang(given: Option<Member<String>>, headers: &HeaderMap) -> ApiResult<Lang> {
     match given {
-        None => Ok(Lang::Pl),
-        Some(Member::Typed(s)) if Lang::ALL.iter().any(|l| l.as_str() == s) => {
-            Ok(Lang::from_code(&s))
-        }
-        Some(_) => {
-            Err(ApiError::bad_request("invalid_lang", "lang must be \"pl\" or \"en\"").at("lang"))
-        }
+        None => Ok(accepted_lang(headers).unwrap_or_default()),
+        Some(Member::Typed(s)) => Lang::from_given(&s).ok_or_else(|| {
+            ApiError::bad_request("invalid_lang", format!("lang must be {}", Lang::choices()))
+                .at("lang")
+        }),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_lang",
+            format!("lang must be {}", Lang::choices()),
+        )
+        .at("lang")),
     }
 }
 
@@ -361,7 +368,7 @@ async fn support(
     let body: SupportBody = typed_body(&headers, body, false)?;
     let email = email(body.email)?;
     limit.contact(email.as_ref().map(Email::as_str), None)?;
-    let lang = lang(body.lang)?;
+    let lang = lang(body.lang, &headers)?;
     // A channel that is not a string is left at web.
     let channel = match body.channel {
         Some(Member::Typed(c)) => Channel::parse(&c).ok_or_else(|| {
@@ -403,7 +410,7 @@ async fn subscribe(
     let body: SubscribeBody = typed_body(&headers, body, true)?;
     let email = required_email(body.email)?;
     limit.contact(Some(email.as_str()), None)?;
-    let lang = lang(body.lang)?;
+    let lang = lang(body.lang, &headers)?;
     app::subscribe(&state.pool, id, &email, lang).await?;
     Ok((
         StatusCode::CREATED,
@@ -439,7 +446,7 @@ async fn reopen(
     let email = required_email(body.email)?;
     limit.contact(Some(email.as_str()), None)?;
     // Not used, but checked as elsewhere.
-    lang(body.lang)?;
+    lang(body.lang, &headers)?;
     let note = match body.note {
         Some(Member::Typed(s)) if !s.trim().is_empty() && s.chars().count() <= 5000 => {
             s.trim().to_owned()

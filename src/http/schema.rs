@@ -78,6 +78,7 @@ pub enum ChannelName {
 pub enum Lang {
     Pl,
     En,
+    Uk,
 }
 
 /// Never shown publicly
@@ -287,6 +288,17 @@ pub struct Category {
     pub code: String,
     pub name_pl: String,
     pub name_en: String,
+    /// The Ukrainian name, when the city pack gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_uk: Option<String>,
+    /// The names in every language the city pack gives, by language code (`pl`, `en`, `uk`,
+    /// …); each is also a `name_{lang}` member.
+    #[schema(value_type = std::collections::BTreeMap<String, String>, example = json!({"pl": "Dziura w jezdni", "en": "Pothole", "uk": "Яма на дорозі"}))]
+    pub names: std::collections::BTreeMap<String, String>,
+    /// `name_{lang}` of the pack's further languages.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other_names: std::collections::BTreeMap<String, String>,
     pub group: String,
     #[schema(value_type = Vec<GeometryKind>)]
     pub geometry_kinds: Vec<String>,
@@ -305,6 +317,9 @@ impl From<&crate::catalogue::Category> for Category {
             code: c.code.clone(),
             name_pl: c.name_pl.clone(),
             name_en: c.name_en.clone(),
+            name_uk: c.names.exact("uk").map(str::to_owned),
+            names: c.names.as_map().clone(),
+            other_names: other_names(&c.names),
             group: c.group.clone(),
             geometry_kinds: c.geometry_kinds.clone(),
             dedup_radius_m: c.dedup_radius_m,
@@ -312,6 +327,29 @@ impl From<&crate::catalogue::Category> for Category {
             color: c.color.clone(),
             icon: c.icon.clone(),
             icon_url: None,
+        }
+    }
+}
+
+/// `name_{lang}` members for the languages beyond pl, en and uk (which have their own fields).
+fn other_names(names: &crate::domain::Names) -> std::collections::BTreeMap<String, String> {
+    names
+        .iter()
+        .filter(|(l, _)| !["pl", "en", "uk"].contains(l))
+        .map(|(l, n)| (format!("name_{l}"), n.to_owned()))
+        .collect()
+}
+
+impl From<&crate::catalogue::Status> for Status {
+    fn from(s: &crate::catalogue::Status) -> Self {
+        Status {
+            code: s.code.clone(),
+            name_pl: s.name_pl.clone(),
+            name_en: s.name_en.clone(),
+            name_uk: s.names.exact("uk").map(str::to_owned),
+            names: s.names.as_map().clone(),
+            other_names: other_names(&s.names),
+            is_open: s.is_open,
         }
     }
 }
@@ -326,6 +364,16 @@ pub struct Status {
     pub code: String,
     pub name_pl: String,
     pub name_en: String,
+    /// The Ukrainian name, when the city pack gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_uk: Option<String>,
+    /// The names in every language the city pack gives, by language code.
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
+    pub names: std::collections::BTreeMap<String, String>,
+    /// `name_{lang}` of the pack's further languages.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other_names: std::collections::BTreeMap<String, String>,
     /// Counts as open (shown on the map by default, in the inbox)
     pub is_open: bool,
 }
@@ -401,6 +449,18 @@ pub struct MapConfig {
 pub struct ClientConfig {
     pub city: CityRef,
     pub map: MapConfig,
+    pub languages: Vec<String>,
+}
+
+/// The interface language negotiated from `Accept-Language`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Language {
+    /// One of `languages`: the most wanted of them, else the city's first language.
+    #[schema(example = "uk")]
+    pub lang: String,
+    /// False when the header named none of the languages (and `lang` is the default).
+    pub negotiated: bool,
+    /// The languages the interface and the mails are written in.
     pub languages: Vec<String>,
 }
 

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 use crate::catalogue::{Catalogue, CatalogueData, Category, CityInfo, Status, Unit};
 use crate::city::{CityPack, MapSettings};
 use crate::domain::workflow::{StatusRoles, Workflow};
+use crate::domain::Names;
 
 fn geojson_text(mp: &MultiPolygon<f64>) -> String {
     geojson::Geometry::from(mp).to_string()
@@ -72,9 +73,10 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
             .collect();
         sqlx::query!(
             "INSERT INTO categories (code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m,
-                 dedup_window_days, color, icon, sort_order)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 dedup_window_days, color, icon, sort_order, names)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
              ON CONFLICT (code) DO UPDATE SET name_pl = EXCLUDED.name_pl, name_en = EXCLUDED.name_en,
+                 names = EXCLUDED.names,
                  group_code = EXCLUDED.group_code, geometry_kinds = EXCLUDED.geometry_kinds,
                  dedup_radius_m = EXCLUDED.dedup_radius_m, dedup_window_days = EXCLUDED.dedup_window_days,
                  color = EXCLUDED.color, icon = EXCLUDED.icon, sort_order = EXCLUDED.sort_order",
@@ -87,11 +89,35 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
             c.dedup_window_days,
             &c.color,
             &c.icon,
-            c.sort_order
+            c.sort_order,
+            serde_json::to_value(&c.names)?
         )
         .execute(&mut *tx)
         .await
         .with_context(|| format!("writing category {}", c.code))?;
+    }
+    for s in &pack.statuses {
+        let named = sqlx::query!(
+            "UPDATE statuses SET name_pl = $2, name_en = $3, names = $4 WHERE code = $1",
+            &s.code,
+            &s.name_pl,
+            &s.name_en,
+            serde_json::to_value(&s.names)?
+        )
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("writing the names of status {}", s.code))?;
+        if named.rows_affected() == 0 {
+            let known: Vec<String> =
+                sqlx::query_scalar!("SELECT code FROM statuses ORDER BY sort_order, code")
+                    .fetch_all(&mut *tx)
+                    .await?;
+            anyhow::bail!(
+                "statuses.csv: unknown status {:?}; the statuses are: {}",
+                s.code,
+                known.join(", ")
+            );
+        }
     }
     // Rules are replaced as a whole: a rule removed from the file stops routing.
     sqlx::query!("DELETE FROM routing_rules")
@@ -130,6 +156,14 @@ fn parse_multipolygon(text: &str) -> Result<MultiPolygon<f64>> {
     })
 }
 
+/// The stored names, or the two columns when they are not readable as names.
+fn names_or(stored: serde_json::Value, pl: &str, en: &str) -> Names {
+    serde_json::from_value::<Names>(stored)
+        .ok()
+        .filter(|n| n.exact(crate::domain::names::FIRST_LANGUAGE).is_some())
+        .unwrap_or_else(|| Names::parse([("pl", pl), ("en", en)]).unwrap_or_default())
+}
+
 /// Reads the city's configuration. Fails with a clear message when no city was imported.
 pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     let city = sqlx::query!(
@@ -144,13 +178,14 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     let map: MapSettings = serde_json::from_value(map).unwrap_or_default();
 
     let categories = sqlx::query!(
-        "SELECT code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m, dedup_window_days, color, icon
+        "SELECT code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m, dedup_window_days, color, icon, names
          FROM categories ORDER BY sort_order, code"
     )
     .fetch_all(pool)
     .await?
     .into_iter()
     .map(|c| Category {
+        names: names_or(c.names, &c.name_pl, &c.name_en),
         code: c.code,
         name_pl: c.name_pl,
         name_en: c.name_en,
@@ -162,12 +197,20 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         icon: c.icon,
     })
     .collect();
-    let statuses: Vec<Status> = sqlx::query_as!(
-        Status,
-        "SELECT code, name_pl, name_en, is_open FROM statuses ORDER BY sort_order, code"
+    let statuses: Vec<Status> = sqlx::query!(
+        "SELECT code, name_pl, name_en, is_open, names FROM statuses ORDER BY sort_order, code"
     )
     .fetch_all(pool)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|s| Status {
+        names: names_or(s.names, &s.name_pl, &s.name_en),
+        code: s.code,
+        name_pl: s.name_pl,
+        name_en: s.name_en,
+        is_open: s.is_open,
+    })
+    .collect();
     let transitions: Vec<(String, String)> =
         sqlx::query!("SELECT from_status, to_status FROM status_transitions")
             .fetch_all(pool)

@@ -9,6 +9,7 @@ mod geocode;
 mod hardening;
 mod hostile;
 mod icons;
+mod languages;
 mod moderation;
 mod ogc;
 mod open311;

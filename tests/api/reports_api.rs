@@ -739,7 +739,7 @@ async fn support_subscribe_and_reopen_bodies_keep_their_field_rules() {
             (
                 400,
                 "invalid_lang",
-                "lang must be \"pl\" or \"en\"",
+                "lang must be \"pl\", \"en\" or \"uk\"",
                 Some("lang"),
             ),
         ),
@@ -749,7 +749,7 @@ async fn support_subscribe_and_reopen_bodies_keep_their_field_rules() {
             (
                 400,
                 "invalid_lang",
-                "lang must be \"pl\" or \"en\"",
+                "lang must be \"pl\", \"en\" or \"uk\"",
                 Some("lang"),
             ),
         ),
@@ -795,7 +795,7 @@ async fn support_subscribe_and_reopen_bodies_keep_their_field_rules() {
             (
                 400,
                 "invalid_lang",
-                "lang must be \"pl\" or \"en\"",
+                "lang must be \"pl\", \"en\" or \"uk\"",
                 Some("lang"),
             ),
         ),
@@ -851,7 +851,7 @@ async fn support_subscribe_and_reopen_bodies_keep_their_field_rules() {
             (
                 400,
                 "invalid_lang",
-                "lang must be \"pl\" or \"en\"",
+                "lang must be \"pl\", \"en\" or \"uk\"",
                 Some("lang"),
             ),
         ),

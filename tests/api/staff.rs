@@ -36,6 +36,16 @@ async fn a_clerk_works_a_report_and_the_reporter_hears_back_by_mail() {
         &json!({"email": "tom@example.org", "lang": "en"}),
     )
     .await;
+    // Olena says no language: her browser's Accept-Language chooses Ukrainian.
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/reports/{id}/subscribe")))
+        .header("Accept-Language", "uk-UA,uk;q=0.9,pl;q=0.5")
+        .json(&json!({"email": "olena@example.org"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
     let clerk = app
         .staff("clerk@zdmk.example", &[Role::UnitStaff], &["ZDMK"])
         .await;
@@ -131,9 +141,9 @@ async fn a_clerk_works_a_report_and_the_reporter_hears_back_by_mail() {
         !public.contains("Crew B") && !public.contains("ballast") && !public.contains("internal")
     );
 
-    // Mail: three changes to two recipients, each in their language, with a link to the report.
-    let mails = inbox_mail.wait_for(6).await;
-    assert_eq!(mails.len(), 6, "{mails:?}");
+    // Mail: three changes to three recipients, each in their language, with a link to the report.
+    let mails = inbox_mail.wait_for(9).await;
+    assert_eq!(mails.len(), 9, "{mails:?}");
     let to_anna: Vec<_> = mails
         .iter()
         .filter(|m| m.to == vec!["anna@example.org".to_string()])
@@ -142,7 +152,21 @@ async fn a_clerk_works_a_report_and_the_reporter_hears_back_by_mail() {
         .iter()
         .filter(|m| m.to == vec!["tom@example.org".to_string()])
         .collect();
-    assert_eq!((to_anna.len(), to_tom.len()), (3, 3));
+    let to_olena: Vec<_> = mails
+        .iter()
+        .filter(|m| m.to == vec!["olena@example.org".to_string()])
+        .collect();
+    assert_eq!((to_anna.len(), to_tom.len(), to_olena.len()), (3, 3, 3));
+    assert!(
+        to_olena
+            .iter()
+            .any(|m| m.text().contains("Статус звернення")
+                && m.text().contains("змінився на: Вирішене")
+                && !m.text().contains("Відкликати")
+                && m.text().contains("Більше не надсилати повідомлень")),
+        "Ukrainian for Olena, the status named as the city pack names it: {:?}",
+        to_olena.iter().map(|m| m.text()).collect::<Vec<_>>()
+    );
     assert!(
         to_tom
             .iter()

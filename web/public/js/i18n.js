@@ -1,7 +1,8 @@
 // Translations: every visible text comes from /i18n/{lang}.json.
-// The chosen language is remembered in localStorage ("zglos.lang"); Polish is the default.
+// The chosen language is remembered in localStorage ("zglos.lang"). On a first visit (nothing
+// remembered) the server negotiates it from the browser's Accept-Language; Polish is the default.
 
-export const LANGS = ['pl', 'en'];
+export const LANGS = ['pl', 'en', 'uk'];
 const STORAGE_KEY = 'zglos.lang';
 
 let current = 'pl';
@@ -12,6 +13,18 @@ function storedLang() {
     const v = localStorage.getItem(STORAGE_KEY);
     if (LANGS.includes(v)) return v;
   } catch { /* storage may be disabled */ }
+  return null;
+}
+
+/** The language the server negotiates from Accept-Language (Polish when it cannot say). */
+async function negotiatedLang() {
+  try {
+    const res = await fetch('/api/v1/language', { headers: { Accept: 'application/json' } });
+    if (res.ok) {
+      const { lang } = await res.json();
+      if (LANGS.includes(lang)) return lang;
+    }
+  } catch { /* offline on a first visit: the default */ }
   return 'pl';
 }
 
@@ -67,10 +80,11 @@ export function formatDate(iso) {
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
-/** Name of a category or status object from the API in the current language. */
+/** Name of a category or status object from the API in the current language (the city's
+ * first language where the city pack has no name in it). */
 export function nameOf(item) {
   if (!item) return '';
-  return (current === 'en' ? item.name_en : item.name_pl) || item.name_pl || item.name_en || item.code || '';
+  return (item.names && item.names[current]) || item[`name_${current}`] || item.name_pl || item.name_en || item.code || '';
 }
 
 /** Fill every element marked with data-i18n / data-i18n-ATTR under `root`. */
@@ -107,7 +121,7 @@ export async function setLang(l) {
 }
 
 export async function initI18n() {
-  await setLang(storedLang());
+  await setLang(storedLang() ?? await negotiatedLang());
   for (const btn of document.querySelectorAll('[data-lang]')) {
     btn.addEventListener('click', () => {
       if (btn.dataset.lang !== current) setLang(btn.dataset.lang);
