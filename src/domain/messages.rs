@@ -31,6 +31,50 @@ pub fn status_message(
     }
 }
 
+/// What a page opened from a signed link in a message says: its title and what following the
+/// link does, for the given language.
+pub fn link_page(
+    purpose: super::moderation::LinkPurpose,
+    lang: Lang,
+) -> (&'static str, &'static str) {
+    use super::moderation::LinkPurpose::{Forget, Withdraw};
+    match (purpose, lang) {
+        (Forget, Lang::Pl) => (
+            "Nie chcę więcej wiadomości",
+            "Adres, imię i telefon zostaną usunięte ze zgłoszenia i nie wyślemy więcej wiadomości.",
+        ),
+        (Forget, Lang::En) => (
+            "Stop updates and forget my email",
+            "Your email address, name and phone are erased from this report and no more messages are sent.",
+        ),
+        (Forget, Lang::Uk) => (
+            "Більше не надсилати повідомлень",
+            "Вашу адресу електронної пошти, ім’я та телефон буде видалено зі звернення, і повідомлення більше не надходитимуть.",
+        ),
+        (Withdraw, Lang::Pl) => (
+            "Wycofuję zgłoszenie",
+            "Zgłoszenie zniknie z publicznej mapy, a o wycofaniu zdecydują pracownicy miasta.",
+        ),
+        (Withdraw, Lang::En) => (
+            "Withdraw my report",
+            "The report is taken off the public map and city staff decide on the withdrawal.",
+        ),
+        (Withdraw, Lang::Uk) => (
+            "Відкликати звернення",
+            "Звернення зникне з публічної мапи, а про його відкликання вирішать працівники міста.",
+        ),
+    }
+}
+
+/// The page after a signed link was followed: title and text.
+pub fn link_done(lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::Pl => ("Gotowe", "Dziękujemy."),
+        Lang::En => ("Done", "Thank you."),
+        Lang::Uk => ("Готово", "Дякуємо."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{optional_text, parse_id, required_text, typed_body, Member};
+use super::extract::{accepted_lang, optional_text, parse_id, required_text, typed_body, Member};
 use super::params::Params;
 use super::schema::ErrorBody;
 use super::AppState;
@@ -22,7 +22,7 @@ use crate::app::moderation::{self as app, Actor};
 use crate::auth::CSRF_HEADER;
 use crate::domain::access::{READERS, WORKERS};
 use crate::domain::moderation::Redaction;
-use crate::domain::{Caller, Role, StaffUser};
+use crate::domain::{messages, Caller, Lang, Role, StaffUser};
 use crate::http::error::{ApiError, ApiResult};
 
 const ADMINS: &[Role] = &[Role::Admin];
@@ -390,25 +390,11 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|a| a.contains("text/html"))
 }
 
-fn page(title: &str, body: &str) -> Response {
+fn page(lang: Lang, title: &str, body: &str) -> Response {
     Html(format!(
-        "<!doctype html><html lang=\"pl\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
     ))
     .into_response()
-}
-
-fn describe(purpose: crate::domain::moderation::LinkPurpose) -> (&'static str, &'static str) {
-    use crate::domain::moderation::LinkPurpose;
-    match purpose {
-        LinkPurpose::Forget => (
-            "Stop updates and forget my email / Nie chcę więcej wiadomości",
-            "Your email address, name and phone are erased from this report and no more messages are sent. / Adres, imię i telefon zostaną usunięte ze zgłoszenia i nie wyślemy więcej wiadomości.",
-        ),
-        LinkPurpose::Withdraw => (
-            "Withdraw my report / Wycofuję zgłoszenie",
-            "The report is taken off the public map and city staff decide on the withdrawal. / Zgłoszenie zniknie z publicznej mapy, a o wycofaniu zdecydują pracownicy miasta.",
-        ),
-    }
 }
 
 /// What a signed link from a message does (changes nothing: mail scanners prefetch links)
@@ -432,7 +418,9 @@ async fn link_show(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let link = checked_link(&state, &purpose, &id, raw.as_deref()).await?;
-    let (title, text) = describe(link.purpose);
+    // The page speaks the language of the browser that opened the link.
+    let lang = accepted_lang(&headers).unwrap_or_default();
+    let (title, text) = messages::link_page(link.purpose, lang);
     let url = format!(
         "/api/v1/links/{}/{}?{}",
         link.purpose.as_str(),
@@ -442,6 +430,7 @@ async fn link_show(
     if wants_html(&headers) {
         let url = url.replace('&', "&amp;").replace('"', "&quot;");
         return Ok(page(
+            lang,
             title,
             &format!("<p>{text}</p><form method=\"post\" action=\"{url}\"><button type=\"submit\">OK</button></form>"),
         ));
@@ -483,7 +472,9 @@ async fn link_follow(
         "signed link followed"
     );
     if wants_html(&headers) {
-        return Ok(page("Gotowe / Done", "<p>Dziękujemy. / Thank you.</p>"));
+        let lang = accepted_lang(&headers).unwrap_or_default();
+        let (title, text) = messages::link_done(lang);
+        return Ok(page(lang, title, &format!("<p>{text}</p>")));
     }
     Ok(Json(outcome).into_response())
 }

@@ -780,6 +780,22 @@ async fn every_mail_carries_a_signed_link_that_erases_the_reporters_contact_and_
         .await
         .unwrap();
     assert!(html.text().await.unwrap().contains("<form method=\"post\""));
+    // Opened in a Ukrainian browser, the page speaks Ukrainian.
+    let html = app
+        .client
+        .get(&forget)
+        .header("accept", "text/html")
+        .header("accept-language", "uk-UA,uk;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<html lang=\"uk\"") && html.contains("Більше не надсилати повідомлень"),
+        "{html}"
+    );
     let email: Option<String> =
         sqlx::query_scalar("SELECT contact_email FROM reports WHERE id = $1")
             .bind(id)
