@@ -30,13 +30,37 @@ test('every script parses as an ES module', () => {
   }
 });
 
-test('Polish and English translations have the same texts, and every text used exists', () => {
-  const pl = JSON.parse(fs.readFileSync(path.join(pub, 'i18n', 'pl.json'), 'utf8'));
-  const en = JSON.parse(fs.readFileSync(path.join(pub, 'i18n', 'en.json'), 'utf8'));
+/** Every text of a translation by its flat key (plural forms as key#form). */
+function flatTexts(obj, prefix = '', out = new Map()) {
+  for (const [k, v] of Object.entries(obj)) {
+    if (v && typeof v === 'object') flatTexts(v, `${prefix}${k}${Object.keys(v).every((x) => ['zero', 'one', 'two', 'few', 'many', 'other'].includes(x)) ? '#' : '.'}`, out);
+    else out.set(prefix + k, String(v));
+  }
+  return out;
+}
+
+const placeholders = (text) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+
+test('Polish, English and Ukrainian translations have the same texts, and every text used exists', () => {
+  const read = (l) => JSON.parse(fs.readFileSync(path.join(pub, 'i18n', `${l}.json`), 'utf8'));
+  const pl = read('pl');
   const plKeys = flatKeys(pl);
-  const enKeys = flatKeys(en);
-  assert.deepEqual([...plKeys].filter((k) => !enKeys.has(k)), [], 'missing in en.json');
-  assert.deepEqual([...enKeys].filter((k) => !plKeys.has(k)), [], 'missing in pl.json');
+  for (const l of ['en', 'uk']) {
+    const keys = flatKeys(read(l));
+    assert.deepEqual([...plKeys].filter((k) => !keys.has(k)), [], `missing in ${l}.json`);
+    assert.deepEqual([...keys].filter((k) => !plKeys.has(k)), [], `only in ${l}.json`);
+  }
+  // Ukrainian plurals have every form Intl.PluralRules('uk') picks, and no text loses a placeholder.
+  const plTexts = flatTexts(pl);
+  const ukTexts = flatTexts(read('uk'));
+  const ukForms = new Intl.PluralRules('uk').resolvedOptions().pluralCategories;
+  for (const key of [...plTexts.keys()].filter((k) => k.includes('#')).map((k) => k.split('#')[0])) {
+    for (const form of ukForms) assert.ok(ukTexts.has(`${key}#${form}`), `uk.json: ${key} has the form ${form}`);
+  }
+  for (const [key, text] of ukTexts) {
+    const plText = plTexts.get(key) ?? plTexts.get(`${key.split('#')[0]}#other`);
+    assert.equal(placeholders(text), placeholders(plText), `uk.json: ${key} keeps the placeholders of pl.json`);
+  }
 
   const used = new Set();
   for (const f of jsFiles) {
