@@ -11,6 +11,7 @@ use zglos_tiles::tile::{CategoryStyle, Vocabulary};
 use zglos_tiles::LocalMetres;
 
 use crate::city::MapSettings;
+use crate::domain::calendar::{Calendar, Deadlines, Target};
 use crate::domain::{Invalid, Names};
 use crate::domain::{ReportGeometry, Workflow};
 
@@ -75,6 +76,9 @@ pub struct CityInfo {
     pub attribution: String,
     pub near_border_m: f64,
     pub map: MapSettings,
+    /// Working days, for deadlines.
+    pub calendar: Calendar,
+    pub escalation: crate::domain::calendar::EscalationSettings,
 }
 
 /// Where a report goes.
@@ -100,6 +104,7 @@ pub struct Catalogue {
     pub vocabulary: Vocabulary,
     /// The statuses' moves and roles.
     pub workflow: Workflow,
+    pub targets: Vec<(String, Option<String>, Target)>,
     /// Address search and reverse lookup; None for a city without a gazetteer.
     pub gazetteer: Option<Arc<Gazetteer>>,
 }
@@ -114,6 +119,8 @@ pub struct CatalogueData {
     pub districts: Vec<District>,
     pub rules: Vec<Rule>,
     pub workflow: Workflow,
+    /// Response and fix targets: (category, unit or None for all, target).
+    pub targets: Vec<(String, Option<String>, Target)>,
     /// The gazetteer's stored rows (see `crate::addresses`); empty for a city without one.
     pub gazetteer: Vec<crate::addresses::GazetteerRow>,
 }
@@ -129,6 +136,7 @@ impl Catalogue {
             districts,
             rules,
             workflow,
+            targets,
             gazetteer,
         } = data;
         let bbox = boundary.bounding_rect();
@@ -158,8 +166,32 @@ impl Catalogue {
             proj,
             vocabulary,
             workflow,
+            targets,
             gazetteer,
         }
+    }
+
+    /// The target for a category's reports routed to `unit`: the unit's own, else the
+    /// category's; None when the city set none.
+    pub fn target(&self, category: &str, unit: Option<&str>) -> Option<Target> {
+        let find = |u: Option<&str>| {
+            self.targets
+                .iter()
+                .find(|(c, tu, _)| c == category && tu.as_deref() == u)
+                .map(|(_, _, t)| *t)
+        };
+        unit.and_then(|u| find(Some(u))).or_else(|| find(None))
+    }
+
+    /// The deadlines of a report of `category` routed to `unit`, filed at `filed`.
+    pub fn deadlines(
+        &self,
+        category: &str,
+        unit: Option<&str>,
+        filed: chrono::DateTime<chrono::Utc>,
+    ) -> Option<Deadlines> {
+        self.target(category, unit)
+            .map(|t| Deadlines::from_target(&self.city.calendar, filed, t))
     }
 
     pub fn category(&self, code: &str) -> Option<(u16, &Category)> {

@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use geo::{MultiPolygon, Polygon};
 use serde::Deserialize;
 
+use crate::domain::calendar::{CalendarSettings, EscalationSettings, Target};
 use crate::domain::Names;
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +30,23 @@ pub struct CityFile {
     /// The city's own basemap; optional (without it the map shows districts and reports, or
     /// `map.basemap_style_url`).
     pub basemap: Option<BasemapSource>,
+    /// Working days: whose public holidays, the local time zone, the city's own days off.
+    #[serde(default)]
+    pub calendar: CalendarSettings,
+    /// When late reports are escalated and the weekly digest day.
+    #[serde(default)]
+    pub escalation: EscalationSettings,
+}
+
+/// A row of the optional `targets.csv`: for a category, and optionally only for one unit's
+/// reports of it, the response and fix targets in working days.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TargetRow {
+    pub category: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    pub response_days: u32,
+    pub fix_days: u32,
 }
 
 /// `"basemap"` in city.json: a folder of vector tiles `{z}/{x}/{y}.pbf` (uncompressed or gzip,
@@ -217,6 +235,10 @@ pub struct CityPack {
     pub categories: Vec<CategoryRow>,
     /// The statuses' names from `statuses.csv` (empty without one: the built-in names stay).
     pub statuses: Vec<StatusRow>,
+    pub calendar: CalendarSettings,
+    pub escalation: EscalationSettings,
+    /// (category, unit or None for all its units, target) from `targets.csv`.
+    pub targets: Vec<(String, Option<String>, Target)>,
     pub units: Vec<UnitRow>,
     pub rules: Vec<RuleData>,
     /// The gazetteer's rows as the import writes them (empty without a `"gazetteer"`).
@@ -432,6 +454,40 @@ impl CityPack {
             }
         }
         let units: Vec<UnitRow> = read_csv(&dir.join("units.csv"))?;
+        let targets_file = dir.join("targets.csv");
+        let mut targets = Vec::new();
+        if targets_file.exists() {
+            for (i, row) in read_csv::<TargetRow>(&targets_file)?
+                .into_iter()
+                .enumerate()
+            {
+                let at = format!("targets.csv: row {}", i + 2);
+                if !categories.iter().any(|c| c.code == row.category) {
+                    bail!("{at}: unknown category {:?}", row.category);
+                }
+                let unit = row.unit.filter(|u| !u.trim().is_empty());
+                if let Some(u) = &unit {
+                    if !units.iter().any(|k| &k.code == u) {
+                        bail!("{at}: unknown unit {u:?}");
+                    }
+                }
+                if targets
+                    .iter()
+                    .any(|(c, u, _): &(String, Option<String>, Target)| {
+                        *c == row.category && *u == unit
+                    })
+                {
+                    bail!(
+                        "{at}: a second target for {} {}",
+                        row.category,
+                        unit.as_deref().unwrap_or("(all units)")
+                    );
+                }
+                let target = Target::parse(row.response_days, row.fix_days)
+                    .map_err(|e| anyhow!("{at}: {}", e.message))?;
+                targets.push((row.category, unit, target));
+            }
+        }
         let mut rules = Vec::new();
         for row in read_csv::<RuleRow>(&dir.join("routing.csv"))? {
             if !units.iter().any(|u| u.code == row.unit_code) {
@@ -518,6 +574,9 @@ impl CityPack {
             boundary,
             categories,
             statuses,
+            calendar: city.calendar,
+            escalation: city.escalation,
+            targets,
             units,
             rules,
             gazetteer,

@@ -100,6 +100,25 @@ impl Application {
             Duration::from_secs(state.config.edge.sweep_seconds.max(1)),
         );
         crate::app::retention::spawn_daily(state.pool.clone());
+        crate::app::deadlines::spawn_periodic(
+            state.pool.clone(),
+            state.engine.clone(),
+            state
+                .config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| {
+                    format!(
+                        "http://{}",
+                        listener
+                            .local_addr()
+                            .map_or_else(|_| "127.0.0.1:8080".into(), |a| a.to_string())
+                    )
+                })
+                .trim_end_matches('/')
+                .to_owned(),
+            Duration::from_secs(300),
+        );
         if let Some(url) = &state.config.smtp_url {
             let mail = crate::mail::MailConfig::parse(url, &state.config.mail_from)?;
             tasks.push(crate::mail::spawn_worker(

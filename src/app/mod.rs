@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP; errors are [`AppError`], which the HTTP edge turns into
 //! statuses.
 pub mod check;
+pub mod deadlines;
 pub mod error;
 pub mod moderation;
 pub mod reports;

@@ -117,6 +117,7 @@ pub async fn submit_from(
             now,
             idempotency: idem.map(|i| (i.key.as_str(), i.request_hash.as_str())),
             hold,
+            deadlines: catalogue.deadlines(&report.category, placement.unit_code.as_deref(), now),
         },
     )
     .await?;

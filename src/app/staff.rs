@@ -150,7 +150,7 @@ fn state(r: &StaffReport) -> ReportState<'_> {
 fn snapshot(r: &StaffReport) -> Value {
     let p = &r.public;
     json!({"status": p.status, "category": p.category, "unit": p.unit_code, "duplicate_of": p.duplicate_of,
-           "expected_at": r.expected_at, "geometry": serde_json::from_str::<Value>(&p.geometry).unwrap_or(Value::Null)})
+           "expected_at": p.expected_at, "geometry": serde_json::from_str::<Value>(&p.geometry).unwrap_or(Value::Null)})
 }
 
 async fn audit(
@@ -182,16 +182,25 @@ async fn queue_mail(
     status: &str,
     public_note: &str,
     base_url: &str,
+    expected: Option<NaiveDate>,
 ) -> AppResult<()> {
     let status_row = engine.catalogue().status(status).map(|(_, s)| s.clone());
+    // The expected date matters while the report is open.
+    let expected = expected.filter(|_| status_row.as_ref().is_some_and(|s| s.is_open));
     for (email, lang) in outbox::recipients(tx, id).await? {
         let lang = Lang::from_code(&lang);
         let name = status_row
             .as_ref()
             .map(|s| s.names.get(lang.as_str()).to_owned())
             .unwrap_or_else(|| status.to_owned());
-        let (subject, mut body) =
-            status_message(lang, id, &name, public_note, &format!("{base_url}/r/{id}"));
+        let (subject, mut body) = status_message(
+            lang,
+            id,
+            &name,
+            public_note,
+            &format!("{base_url}/r/{id}"),
+            expected,
+        );
         // Every message carries the signed "stop updates" (and "withdraw") links.
         body.push_str(&super::moderation::mail_links(tx, base_url, id, &email, lang).await?);
         outbox::queue(tx, id, &email, &subject, &body).await?;
@@ -317,6 +326,7 @@ pub async fn change_status(
         &change.status,
         &change.public_note,
         base_url,
+        change.expected_at.or(before.public.expected_at),
     )
     .await?;
     finish(tx, pool, engine, &[&before.public.category]).await
@@ -367,7 +377,7 @@ pub async fn reopen_by_reporter(
         &json!({"status": status}),
     )
     .await?;
-    queue_mail(&mut tx, engine, id, &status, note, base_url).await?;
+    queue_mail(&mut tx, engine, id, &status, note, base_url, None).await?;
     let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }

@@ -1,8 +1,39 @@
 //! The texts the service sends to residents, in their language.
 use super::Lang;
 
-/// The texts of a status-change message, in the resident's language.
+/// The texts of a status-change message, in the resident's language, with the date the city
+/// expects the fix by while the report is open.
 pub fn status_message(
+    lang: Lang,
+    report_id: i64,
+    status_name: &str,
+    public_note: &str,
+    link: &str,
+    expected: Option<chrono::NaiveDate>,
+) -> (String, String) {
+    let (subject, body) = status_texts(lang, report_id, status_name, public_note, link);
+    match expected {
+        Some(date) => {
+            let line = match lang {
+                Lang::Pl => format!("Przewidywany termin: {}", date.format("%d.%m.%Y")),
+                Lang::En => format!("Expected by: {}", date.format("%-d %B %Y")),
+                Lang::Uk => format!("Очікуваний термін: {}", date.format("%d.%m.%Y")),
+            };
+            // After the note, before the link.
+            let body = match body.split_once("\n\n") {
+                Some((greeting, rest)) => match rest.split_once("\n\n") {
+                    Some((changed, rest)) => format!("{greeting}\n\n{changed}\n{line}\n\n{rest}"),
+                    None => format!("{body}\n{line}\n"),
+                },
+                None => format!("{body}\n{line}\n"),
+            };
+            (subject, body)
+        }
+        None => (subject, body),
+    }
+}
+
+fn status_texts(
     lang: Lang,
     report_id: i64,
     status_name: &str,
@@ -75,24 +106,210 @@ pub fn link_done(lang: Lang) -> (&'static str, &'static str) {
     }
 }
 
+/// Why a report is escalated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Escalation {
+    /// Most of the working days to the fix date have gone.
+    Warning,
+    /// The fix date has passed.
+    Overdue,
+    /// The response date has passed and nobody has answered.
+    NoResponse,
+}
+
+impl Escalation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Escalation::Warning => "warning",
+            Escalation::Overdue => "overdue",
+            Escalation::NoResponse => "no_response",
+        }
+    }
+}
+
+/// What a unit's contact and the admins are told when a report escalates.
+pub struct EscalationFacts<'a> {
+    pub report_id: i64,
+    pub category: &'a str,
+    pub unit: &'a str,
+    pub address: Option<&'a str>,
+    pub deadline: chrono::NaiveDate,
+    pub link: &'a str,
+}
+
+pub fn escalation_message(
+    lang: Lang,
+    why: Escalation,
+    f: &EscalationFacts<'_>,
+) -> (String, String) {
+    let id = f.report_id;
+    let day = f.deadline.format("%d.%m.%Y");
+    let place = f.address.unwrap_or("—");
+    match lang {
+        Lang::Pl => {
+            let (subject, line) = match why {
+                Escalation::Warning => (
+                    format!("Zbliża się termin zgłoszenia #{id}"),
+                    format!("Termin usunięcia mija {day}."),
+                ),
+                Escalation::Overdue => (
+                    format!("Zgłoszenie #{id} po terminie"),
+                    format!("Termin usunięcia minął {day}."),
+                ),
+                Escalation::NoResponse => (
+                    format!("Zgłoszenie #{id} bez odpowiedzi"),
+                    format!("Termin pierwszej odpowiedzi minął {day}."),
+                ),
+            };
+            (subject, format!("{line}\n\nZgłoszenie #{id}: {}\nMiejsce: {place}\nJednostka: {}\n\n{}\n\n-- \nZgłoś\n", f.category, f.unit, f.link))
+        }
+        Lang::En => {
+            let (subject, line) = match why {
+                Escalation::Warning => (
+                    format!("Report #{id} is nearing its deadline"),
+                    format!("It is due to be fixed by {day}."),
+                ),
+                Escalation::Overdue => (
+                    format!("Report #{id} is overdue"),
+                    format!("It was due to be fixed by {day}."),
+                ),
+                Escalation::NoResponse => (
+                    format!("Report #{id} has no response"),
+                    format!("Its first response was due by {day}."),
+                ),
+            };
+            (
+                subject,
+                format!(
+                    "{line}\n\nReport #{id}: {}\nWhere: {place}\nUnit: {}\n\n{}\n\n-- \nZgłoś\n",
+                    f.category, f.unit, f.link
+                ),
+            )
+        }
+        Lang::Uk => {
+            let (subject, line) = match why {
+                Escalation::Warning => (
+                    format!("Наближається термін звернення №{id}"),
+                    format!("Термін усунення спливає {day}."),
+                ),
+                Escalation::Overdue => (
+                    format!("Звернення №{id} прострочене"),
+                    format!("Термін усунення сплив {day}."),
+                ),
+                Escalation::NoResponse => (
+                    format!("Звернення №{id} без відповіді"),
+                    format!("Термін першої відповіді сплив {day}."),
+                ),
+            };
+            (subject, format!("{line}\n\nЗвернення №{id}: {}\nМісце: {place}\nПідрозділ: {}\n\n{}\n\n-- \nZgłoś\n", f.category, f.unit, f.link))
+        }
+    }
+}
+
+/// One line of a weekly digest: an open report.
+pub struct DigestLine {
+    pub report_id: i64,
+    pub category: String,
+    pub created: chrono::NaiveDate,
+    pub expected: Option<chrono::NaiveDate>,
+    pub address: Option<String>,
+}
+
+/// A unit's weekly digest: how many open and overdue, and the oldest ten.
+pub fn digest_message(
+    lang: Lang,
+    unit: &str,
+    open: usize,
+    overdue: usize,
+    oldest: &[DigestLine],
+    link: &str,
+) -> (String, String) {
+    let lines: String = oldest
+        .iter()
+        .map(|l| {
+            let due = l
+                .expected
+                .map(|d| d.format(" → %d.%m.%Y").to_string())
+                .unwrap_or_default();
+            format!(
+                "#{} {} ({}{due}) {}\n",
+                l.report_id,
+                l.category,
+                l.created.format("%d.%m.%Y"),
+                l.address.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    match lang {
+        Lang::Pl => (
+            format!("{unit}: tygodniowe podsumowanie zgłoszeń"),
+            format!("Otwarte: {open}\nPo terminie: {overdue}\n\nNajstarsze otwarte:\n{lines}\n{link}\n\n-- \nZgłoś\n"),
+        ),
+        Lang::En => (
+            format!("{unit}: the week's reports"),
+            format!("Open: {open}\nOverdue: {overdue}\n\nThe oldest open:\n{lines}\n{link}\n\n-- \nZgłoś\n"),
+        ),
+        Lang::Uk => (
+            format!("{unit}: щотижневий підсумок звернень"),
+            format!("Відкриті: {open}\nПрострочені: {overdue}\n\nНайстаріші відкриті:\n{lines}\n{link}\n\n-- \nZgłoś\n"),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_status_message_speaks_the_residents_language_and_links_the_report() {
-        let (subject, body) =
-            status_message(Lang::En, 42, "Resolved", "Filled today.", "http://x/r/42");
+        let (subject, body) = status_message(
+            Lang::En,
+            42,
+            "Resolved",
+            "Filled today.",
+            "http://x/r/42",
+            None,
+        );
         assert_eq!(subject, "Your report #42: Resolved");
         assert!(body.contains("Filled today.") && body.contains("http://x/r/42"));
-        let (subject, body) =
-            status_message(Lang::Pl, 42, "Rozwiązane", "Załatane.", "http://x/r/42");
+        let (subject, body) = status_message(
+            Lang::Pl,
+            42,
+            "Rozwiązane",
+            "Załatane.",
+            "http://x/r/42",
+            None,
+        );
         assert_eq!(subject, "Twoje zgłoszenie #42: Rozwiązane");
         assert!(body.starts_with("Dzień dobry") && body.contains("Załatane."));
         let (subject, body) =
-            status_message(Lang::Uk, 42, "Вирішене", "Залатано.", "http://x/r/42");
+            status_message(Lang::Uk, 42, "Вирішене", "Залатано.", "http://x/r/42", None);
         assert_eq!(subject, "Ваше звернення №42: Вирішене");
         assert!(body.starts_with("Добрий день") && body.contains("Залатано."));
         assert!(body.contains("http://x/r/42"));
+        assert!(!body.contains("Очікуваний"));
+    }
+
+    #[test]
+    fn an_open_reports_message_says_when_the_fix_is_expected() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 15);
+        let (_, body) = status_message(Lang::Pl, 7, "Przyjęte", "Jedziemy.", "http://x/r/7", date);
+        assert!(
+            body.contains(
+                "zmienił się na: Przyjęte.\nPrzewidywany termin: 15.12.2026\n\nJedziemy."
+            ),
+            "{body}"
+        );
+        let (_, body) = status_message(
+            Lang::En,
+            7,
+            "Acknowledged",
+            "On our way.",
+            "http://x/r/7",
+            date,
+        );
+        assert!(body.contains("Expected by: 15 December 2026"), "{body}");
+        let (_, body) = status_message(Lang::Uk, 7, "Прийняте", "Їдемо.", "http://x/r/7", date);
+        assert!(body.contains("Очікуваний термін: 15.12.2026"), "{body}");
     }
 }

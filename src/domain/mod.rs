@@ -3,6 +3,7 @@
 //! Nothing in this module knows about HTTP or SQL.
 pub mod access;
 pub mod address;
+pub mod calendar;
 pub mod credentials;
 pub mod error;
 pub mod geometry;

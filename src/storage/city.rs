@@ -5,6 +5,7 @@ use sqlx::PgPool;
 
 use crate::catalogue::{Catalogue, CatalogueData, Category, CityInfo, Status, Unit};
 use crate::city::{CityPack, MapSettings};
+use crate::domain::calendar::{Calendar, CalendarSettings, EscalationSettings, Target};
 use crate::domain::workflow::{StatusRoles, Workflow};
 use crate::domain::Names;
 
@@ -31,6 +32,14 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
     .execute(&mut *tx)
     .await
     .context("writing the city")?;
+    sqlx::query!(
+        "UPDATE city SET calendar = $1, escalation = $2 WHERE id",
+        serde_json::to_value(&pack.calendar)?,
+        serde_json::to_value(&pack.escalation)?
+    )
+    .execute(&mut *tx)
+    .await
+    .context("writing the calendar")?;
     super::moderation::set_retention_settings(&mut *tx, &serde_json::to_value(pack.retention)?)
         .await
         .context("writing the retention settings")?;
@@ -119,6 +128,22 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
             );
         }
     }
+    // Targets too: a category left out of targets.csv has no deadline.
+    sqlx::query!("DELETE FROM deadline_targets")
+        .execute(&mut *tx)
+        .await?;
+    for (category, unit, t) in &pack.targets {
+        sqlx::query!(
+            "INSERT INTO deadline_targets (category, unit_code, response_days, fix_days) VALUES ($1, $2, $3, $4)",
+            category,
+            unit.as_deref(),
+            t.response_days as i32,
+            t.fix_days as i32
+        )
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("writing the target of {category}"))?;
+    }
     // Rules are replaced as a whole: a rule removed from the file stops routing.
     sqlx::query!("DELETE FROM routing_rules")
         .execute(&mut *tx)
@@ -167,15 +192,33 @@ fn names_or(stored: serde_json::Value, pl: &str, en: &str) -> Names {
 /// Reads the city's configuration. Fails with a clear message when no city was imported.
 pub async fn load(pool: &PgPool) -> Result<Catalogue> {
     let city = sqlx::query!(
-        r#"SELECT slug, name, attribution, near_border_m, map, ST_AsGeoJSON(boundary) AS "boundary!" FROM city WHERE id"#
+        r#"SELECT slug, name, attribution, near_border_m, map, calendar, escalation, ST_AsGeoJSON(boundary) AS "boundary!" FROM city WHERE id"#
     )
     .fetch_optional(pool)
     .await?
-    .map(|c| (c.slug, c.name, c.attribution, c.near_border_m, c.map, c.boundary));
-    let (slug, name, attribution, near_border_m, map, boundary) = city.context(
-        "no city is loaded in this database; run `zglos import-city cities/<city>` first",
-    )?;
+    .map(|c| (c.slug, c.name, c.attribution, c.near_border_m, c.map, (c.calendar, c.escalation), c.boundary));
+    let (slug, name, attribution, near_border_m, map, (calendar, escalation), boundary) = city
+        .context(
+            "no city is loaded in this database; run `zglos import-city cities/<city>` first",
+        )?;
     let map: MapSettings = serde_json::from_value(map).unwrap_or_default();
+    let calendar: CalendarSettings =
+        serde_json::from_value(calendar).context("the stored calendar is not readable")?;
+    let escalation: EscalationSettings = serde_json::from_value(escalation)
+        .context("the stored escalation settings are not readable")?;
+    let targets =
+        sqlx::query!("SELECT category, unit_code, response_days, fix_days FROM deadline_targets")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|t| {
+                let target = Target {
+                    response_days: t.response_days.max(0) as u32,
+                    fix_days: t.fix_days.max(0) as u32,
+                };
+                (t.category, t.unit_code, target)
+            })
+            .collect();
 
     let categories = sqlx::query!(
         "SELECT code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m, dedup_window_days, color, icon, names
@@ -285,7 +328,10 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
             attribution,
             near_border_m,
             map,
+            calendar: Calendar::new(calendar),
+            escalation,
         },
+        targets,
         boundary: parse_multipolygon(&boundary)?,
         categories,
         statuses,

@@ -2,6 +2,7 @@
 //! user strings.
 pub mod check;
 pub mod city;
+pub mod deadlines;
 pub mod exports;
 pub mod gazetteer;
 pub mod listen;

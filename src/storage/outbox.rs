@@ -21,13 +21,15 @@ pub async fn recipients(
     Ok(rows.into_iter().map(|r| (r.email, r.lang)).collect())
 }
 
+/// Queues a message about a report (or, with `None`, about several: a digest).
 pub async fn queue(
     conn: &mut PgConnection,
-    report_id: i64,
+    report_id: impl Into<Option<i64>>,
     to: &str,
     subject: &str,
     body: &str,
 ) -> sqlx::Result<()> {
+    let report_id: Option<i64> = report_id.into();
     sqlx::query!(
         "INSERT INTO outbox (report_id, to_email, subject, body) VALUES ($1, $2, $3, $4)",
         report_id,

@@ -156,6 +156,8 @@ pub struct Insert<'a> {
     pub idempotency: Option<(&'a str, &'a str)>,
     /// Why the report is held for moderation (see migration 0010); None: public at once.
     pub hold: Option<&'a str>,
+    /// The response and fix dates from the city's targets (migration 0013); None without one.
+    pub deadlines: Option<crate::domain::calendar::Deadlines>,
 }
 
 /// Stores a new report in one statement: confirms the candidate original (which must still be
@@ -194,6 +196,8 @@ pub async fn insert(tx: &mut PgConnection, i: &Insert<'_>) -> sqlx::Result<Vec<I
         .bind(address.and_then(|a| a.street.as_deref()))
         .bind(address.and_then(|a| a.number.as_deref()))
         .bind(address.map(|a| a.label.as_str()))
+        .bind(i.deadlines.map(|d| d.response_due))
+        .bind(i.deadlines.map(|d| d.fix_due))
         .fetch_all(tx)
         .await
 }
@@ -202,7 +206,8 @@ pub async fn insert(tx: &mut PgConnection, i: &Insert<'_>) -> sqlx::Result<Vec<I
 /// ($2, or NULL), which must still be an open ($3) original, else the report is a new original;
 /// the report's other columns ($4–$17); its photos ($18) and idempotency key ($19, $20; none when
 /// NULL); the initial and duplicate statuses ($21, $22); its moderation state and hold reason
-/// ($23, $24; NULL for a public report); its address ($25–$27); and its timeline. Returns the report as
+/// ($23, $24; NULL for a public report); its address ($25–$27); its response and fix dates ($28,
+/// $29; the fix date is also the expected date residents see); and its timeline. Returns the report as
 /// [`InsertedRow`]s.
 fn insert_sql() -> String {
     format!(
@@ -214,12 +219,14 @@ fn insert_sql() -> String {
          ins AS (
              INSERT INTO reports (category, status, description, geom, anchor, district_id, unit_code, routing_rule,
                  near_border, duplicate_of, channel, lang, contact_name, contact_email, contact_phone, created_at, updated_at,
-                 moderation, hold_reason, address_street, address_number, address_label)
+                 moderation, hold_reason, address_street, address_number, address_label,
+                 response_due, fix_due, expected_at)
              SELECT $1, CASE WHEN o.id IS NULL THEN $21 ELSE $22 END, $4,
                  ST_SetSRID(ST_GeomFromGeoJSON($5), 4326), ST_SetSRID(ST_MakePoint($6, $7), 4326),
-                 $8, $9, $10, $11, o.id, $12, $13, $14, $15, $16, $17, $17, $23, $24, $25, $26, $27
+                 $8, $9, $10, $11, o.id, $12, $13, $14, $15, $16, $17, $17, $23, $24, $25, $26, $27,
+                 $28, $29, $29
              FROM (SELECT 1) one LEFT JOIN orig o ON true
-             RETURNING {INDEX_COLUMNS}, description, description_hidden, geom, district_id, unit_code, near_border, channel, updated_at, address_street, address_number, address_label
+             RETURNING {INDEX_COLUMNS}, description, description_hidden, geom, district_id, unit_code, near_border, channel, updated_at, address_street, address_number, address_label, expected_at
          ),
          ev AS (
              INSERT INTO report_events (report_id, at, kind, status, public_note, actor)
@@ -339,6 +346,8 @@ pub struct PublicReport {
     pub address_street: Option<String>,
     pub address_number: Option<String>,
     pub address_label: Option<String>,
+    /// When the city expects it fixed: the target's date, or the one staff set.
+    pub expected_at: Option<chrono::NaiveDate>,
 }
 
 /// A report's description as the public sees it: empty when staff hid it (see migration 0010).
@@ -359,7 +368,7 @@ macro_rules! public_columns {
         r.district_id, d.name AS district_name, r.unit_code, u.name AS unit_name, r.duplicate_of, r.supporters,
         r.near_border, r.channel, r.created_at, r.updated_at, ",
             $photos,
-            " AS photos, r.address_street, r.address_number, r.address_label"
+            " AS photos, r.address_street, r.address_number, r.address_label, r.expected_at"
         )
     };
 }
@@ -405,6 +414,7 @@ impl PublicReport {
             "updated_at": self.updated_at,
             "photos": self.photos.iter().map(|id| crate::domain::photo::photo_json(id)).collect::<Vec<_>>(),
             "address": self.address(),
+            "expected_at": self.expected_at,
         })
     }
 

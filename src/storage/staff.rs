@@ -94,23 +94,41 @@ pub struct StaffReport {
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
-    pub expected_at: Option<NaiveDate>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The dates from the city's targets, set at routing (None without a target).
+    pub response_due: Option<NaiveDate>,
+    pub fix_due: Option<NaiveDate>,
     pub overdue: bool,
     pub age_days: f64,
 }
 
-/// Open reports older than this many days without an expected date count as overdue.
+/// Open reports older than this many days without an expected date or a target count as overdue.
 pub const OVERDUE_DAYS: i32 = 14;
+
+/// Today in the city (its calendar's time zone; see `domain::calendar`).
+pub const CITY_TODAY: &str =
+    "(now() AT TIME ZONE (SELECT COALESCE(calendar->>'time_zone', 'Europe/Warsaw') FROM city WHERE id))::date";
+
+/// Whether a report `r` in status `s` is overdue: open and past the date residents were given,
+/// or still waiting for a first response after its response date, or (with neither date) older
+/// than [`OVERDUE_DAYS`].
+fn overdue_sql() -> String {
+    format!(
+        "COALESCE(s.is_open AND (r.expected_at < {CITY_TODAY}
+            OR (s.role IS NOT DISTINCT FROM 'initial' AND r.response_due < {CITY_TODAY})
+            OR (r.expected_at IS NULL AND r.response_due IS NULL
+                AND r.created_at < now() - make_interval(days => {OVERDUE_DAYS}))), false)"
+    )
+}
 
 /// The public columns as staff see them (see [`STAFF_COLUMNS`]) and the staff ones.
 pub(super) fn staff_select() -> String {
     format!(
-        "SELECT {STAFF_COLUMNS}, r.routing_rule, r.contact_name, r.contact_email, r.contact_phone, r.expected_at, r.resolved_at,
-            COALESCE(s.is_open AND (r.expected_at < current_date
-                OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => {OVERDUE_DAYS}))), false) AS overdue,
+        "SELECT {STAFF_COLUMNS}, r.routing_rule, r.contact_name, r.contact_email, r.contact_phone, r.resolved_at,
+            r.response_due, r.fix_due, {} AS overdue,
             EXTRACT(EPOCH FROM now() - r.created_at)::float8 / 86400 AS age_days
-        FROM reports r JOIN statuses s ON s.code = r.status {PUBLIC_JOINS}"
+        FROM reports r JOIN statuses s ON s.code = r.status {PUBLIC_JOINS}",
+        overdue_sql()
     )
 }
 
@@ -120,8 +138,9 @@ impl StaffReport {
         let p = &mut f["properties"];
         p["routing_rule"] = json!(self.routing_rule);
         p["contact"] = json!({"name": self.contact_name, "email": self.contact_email, "phone": self.contact_phone});
-        p["expected_at"] = json!(self.expected_at);
         p["resolved_at"] = json!(self.resolved_at);
+        p["response_due"] = json!(self.response_due);
+        p["fix_due"] = json!(self.fix_due);
         p["overdue"] = json!(self.overdue);
         p["age_days"] = json!((self.age_days * 10.0).round() / 10.0);
         f
@@ -204,24 +223,31 @@ pub async fn inbox(pool: &PgPool, f: &InboxFilter) -> sqlx::Result<Vec<StaffRepo
     q.build_query_as::<StaffReport>().fetch_all(pool).await
 }
 
+#[derive(sqlx::FromRow)]
+struct Counts {
+    open: i64,
+    overdue: i64,
+    new: i64,
+}
+
 /// Open, overdue and new (in `initial` status) reports of the units.
 pub async fn inbox_counts(
     pool: &PgPool,
     units: &[String],
     initial: &str,
 ) -> sqlx::Result<(i64, i64, i64)> {
-    let row = sqlx::query!(
-        r#"SELECT count(*) FILTER (WHERE s.is_open) AS "open!",
-                count(*) FILTER (WHERE s.is_open AND (r.expected_at < current_date
-                    OR (r.expected_at IS NULL AND r.created_at < now() - make_interval(days => $2)))) AS "overdue!",
-                count(*) FILTER (WHERE r.status = $3) AS "new!"
-         FROM reports r JOIN statuses s ON s.code = r.status WHERE r.unit_code = ANY($1) AND NOT r.held"#,
-        units,
-        OVERDUE_DAYS,
-        initial
-    )
-    .fetch_one(pool)
-    .await?;
+    let sql = format!(
+        "SELECT count(*) FILTER (WHERE s.is_open) AS open,
+                count(*) FILTER (WHERE {}) AS overdue,
+                count(*) FILTER (WHERE r.status = $2) AS new
+         FROM reports r JOIN statuses s ON s.code = r.status WHERE r.unit_code = ANY($1) AND NOT r.held",
+        overdue_sql()
+    );
+    let row: Counts = sqlx::query_as(&sql)
+        .bind(units)
+        .bind(initial)
+        .fetch_one(pool)
+        .await?;
     Ok((row.open, row.overdue, row.new))
 }
 

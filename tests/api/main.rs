@@ -3,6 +3,7 @@
 mod basemap;
 mod check;
 mod common;
+mod deadlines;
 mod dedup;
 mod exports;
 mod geocode;

@@ -4,7 +4,7 @@ use crate::common::*;
 use serde_json::{json, Value};
 use zglos::auth::Role;
 
-async fn report_with_contact(
+pub(crate) async fn report_with_contact(
     app: &TestApp,
     category: &str,
     at: (f64, f64),

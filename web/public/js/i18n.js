@@ -80,6 +80,14 @@ export function formatDate(iso) {
   return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
+/** A calendar day ("2026-12-15") in the current language, without a time. */
+export function formatDay(isoDay) {
+  if (!isoDay) return '';
+  const [y, m, d] = String(isoDay).split('-').map(Number);
+  if (!y || !m || !d) return String(isoDay);
+  return new Intl.DateTimeFormat(current, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
 /** Name of a category or status object from the API in the current language (the city's
  * first language where the city pack has no name in it). */
 export function nameOf(item) {

@@ -1,6 +1,6 @@
 // One report's details, shared by the map's side panel and the tracking page /r/{id}.
 // Every text that comes from residents (description, notes) is set with textContent.
-import { t, tn, nameOf, formatDate } from './i18n.js';
+import { t, tn, nameOf, formatDate, formatDay } from './i18n.js';
 import { h, categoryBadge, statusBadge } from './dom.js';
 
 const SUPPORTED_KEY = 'zglos.supported';
@@ -87,6 +87,9 @@ export function renderReport(container, f, ref, opts = {}) {
       : null,
     h('dt', {}, t('details.district')), h('dd', {}, (p.district && p.district.name) || t('details.none')),
     h('dt', {}, t('details.unit')), h('dd', { class: 'report-unit' }, (p.unit && p.unit.name) || t('details.unitNone')),
+    isOpen && p.expected_at
+      ? [h('dt', {}, t('details.expected')), h('dd', { class: 'report-expected' }, h('time', { datetime: p.expected_at }, formatDay(p.expected_at)))]
+      : null,
     h('dt', {}, t('details.supportersLabel')),
     h('dd', { class: 'report-supporters', dataset: { count: String(p.supporters ?? 1) } },
       tn('details.supporters', Number(p.supporters ?? 1))),

@@ -128,6 +128,8 @@ function staffFacts(f) {
   }
   row(t('staff.report.channel'), p.channel ? (has(`staff.channel.${p.channel}`) ? t(`staff.channel.${p.channel}`) : p.channel) : '');
   row(t('staff.report.expected'), p.expected_at || '');
+  row(t('staff.report.responseDue'), p.response_due || '');
+  row(t('staff.report.fixDue'), p.fix_due && p.fix_due !== p.expected_at ? p.fix_due : '');
   if (p.age_days != null) row(t('staff.report.age'), tn('staff.inbox.ageDays', Math.floor(Number(p.age_days))));
   if (p.overdue) row(t('staff.report.deadline'), h('span', { class: 'flag flag-overdue' }, t('staff.inbox.overdue')));
   const contact = [c.name, c.phone, c.email].filter(Boolean);

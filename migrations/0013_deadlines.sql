@@ -1,0 +1,38 @@
+-- Deadlines in working days. The city's calendar (city.json "calendar": whose public holidays,
+-- the local time zone, extra days off and extra working days), the targets per category and
+-- optionally per unit (targets.csv), and the two dates each report gets at routing: when it
+-- should have a first response and when it should be fixed. `expected_at` (the date residents
+-- see) starts as the fix date and moves when staff set their own.
+ALTER TABLE city ADD COLUMN calendar jsonb NOT NULL DEFAULT '{}'::jsonb;
+
+CREATE TABLE deadline_targets (
+    category      text NOT NULL REFERENCES categories (code),
+    unit_code     text REFERENCES units (code),
+    response_days integer NOT NULL CHECK (response_days BETWEEN 0 AND 260),
+    fix_days      integer NOT NULL CHECK (fix_days BETWEEN response_days AND 260),
+    UNIQUE NULLS NOT DISTINCT (category, unit_code)
+);
+
+ALTER TABLE reports ADD COLUMN response_due date;
+ALTER TABLE reports ADD COLUMN fix_due date;
+
+-- Escalation: one row per report, kind and deadline once its mail is queued, so that several
+-- service processes never send it twice, and a deadline that staff move can escalate again.
+CREATE TABLE escalations (
+    report_id bigint NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    kind      text NOT NULL CHECK (kind IN ('warning', 'overdue', 'no_response')),
+    deadline  date NOT NULL,
+    sent_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (report_id, kind, deadline)
+);
+
+-- The weekly digest per unit, once per unit and week.
+CREATE TABLE unit_digests (
+    unit_code text NOT NULL REFERENCES units (code),
+    week      date NOT NULL,
+    sent_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (unit_code, week)
+);
+
+-- city.json "escalation": when to warn (a share of the working days to the deadline) and who hears.
+ALTER TABLE city ADD COLUMN escalation jsonb NOT NULL DEFAULT '{}'::jsonb;
