@@ -36,3 +36,12 @@ CREATE TABLE unit_digests (
 
 -- city.json "escalation": when to warn (a share of the working days to the deadline) and who hears.
 ALTER TABLE city ADD COLUMN escalation jsonb NOT NULL DEFAULT '{}'::jsonb;
+
+-- Units that work in their own systems push status back with an API key of the role
+-- `unit_system`, scoped to one unit.
+ALTER TABLE api_keys ADD COLUMN unit_code text REFERENCES units (code);
+ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check;
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check
+    CHECK (role IN ('open311', 'analyst', 'unit_system'));
+ALTER TABLE api_keys ADD CONSTRAINT api_keys_unit_scope
+    CHECK ((role = 'unit_system') = (unit_code IS NOT NULL));

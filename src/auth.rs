@@ -20,6 +20,11 @@ pub async fn api_key_role(pool: &PgPool, key: &str) -> sqlx::Result<Option<Strin
     users::api_key_role(pool, &sha256_hex(key)).await
 }
 
+/// The enabled API key behind `key`, if any.
+pub async fn api_key(pool: &PgPool, key: &str) -> sqlx::Result<Option<users::ApiKey>> {
+    users::api_key(pool, &sha256_hex(key)).await
+}
+
 /// Creates a staff account (CLI: `zglos user add`).
 pub async fn add_user(
     pool: &PgPool,
@@ -40,11 +45,25 @@ pub async fn add_user(
 }
 
 /// Issues an API key (CLI: `zglos apikey add`); the key itself is shown once and never stored.
-pub async fn add_api_key(pool: &PgPool, name: &str, role: &str) -> anyhow::Result<String> {
-    if role != "open311" && role != "analyst" {
-        anyhow::bail!("role must be open311 or analyst");
+/// A `unit_system` key is scoped to `unit`, which must exist; the other roles take none.
+pub async fn add_api_key(
+    pool: &PgPool,
+    name: &str,
+    role: &str,
+    unit: Option<&str>,
+) -> anyhow::Result<String> {
+    match (role, unit) {
+        ("open311" | "analyst", None) => {}
+        ("open311" | "analyst", Some(_)) => anyhow::bail!("only a unit_system key has a --unit"),
+        ("unit_system", None) => anyhow::bail!("a unit_system key needs --unit CODE"),
+        ("unit_system", Some(u)) => {
+            if !users::unit_exists(pool, u).await? {
+                anyhow::bail!("no unit {u:?}: see units.csv of the city pack");
+            }
+        }
+        _ => anyhow::bail!("role must be open311, analyst or unit_system"),
     }
     let key = random_token();
-    users::insert_api_key(pool, name, &sha256_hex(&key), role).await?;
+    users::insert_api_key(pool, name, &sha256_hex(&key), role, unit).await?;
     Ok(key)
 }

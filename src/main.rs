@@ -105,9 +105,13 @@ enum ApiKeyCommand {
         /// Who the key is for (the app's name).
         #[arg(long)]
         name: String,
-        /// open311 (submit and read requests) or analyst (internal fields).
+        /// open311 (submit and read requests), analyst (internal fields) or unit_system (a
+        /// unit's own system: changes the status of that unit's reports).
         #[arg(long, default_value = "open311")]
         role: String,
+        /// The unit a unit_system key acts for.
+        #[arg(long)]
+        unit: Option<String>,
     },
 }
 
@@ -261,13 +265,18 @@ async fn main() {
             roles,
             units,
         }) => user_add(&db, &login, &name, &roles, &units).await,
-        Command::Apikey(ApiKeyCommand::Add { db, name, role }) => {
+        Command::Apikey(ApiKeyCommand::Add {
+            db,
+            name,
+            role,
+            unit,
+        }) => {
             async {
                 let pool = storage::connect(&db.database_url, 2)
                     .await
                     .context("connecting to PostgreSQL")?;
                 storage::migrate(&pool).await?;
-                let key = zglos::auth::add_api_key(&pool, &name, &role).await?;
+                let key = zglos::auth::add_api_key(&pool, &name, &role, unit.as_deref()).await?;
                 println!("{key}");
                 eprintln!("API key for {name} ({role}); keep it: it is not shown again");
                 Ok(())

@@ -5,7 +5,7 @@
 //! Every change takes the report's category lock (see `storage::lock_category`) and the row
 //! lock, asks `domain::workflow` what to do, writes the change, the timeline, the audit log and
 //! the outbox in one transaction, then brings the engine up to date with the category.
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
@@ -163,7 +163,8 @@ async fn audit(
     let after = report(&mut *tx, id).await?;
     store::insert_audit(
         tx,
-        Some(user.id),
+        // A unit's system has no account.
+        (!user.by_key).then_some(user.id),
         &user.login,
         action,
         id,
@@ -507,6 +508,60 @@ pub async fn edit(
     audit(&mut tx, user, "edit", id, &before).await?;
     let new_category = category.unwrap_or(&before.public.category).to_owned();
     finish(tx, pool, engine, &[&before.public.category, &new_category]).await
+}
+
+/// Keeping to deadlines over the last `months` months of filing, per month and unit and per
+/// month and category (see `domain::deadline_stats`).
+pub struct DeadlineStats {
+    pub months: u32,
+    pub by_unit: Vec<crate::domain::deadline_stats::Figures>,
+    pub by_category: Vec<crate::domain::deadline_stats::Figures>,
+}
+
+pub async fn deadline_stats(
+    pool: &PgPool,
+    catalogue: &crate::catalogue::Catalogue,
+    now: chrono::DateTime<Utc>,
+    months: u32,
+) -> AppResult<DeadlineStats> {
+    use crate::domain::calendar::WorkdayIndex;
+    use crate::domain::deadline_stats::{aggregate, Fact};
+    use chrono::Months;
+    let cal = &catalogue.city.calendar;
+    let today = cal.local_date(now);
+    let first_month = (today - Months::new(months.saturating_sub(1)))
+        .with_day(1)
+        .unwrap_or(today);
+    let since = first_month
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |t| t.and_utc() - chrono::Duration::days(1));
+    let rows = store::deadline_facts(pool, since).await?;
+    let index = WorkdayIndex::new(
+        cal,
+        first_month - chrono::Duration::days(1),
+        today + chrono::Duration::days(1),
+    );
+    let facts = |key: &dyn Fn(&store::DeadlineFacts) -> String| -> Vec<Fact> {
+        rows.iter()
+            .filter_map(|r| {
+                let filed = cal.local_date(r.created_at);
+                (filed >= first_month).then(|| Fact {
+                    month: filed.format("%Y-%m").to_string(),
+                    key: key(r),
+                    filed,
+                    first_response: r.first_response_at.map(|t| cal.local_date(t)),
+                    resolved: r.resolved_at.map(|t| cal.local_date(t)),
+                    due: r.fix_due.or(r.expected_at),
+                    reopened: r.reopened,
+                })
+            })
+            .collect()
+    };
+    Ok(DeadlineStats {
+        months,
+        by_unit: aggregate(&facts(&|r| r.unit_code.clone().unwrap_or_default()), &index),
+        by_category: aggregate(&facts(&|r| r.category.clone()), &index),
+    })
 }
 
 /// Reported / resolved / open / median days to resolve, per district and per unit.

@@ -7,6 +7,8 @@ use super::{Lang, Role};
 
 /// Staff who change reports.
 pub const WORKERS: &[Role] = &[Role::Admin, Role::UnitStaff];
+/// Who may change a report's status: staff who work on reports, and a unit's own system.
+pub const STATUS_SETTERS: &[Role] = &[Role::Admin, Role::UnitStaff, Role::UnitSystem];
 /// Staff who may read the inbox, reports' details and the heatmap.
 pub const READERS: &[Role] = &[
     Role::Admin,
@@ -27,6 +29,10 @@ pub struct StaffUser {
     /// The CSRF token of the session this request came with.
     #[serde(skip)]
     pub csrf_token: String,
+    /// Acting by an API key in `Authorization: Bearer`, not a session cookie: a browser never
+    /// sends that by itself, so there is no cross-site request to guard against.
+    #[serde(skip)]
+    pub by_key: bool,
 }
 
 impl StaffUser {
@@ -37,6 +43,9 @@ impl StaffUser {
     /// State-changing requests made with a session cookie must echo the session's CSRF token.
     /// Compared in constant time, so the answer's timing does not tell how much of it matched.
     pub fn check_csrf(&self, sent: Option<&str>) -> Result<(), AccessError> {
+        if self.by_key {
+            return Ok(());
+        }
         match sent {
             Some(t)
                 if !t.is_empty() && constant_time_eq(t.as_bytes(), self.csrf_token.as_bytes()) =>
@@ -78,6 +87,23 @@ pub struct Caller {
     pub user: Option<StaffUser>,
     /// Role of the API key in `Authorization: Bearer …`, if any.
     pub api_key_role: Option<String>,
+}
+
+impl StaffUser {
+    /// The acting identity of a unit's system key: its unit only, the `unit_system` role only,
+    /// named `system:{key name}` in timelines and the audit log.
+    pub fn unit_system(key_name: &str, unit: &str) -> Self {
+        StaffUser {
+            id: 0,
+            login: format!("system:{key_name}"),
+            name: key_name.to_owned(),
+            roles: vec![Role::UnitSystem],
+            units: vec![unit.to_owned()],
+            lang: Lang::Pl,
+            csrf_token: String::new(),
+            by_key: true,
+        }
+    }
 }
 
 impl Caller {
@@ -180,6 +206,7 @@ mod tests {
 
     fn user(roles: &[Role], units: &[&str]) -> StaffUser {
         StaffUser {
+            by_key: false,
             id: 1,
             login: "ewa".into(),
             name: "Ewa".into(),
@@ -234,6 +261,24 @@ mod tests {
         assert_eq!(staff.may_work_on(Some("MPO")), Err(AccessError::OtherUnit));
         assert_eq!(staff.may_work_on(None), Err(AccessError::OtherUnit));
         assert!(user(&[Role::Admin], &[]).may_work_on(Some("MPO")).is_ok());
+    }
+
+    #[test]
+    fn a_unit_systems_key_sets_statuses_of_its_unit_only_and_needs_no_csrf_token() {
+        let key = StaffUser::unit_system("ZDMK ERP", "ZDMK");
+        assert!(key.may_work_on(Some("ZDMK")).is_ok());
+        assert_eq!(key.may_work_on(Some("MPO")), Err(AccessError::OtherUnit));
+        assert!(key.check_csrf(None).is_ok());
+        let caller = Caller {
+            user: Some(key),
+            api_key_role: Some("unit_system".into()),
+        };
+        assert!(caller.acting(STATUS_SETTERS, None).is_ok());
+        assert!(matches!(
+            caller.acting(WORKERS, None),
+            Err(AccessError::MissingRole(_))
+        ));
+        assert!(!caller.is_analyst());
     }
 
     #[test]

@@ -226,6 +226,59 @@ impl Default for EscalationSettings {
     }
 }
 
+/// Working days between any two dates of a range, in constant time: the count of working days
+/// up to each date, computed once (statistics over many reports).
+pub struct WorkdayIndex {
+    first: NaiveDate,
+    upto: Vec<u32>,
+}
+
+impl WorkdayIndex {
+    pub fn new(calendar: &Calendar, first: NaiveDate, last: NaiveDate) -> Self {
+        let mut upto = Vec::new();
+        let mut n = 0;
+        let mut d = first;
+        // Holidays per year, once, not per day.
+        let mut year = i32::MIN;
+        let mut holidays: Vec<NaiveDate> = Vec::new();
+        while d <= last {
+            if d.year() != year {
+                year = d.year();
+                holidays = match calendar.settings.holidays {
+                    Holidays::Poland => polish_holidays(year).into_iter().map(|(h, _)| h).collect(),
+                    Holidays::None => Vec::new(),
+                };
+            }
+            let s = &calendar.settings;
+            let working = s.working_days.contains(&d)
+                || (!matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
+                    && !holidays.contains(&d)
+                    && !s.days_off.contains(&d));
+            if working {
+                n += 1;
+            }
+            upto.push(n);
+            d += Duration::days(1);
+        }
+        Self { first, upto }
+    }
+
+    fn at(&self, d: NaiveDate) -> Option<u32> {
+        let i = (d - self.first).num_days();
+        (i >= 0)
+            .then(|| self.upto.get(i as usize).copied())
+            .flatten()
+    }
+
+    /// As [`Calendar::working_days_between`], for dates inside the range.
+    pub fn between(&self, from: NaiveDate, to: NaiveDate) -> Option<i64> {
+        if to <= from {
+            return Some(0);
+        }
+        Some(i64::from(self.at(to)?) - i64::from(self.at(from)?))
+    }
+}
+
 /// A response and a fix target in working days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Target {
@@ -368,6 +421,33 @@ mod tests {
             ..CalendarSettings::default()
         });
         assert!(none.is_working_day(d(2026, 11, 11)));
+    }
+
+    #[test]
+    fn the_workday_index_counts_as_the_calendar_does() {
+        let cal = Calendar::new(CalendarSettings {
+            days_off: [d(2026, 12, 31)].into(),
+            working_days: [d(2026, 12, 5)].into(),
+            ..CalendarSettings::default()
+        });
+        let index = WorkdayIndex::new(&cal, d(2025, 12, 1), d(2027, 2, 1));
+        let mut a = d(2025, 12, 1);
+        while a < d(2027, 1, 1) {
+            for span in [0, 1, 3, 7, 30] {
+                let b = a + Duration::days(span);
+                assert_eq!(
+                    index.between(a, b),
+                    Some(cal.working_days_between(a, b)),
+                    "{a} {b}"
+                );
+            }
+            a += Duration::days(5);
+        }
+        assert_eq!(
+            index.between(d(2020, 1, 1), d(2026, 1, 1)),
+            None,
+            "outside the range"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod access;
 pub mod address;
 pub mod calendar;
 pub mod credentials;
+pub mod deadline_stats;
 pub mod error;
 pub mod geometry;
 pub mod limits;

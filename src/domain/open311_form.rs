@@ -45,6 +45,15 @@ fn bad(msg: impl Into<String>) -> FormError {
 }
 
 /// A decoded form: its pairs in order, and by name (the last value of a repeated name wins).
+/// The fields of a status change from a unit's system (a Zgłoś extension).
+pub const STATUS_FIELDS: &[&str] = &[
+    "api_key",
+    "jurisdiction_id",
+    "status",
+    "status_notes",
+    "expected_datetime",
+];
+
 #[derive(Debug)]
 pub struct Open311Form {
     pub pairs: Vec<(String, String)>,
@@ -59,8 +68,13 @@ pub struct FormReport {
 }
 
 impl Open311Form {
-    /// Decodes the body and refuses unknown field names.
+    /// Decodes a new request's body and refuses unknown field names.
     pub fn decode(body: &[u8]) -> Result<Self, String> {
+        Self::decode_knowing(body, KNOWN_FIELDS)
+    }
+
+    /// Decodes a body whose fields are `known` (or `attribute[…]`).
+    pub fn decode_knowing(body: &[u8], known: &[&str]) -> Result<Self, String> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
             .map_err(|e| format!("the form cannot be read: {e}"))?;
         let map: Map<String, Value> = pairs
@@ -69,7 +83,7 @@ impl Open311Form {
             .collect();
         if let Some(k) = map
             .keys()
-            .find(|k| !KNOWN_FIELDS.contains(&k.as_str()) && !k.starts_with("attribute["))
+            .find(|k| !known.contains(&k.as_str()) && !k.starts_with("attribute["))
         {
             return Err(format!("unknown field {k:?}"));
         }

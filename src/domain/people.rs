@@ -172,9 +172,13 @@ pub enum Role {
     UnitStaff,
     Consultant,
     Analyst,
+    /// A unit's own system, by its API key (never a person's account): changes the status of
+    /// its unit's reports.
+    UnitSystem,
 }
 
 impl Role {
+    /// The roles of people's accounts ([`Role::UnitSystem`] belongs to API keys).
     pub const ALL: [Role; 4] = [
         Role::Admin,
         Role::UnitStaff,
@@ -188,6 +192,7 @@ impl Role {
             Role::UnitStaff => "unit_staff",
             Role::Consultant => "consultant",
             Role::Analyst => "analyst",
+            Role::UnitSystem => "unit_system",
         }
     }
 

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use zglos_tiles::TileId;
 
 use super::AppState;
-use crate::auth::{api_key_role, session_user, Caller, SESSION_COOKIE};
+use crate::auth::{api_key, session_user, Caller, SESSION_COOKIE};
 use crate::domain::net::{client_address, Cidr};
 use crate::http::error::{ApiError, ApiResult};
 
@@ -377,7 +377,13 @@ pub async fn caller(headers: &HeaderMap, state: &AppState) -> ApiResult<Caller> 
         .map(str::trim)
         .filter(|k| !k.is_empty());
     if let Some(key) = bearer {
-        caller.api_key_role = api_key_role(&state.pool, key).await?;
+        if let Some(k) = api_key(&state.pool, key).await? {
+            // A unit's system acts as its unit (and nothing more) when no one is logged in.
+            if let (Some(unit), None) = (&k.unit_code, &caller.user) {
+                caller.user = Some(crate::domain::StaffUser::unit_system(&k.name, unit));
+            }
+            caller.api_key_role = Some(k.role);
+        }
     }
     Ok(caller)
 }

@@ -22,11 +22,13 @@ use super::params::{parse_datetime, Params};
 use super::schema::{
     AttributeValue, Discovery, JurisdictionQuery, NewServiceRequest, Open311Endpoint, Open311Error,
     Open311Format, Open311Resource, Open311SearchQuery, RequestCreated, RequestToken, Service,
-    ServiceAttribute, ServiceDefinition, ServiceRequest,
+    ServiceAttribute, ServiceDefinition, ServiceRequest, StatusUpdateForm,
 };
 use super::{AppState, MAX_FORM_BODY};
 use crate::app::reports::{self as reports, Idempotency, Submission};
-use crate::domain::open311_form::{FormError, FormReport, Open311Form};
+use crate::domain::open311_form::{
+    FormError, FormReport, Open311Form, KNOWN_FIELDS, STATUS_FIELDS,
+};
 use crate::domain::{Email, Lang};
 use crate::http::error::ApiError;
 use crate::storage::exports::{Audience, ExportRow, ReportQuery, NEWEST_FIRST};
@@ -71,6 +73,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .templated_routes(routes!(create))
         .templated_routes(routes!(service_definition))
         .templated_routes(routes!(one_request))
+        .templated_routes(routes!(update_status))
         .templated_routes(routes!(token))
 }
 
@@ -689,34 +692,13 @@ async fn token(
     ))
 }
 
-/// Create a service request (with an app's API key)
-#[utoipa::path(post, path = "/open311/v2/requests.{format}", tag = "open311", operation_id = "open311_create_request",
-    params(("format" = Open311Format, Path, description = "json or xml")),
-    request_body(content = NewServiceRequest, content_type = "application/x-www-form-urlencoded"),
-    responses(
-        (status = 201, description = "Stored: the id, a token and where it was sent", content((Vec<RequestCreated> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "Invalid request", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
-        (status = 403, description = "Missing or invalid api_key", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
-        (status = 404, description = "No such service", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
-        (status = 413, description = "The form is too large", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address or for this contact; Retry-After says when to retry", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
-    ))]
-async fn create(
-    State(state): State<AppState>,
-    limit: Result<WriteLimit, ApiError>,
-    headers: HeaderMap,
-    Path(file): Path<String>,
+/// A form-encoded body within the size limit, of the `known` fields.
+fn read_form(
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> O311<Response> {
-    let (name, fmt) = split(&file)?;
-    if name != "requests" {
-        return Err(O311Error(
-            StatusCode::NOT_FOUND,
-            format!("POST {name}: only requests can be created"),
-            fmt,
-        ));
-    }
-    let limit = limit.map_err(|e| from_api(e, fmt))?;
+    fmt: Fmt,
+    known: &[&str],
+) -> O311<Open311Form> {
     let too_large = || {
         O311Error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -747,7 +729,143 @@ async fn create(
             "send the request form-encoded (Content-Type: application/x-www-form-urlencoded)",
         ));
     }
-    let form = Open311Form::decode(&body).map_err(|m| bad(fmt, m))?;
+    Open311Form::decode_knowing(&body, known).map_err(|m| bad(fmt, m))
+}
+
+/// Change a request's status from a unit's own system (an extension of GeoReport v2)
+///
+/// Form fields: `api_key` (a key of the role `unit_system`, issued for one unit), `status` (one
+/// of the city's status codes, see /api/v1/statuses), `status_notes` (the public note, mailed to
+/// the reporter and subscribers), optional `expected_datetime` (YYYY-MM-DD or RFC 3339: when the
+/// fix is expected). Only requests routed to the key's unit; the workflow's rules apply.
+#[utoipa::path(post, path = "/open311/v2/requests/{service_request_id}/status.{format}", tag = "open311", operation_id = "open311_update_status",
+    params(
+        ("service_request_id" = String, Path, description = "The request id"),
+        ("format" = Open311Format, Path, description = "json or xml"),
+    ),
+    request_body(content = StatusUpdateForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The request as it is now (a list of one)", content((Vec<ServiceRequest> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "A missing or invalid field, or a move the workflow does not allow", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 403, description = "Missing or invalid api_key, or another unit's request", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such request", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+    ))]
+async fn update_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, file)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> O311<Response> {
+    let (name, fmt) = split(&file)?;
+    let not_found = || {
+        O311Error(
+            StatusCode::NOT_FOUND,
+            format!("no service request {id:?}"),
+            fmt,
+        )
+    };
+    if name != "status" {
+        return Err(not_found());
+    }
+    let report: i64 = id.parse().map_err(|_| not_found())?;
+    let form = read_form(&headers, body, fmt, STATUS_FIELDS)?;
+    let forbidden = |m: &str| O311Error(StatusCode::FORBIDDEN, m.into(), fmt);
+    let key = form
+        .field("api_key")
+        .ok_or_else(|| forbidden("api_key is required: a unit_system key of the unit"))?;
+    let key = crate::auth::api_key(&state.pool, key)
+        .await
+        .map_err(|e| from_api(e.into(), fmt))?
+        .ok_or_else(|| forbidden("api_key is not valid"))?;
+    let Some(unit) = key
+        .unit_code
+        .as_deref()
+        .filter(|_| key.role == "unit_system")
+    else {
+        return Err(forbidden("only a unit_system key may change a status"));
+    };
+    let user = crate::domain::StaffUser::unit_system(&key.name, unit);
+    let status = form
+        .field("status")
+        .ok_or_else(|| bad(fmt, "status is required (see /api/v1/statuses)"))?;
+    let note = form
+        .field("status_notes")
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| {
+            bad(
+                fmt,
+                "status_notes is required: the public note the reporter is sent",
+            )
+        })?;
+    let expected_at = match form.field("expected_datetime") {
+        None | Some("") => None,
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d.get(..10).unwrap_or(d), "%Y-%m-%d")
+                .map_err(|_| bad(fmt, "expected_datetime must be YYYY-MM-DD or RFC 3339"))?,
+        ),
+    };
+    crate::app::staff::check_may_work_on(&state.pool, &user, report)
+        .await
+        .map_err(|e| from_api(e.into(), fmt))?;
+    let change = crate::app::staff::StatusChange {
+        status: status.to_owned(),
+        public_note: note.trim().to_owned(),
+        internal_note: None,
+        expected_at,
+        unit: None,
+        photos: vec![],
+    };
+    crate::app::staff::change_status(
+        &state.pool,
+        &state.engine,
+        &user,
+        report,
+        &change,
+        &super::extract::base_url(&state, &headers),
+    )
+    .await
+    .map_err(|e| from_api(e.into(), fmt))?;
+    metrics::counter!("zglos_status_changes_total", "status" => change.status.clone()).increment(1);
+    one_request(
+        State(state),
+        Path(format!(
+            "{report}.{}",
+            if fmt == Fmt::Xml { "xml" } else { "json" }
+        )),
+        RawQuery(None),
+    )
+    .await
+}
+
+/// Create a service request (with an app's API key)
+#[utoipa::path(post, path = "/open311/v2/requests.{format}", tag = "open311", operation_id = "open311_create_request",
+    params(("format" = Open311Format, Path, description = "json or xml")),
+    request_body(content = NewServiceRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 201, description = "Stored: the id, a token and where it was sent", content((Vec<RequestCreated> = "application/json"), (String = "text/xml"))),
+        (status = 400, description = "Invalid request", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 403, description = "Missing or invalid api_key", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 404, description = "No such service", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 413, description = "The form is too large", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+        (status = 429, description = "Too many requests from this address or for this contact; Retry-After says when to retry", content((Vec<Open311Error> = "application/json"), (String = "text/xml"))),
+    ))]
+async fn create(
+    State(state): State<AppState>,
+    limit: Result<WriteLimit, ApiError>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> O311<Response> {
+    let (name, fmt) = split(&file)?;
+    if name != "requests" {
+        return Err(O311Error(
+            StatusCode::NOT_FOUND,
+            format!("POST {name}: only requests can be created"),
+            fmt,
+        ));
+    }
+    let limit = limit.map_err(|e| from_api(e, fmt))?;
+    let form = read_form(&headers, body, fmt, KNOWN_FIELDS)?;
     let key = form.field("api_key").ok_or_else(|| {
         O311Error(
             StatusCode::FORBIDDEN,

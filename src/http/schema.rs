@@ -1010,6 +1010,20 @@ pub struct Open311Error {
     pub description: String,
 }
 
+/// A status change from a unit's own system, form-encoded (a Zgłoś extension of GeoReport v2).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusUpdateForm {
+    /// A key of the role `unit_system`, issued for the request's unit
+    pub api_key: String,
+    /// One of the city's status codes (GET /api/v1/statuses)
+    #[schema(example = "in_progress")]
+    pub status: String,
+    /// The public note: on the request's timeline and mailed to the reporter and subscribers
+    pub status_notes: String,
+    /// When the fix is expected: YYYY-MM-DD or RFC 3339
+    pub expected_datetime: Option<String>,
+}
+
 /// A new service request, form-encoded.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NewServiceRequest {

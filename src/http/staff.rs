@@ -22,7 +22,7 @@ use super::schema::{
 use super::AppState;
 use crate::app::staff::{self as app, StatusChange};
 use crate::auth::{CSRF_HEADER, SESSION_COOKIE};
-pub use crate::domain::access::{READERS, WORKERS};
+pub use crate::domain::access::{READERS, STATUS_SETTERS, WORKERS};
 use crate::domain::{Caller, ReportGeometry, StaffUser};
 use crate::http::error::{ApiError, ApiResult};
 use crate::storage::staff::InboxFilter;
@@ -41,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(edit))
         .routes(routes!(hotspots))
         .routes(routes!(stats))
+        .routes(routes!(stats_csv))
 }
 
 fn acting<'a>(
@@ -309,7 +310,19 @@ async fn prepare<T: DeserializeOwned + Default>(
     id: &str,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StaffUser, i64, T)> {
-    let user = acting(caller, WORKERS, headers)?.clone();
+    prepare_as(state, caller, headers, id, body, WORKERS).await
+}
+
+/// As [`prepare`], for callers with one of `roles`.
+async fn prepare_as<T: DeserializeOwned + Default>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    body: Result<Bytes, BytesRejection>,
+    roles: &[crate::domain::Role],
+) -> ApiResult<(StaffUser, i64, T)> {
+    let user = acting(caller, roles, headers)?.clone();
     let id = parse_id(id)?;
     let body = typed_body(headers, body, false)?;
     app::check_may_work_on(&state.pool, &user, id).await?;
@@ -319,10 +332,11 @@ async fn prepare<T: DeserializeOwned + Default>(
 /// Change the status with a public note (mailed to the reporter and subscribers) and an optional internal note
 ///
 /// rejected means 'not ours': name the unit, the report is rerouted there as new. Resolving can attach 'after' photos.
+/// A unit's own system may call it with its `unit_system` API key (`Authorization: Bearer`, no CSRF token) for its unit's reports only.
 #[utoipa::path(post, path = "/api/v1/staff/reports/{id}/status", tag = "staff",
-    params(("id" = i64, Path, description = "Report id"), ("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me")),
+    params(("id" = i64, Path, description = "Report id"), ("X-CSRF-Token" = Option<String>, Header, description = "The session's token from login or /api/v1/staff/me (not with an API key)")),
     request_body(content = StatusChangeBody, content_type = "application/json"),
-    security(("session" = [])),
+    security(("session" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "The report", body = StaffReportFeature),
         (status = 400, description = "Malformed body", body = ErrorBody),
@@ -340,7 +354,7 @@ async fn change_status(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Value>> {
     let (user, id, body): (_, _, StatusChangeBody) =
-        prepare(&state, &caller, &headers, &id, body).await?;
+        prepare_as(&state, &caller, &headers, &id, body, STATUS_SETTERS).await?;
     let status = required_text("status", body.status)?;
     if !state.engine.catalogue().workflow.knows(&status) {
         return Err(crate::domain::WorkflowError::UnknownStatus(status).into());
@@ -596,11 +610,123 @@ async fn hotspots(
     ))
 }
 
-/// Accountability figures per district and per unit: reported, resolved, open, median days to resolve (duplicates not counted)
+/// Accountability figures per district and per unit: reported, resolved, open, median days to resolve (duplicates not counted); and keeping to deadlines per month, unit and category
 #[utoipa::path(get, path = "/api/v1/stats", tag = "staff",
-    responses((status = 200, description = "{districts, units, generated_at, attribution}", body = Stats)))]
-async fn stats(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    params(("months" = Option<u32>, Query, description = "Months of filing the deadline figures cover, 1–120 (default 12)")),
+    responses(
+        (status = 200, description = "{districts, units, deadlines: {months, by_unit, by_category}, generated_at, attribution}", body = Stats),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+    ))]
+async fn stats(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {
+    let months = stats_months(raw.as_deref())?;
     let mut v = app::stats(&state.pool).await?;
-    v["attribution"] = json!(state.engine.catalogue().city.attribution);
+    let catalogue = state.engine.catalogue();
+    let d = app::deadline_stats(&state.pool, catalogue, chrono::Utc::now(), months).await?;
+    let named = |rows: &[crate::domain::deadline_stats::Figures], unit: bool| -> Vec<Value> {
+        rows.iter()
+            .map(|f| {
+                let mut o = json!(f);
+                let name = if unit {
+                    catalogue.unit(&f.key).map(|u| u.name.clone())
+                } else {
+                    catalogue.category(&f.key).map(|(_, c)| c.name_pl.clone())
+                };
+                o[if unit { "unit" } else { "category" }] = json!(f.key);
+                o["name"] = json!(name);
+                o
+            })
+            .collect()
+    };
+    v["deadlines"] = json!({"months": d.months, "by_unit": named(&d.by_unit, true), "by_category": named(&d.by_category, false)});
+    v["attribution"] = json!(catalogue.city.attribution);
     Ok(Json(v))
+}
+
+fn stats_months(raw: Option<&str>) -> ApiResult<u32> {
+    let p = Params::parse(raw)?;
+    match p.i64("months")? {
+        None => Ok(12),
+        Some(n @ 1..=120) => Ok(n as u32),
+        Some(n) => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("months must be 1 to 120, got {n}"),
+        )
+        .at("months")),
+    }
+}
+
+/// Keeping to deadlines as CSV: one row per month and unit, then per month and category
+#[utoipa::path(get, path = "/api/v1/stats.csv", tag = "staff",
+    params(("months" = Option<u32>, Query, description = "Months of filing covered, 1–120 (default 12)")),
+    responses(
+        (status = 200, description = "group,key,name,month,reported,resolved,resolved_with_deadline,resolved_on_time,on_time_share,median_working_days_to_first_response,median_working_days_to_resolve,reopened,reopened_share", content_type = "text/csv"),
+        (status = 400, description = "A bad parameter", body = ErrorBody),
+    ))]
+async fn stats_csv(State(state): State<AppState>, RawQuery(raw): RawQuery) -> ApiResult<Response> {
+    let months = stats_months(raw.as_deref())?;
+    let catalogue = state.engine.catalogue();
+    let d = app::deadline_stats(&state.pool, catalogue, chrono::Utc::now(), months).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let columns = [
+        "group",
+        "key",
+        "name",
+        "month",
+        "reported",
+        "resolved",
+        "resolved_with_deadline",
+        "resolved_on_time",
+        "on_time_share",
+        "median_working_days_to_first_response",
+        "median_working_days_to_resolve",
+        "reopened",
+        "reopened_share",
+    ];
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let mut write =
+        |group: &str, rows: &[crate::domain::deadline_stats::Figures]| -> csv::Result<()> {
+            for f in rows {
+                let name = if group == "unit" {
+                    catalogue.unit(&f.key).map(|u| u.name.clone())
+                } else {
+                    catalogue.category(&f.key).map(|(_, c)| c.name_pl.clone())
+                };
+                out.write_record([
+                    group.to_owned(),
+                    f.key.clone(),
+                    name.unwrap_or_default(),
+                    f.month.clone(),
+                    f.reported.to_string(),
+                    f.resolved.to_string(),
+                    f.resolved_with_deadline.to_string(),
+                    f.resolved_on_time.to_string(),
+                    opt(f.on_time_share),
+                    opt(f.median_working_days_to_first_response),
+                    opt(f.median_working_days_to_resolve),
+                    f.reopened.to_string(),
+                    opt(f.reopened_share),
+                ])?;
+            }
+            Ok(())
+        };
+    let csv_failed = |e: csv::Error| ApiError::internal(format!("writing the CSV: {e}"));
+    write("unit", &d.by_unit).map_err(csv_failed)?;
+    write("category", &d.by_category).map_err(csv_failed)?;
+    let mut body = out
+        .into_inner()
+        .map_err(|e| ApiError::internal(format!("writing the CSV: {e}")))?;
+    let mut with_header = columns.join(",").into_bytes();
+    with_header.push(b'\n');
+    with_header.append(&mut body);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"zglos-deadlines.csv\"",
+            ),
+        ],
+        with_header,
+    )
+        .into_response())
 }

@@ -7,18 +7,10 @@ use crate::storage::users;
 
 /// The app name of an enabled key with the open311 role (or analyst: both may file requests).
 pub async fn app_for_key(pool: &PgPool, key: &str) -> sqlx::Result<Option<String>> {
-    let hash = sha256_hex(key);
-    let Some(role) = users::api_key_role(pool, &hash).await? else {
-        return Ok(None);
-    };
-    if role != "open311" && role != "analyst" {
-        return Ok(None);
-    }
-    let name: Option<String> =
-        sqlx::query_scalar!("SELECT name FROM api_keys WHERE key_hash = $1", &hash)
-            .fetch_optional(pool)
-            .await?;
-    Ok(name.or(Some(role)))
+    Ok(users::api_key(pool, &sha256_hex(key))
+        .await?
+        .filter(|k| k.role == "open311" || k.role == "analyst")
+        .map(|k| k.name))
 }
 
 pub async fn record(

@@ -594,3 +594,38 @@ pub async fn districts_and_units(
         units.into_iter().map(|u| (u.code, u.name)).collect(),
     ))
 }
+
+/// What the deadline statistics need of one original report filed since `since`.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DeadlineFacts {
+    pub unit_code: Option<String>,
+    pub category: String,
+    pub created_at: DateTime<Utc>,
+    /// The first status change by staff.
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub fix_due: Option<NaiveDate>,
+    pub expected_at: Option<NaiveDate>,
+    /// Reopened (by its reporter or by staff) after it had been resolved.
+    pub reopened: bool,
+}
+
+pub async fn deadline_facts(
+    pool: &PgPool,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Vec<DeadlineFacts>> {
+    sqlx::query_as!(
+        DeadlineFacts,
+        r#"SELECT r.unit_code, r.category, r.created_at,
+                (SELECT min(e.at) FROM report_events e
+                  WHERE e.report_id = r.id AND e.kind IN ('status', 'rejected')) AS first_response_at,
+                r.resolved_at, r.fix_due, r.expected_at,
+                EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = r.id AND e.kind = 'reopened') AS "reopened!"
+           FROM reports r
+          WHERE r.duplicate_of IS NULL AND NOT r.held AND r.created_at >= $1
+          ORDER BY r.created_at"#,
+        since
+    )
+    .fetch_all(pool)
+    .await
+}

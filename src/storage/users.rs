@@ -25,6 +25,7 @@ impl From<UserRow> for StaffUser {
             units: r.units,
             lang: Lang::from_code(&r.lang),
             csrf_token: r.csrf_token,
+            by_key: false,
         }
     }
 }
@@ -44,14 +45,36 @@ pub async fn session_user(pool: &PgPool, token_hash: &str) -> sqlx::Result<Optio
     Ok(row.map(StaffUser::from))
 }
 
-/// The role of an enabled API key.
-pub async fn api_key_role(pool: &PgPool, key_hash: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!(
-        "SELECT role FROM api_keys WHERE key_hash = $1 AND NOT disabled",
+/// An enabled API key: its name, role and (for a unit's system) unit.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub name: String,
+    pub role: String,
+    pub unit_code: Option<String>,
+}
+
+pub async fn api_key(pool: &PgPool, key_hash: &str) -> sqlx::Result<Option<ApiKey>> {
+    sqlx::query_as!(
+        ApiKey,
+        "SELECT name, role, unit_code FROM api_keys WHERE key_hash = $1 AND NOT disabled",
         key_hash
     )
     .fetch_optional(pool)
     .await
+}
+
+/// The role of an enabled API key.
+pub async fn api_key_role(pool: &PgPool, key_hash: &str) -> sqlx::Result<Option<String>> {
+    Ok(api_key(pool, key_hash).await?.map(|k| k.role))
+}
+
+pub async fn unit_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
+    Ok(
+        sqlx::query_scalar!("SELECT 1 AS one FROM units WHERE code = $1", code)
+            .fetch_optional(pool)
+            .await?
+            .is_some(),
+    )
 }
 
 /// Creates or replaces an account (enabled again if it was disabled).
@@ -84,12 +107,14 @@ pub async fn insert_api_key(
     name: &str,
     key_hash: &str,
     role: &str,
+    unit: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO api_keys (name, key_hash, role) VALUES ($1, $2, $3)",
+        "INSERT INTO api_keys (name, key_hash, role, unit_code) VALUES ($1, $2, $3, $4)",
         name,
         key_hash,
-        role
+        role,
+        unit
     )
     .execute(pool)
     .await?;

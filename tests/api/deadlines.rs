@@ -418,3 +418,108 @@ async fn a_late_report_escalates_to_its_unit_and_the_admins_once_per_deadline_an
         assert!(text.contains(&needle), "{needle} in {subjects:?}");
     }
 }
+
+#[tokio::test]
+async fn stats_show_per_unit_and_category_how_deadlines_are_kept_also_as_csv() {
+    let app = spawn_app().await;
+    let clerk = app
+        .staff("clerk@zdmk.example", &[Role::UnitStaff], &["ZDMK"])
+        .await;
+    let mut ids = Vec::new();
+    for (i, category) in ["pothole", "pothole", "street_lighting"]
+        .into_iter()
+        .enumerate()
+    {
+        let v = app
+            .report(&point_report(
+                category,
+                RYNEK.0 + 0.003 * i as f64,
+                RYNEK.1,
+                "x",
+            ))
+            .await;
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    let set = |id: i64, status: &'static str| {
+        let (app, clerk) = (&app, &clerk);
+        async move {
+            let r = app
+                .staff_post(
+                    clerk,
+                    &format!("/api/v1/staff/reports/{id}/status"),
+                    &json!({"status": status, "public_note": "ok"}),
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{status}");
+        }
+    };
+    // Two resolved today (on time: their targets are days ahead), one of them then late on paper.
+    set(ids[0], "resolved").await;
+    set(ids[1], "resolved").await;
+    sqlx::query("UPDATE reports SET fix_due = current_date - 3 WHERE id = $1")
+        .bind(ids[1])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let v = app.get_json("/api/v1/stats").await;
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let zdmk = v["deadlines"]["by_unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["unit"] == "ZDMK" && f["month"] == json!(month))
+        .cloned()
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(zdmk["name"], "Zarząd Dróg Miasta Krakowa");
+    assert_eq!(
+        (zdmk["reported"].clone(), zdmk["resolved"].clone()),
+        (json!(3), json!(2))
+    );
+    assert_eq!(zdmk["on_time_share"], 0.5);
+    assert_eq!(zdmk["median_working_days_to_first_response"], 0.0);
+    assert_eq!(zdmk["reopened_share"], 0.0);
+    let pothole = v["deadlines"]["by_category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["category"] == "pothole")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (
+            pothole["reported"].clone(),
+            pothole["resolved_on_time"].clone()
+        ),
+        (json!(2), json!(1))
+    );
+    assert_eq!(v["deadlines"]["months"], 12);
+
+    let r = app.get("/api/v1/stats.csv?months=3").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = r.text().await.unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "group,key,name,month,reported,resolved,resolved_with_deadline,resolved_on_time,on_time_share,median_working_days_to_first_response,median_working_days_to_resolve,reopened,reopened_share"
+    );
+    assert!(
+        text.contains(&format!(
+            "unit,ZDMK,Zarząd Dróg Miasta Krakowa,{month},3,2,2,1,0.5,0,0,0,0"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "category,pothole,Dziura w jezdni,{month},2,2,2,1,0.5"
+        )),
+        "{text}"
+    );
+    let r = app.get("/api/v1/stats?months=0").await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "months");
+}

@@ -673,7 +673,7 @@ async fn filters_analyst_fields_and_errors() {
     assert!(csv.contains("LINESTRING ("), "{csv}");
 
     // Analysts get the internal fields; contact data never.
-    let key = zglos::auth::add_api_key(&app.pool, "analytics", "analyst")
+    let key = zglos::auth::add_api_key(&app.pool, "analytics", "analyst", None)
         .await
         .unwrap();
     let r = app

@@ -205,7 +205,7 @@ async fn every_report_stores_its_address_and_shows_it_everywhere() {
 #[tokio::test]
 async fn an_open311_request_with_only_an_address_string_is_placed_there() {
     let app = spawn_app().await;
-    let key = zglos::auth::add_api_key(&app.pool, "Street app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "Street app", "open311", None)
         .await
         .unwrap();
     let v = geocode(&app, "Floriańska 12").await;

@@ -120,7 +120,7 @@ async fn every_kind_of_anonymous_write_counts_against_the_address() {
     assert_eq!(body["error"]["code"], "rate_limited");
 
     // Open311 answers with its own error list, in the format asked for.
-    let key = zglos::auth::add_api_key(&app.pool, "app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "app", "open311", None)
         .await
         .unwrap();
     let (lat, lon) = (RYNEK.1.to_string(), RYNEK.0.to_string());
@@ -217,7 +217,7 @@ async fn staff_with_a_session_or_an_api_key_are_not_limited() {
             .unwrap();
         assert_eq!(r.status(), 201, "staff report {i}");
     }
-    let key = zglos::auth::add_api_key(&app.pool, "tool", "analyst")
+    let key = zglos::auth::add_api_key(&app.pool, "tool", "analyst", None)
         .await
         .unwrap();
     for i in 3..6 {
@@ -586,7 +586,7 @@ async fn bodies_over_their_limit_get_413_with_the_error_body() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "payload_too_large");
     // Open311 forms: 64 KB, answered as Open311 errors.
-    let key = zglos::auth::add_api_key(&app.pool, "app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "app", "open311", None)
         .await
         .unwrap();
     for size in [100 * 1024, 400 * 1024] {

@@ -51,7 +51,7 @@ async fn text_with_a_nul_character_is_refused_not_a_server_error() {
             .await;
         assert_4xx(r, "subscribe email").await;
     }
-    let key = zglos::auth::add_api_key(&app.pool, "app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "app", "open311", None)
         .await
         .unwrap();
     let r = app

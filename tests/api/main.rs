@@ -22,3 +22,4 @@ mod retention;
 mod routing;
 mod staff;
 mod tiles;
+mod unit_systems;

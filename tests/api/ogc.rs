@@ -307,7 +307,7 @@ async fn analysts_see_the_internal_collection() {
     let all = seed(&app).await;
     let (status, _) = get(&app, "/ogc/collections/reports-internal/items").await;
     assert_eq!(status, 401);
-    let open311 = zglos::auth::add_api_key(&app.pool, "some app", "open311")
+    let open311 = zglos::auth::add_api_key(&app.pool, "some app", "open311", None)
         .await
         .unwrap();
     let r = app
@@ -319,7 +319,7 @@ async fn analysts_see_the_internal_collection() {
         .unwrap();
     assert_eq!(r.status(), 403);
 
-    let key = zglos::auth::add_api_key(&app.pool, "city analytics", "analyst")
+    let key = zglos::auth::add_api_key(&app.pool, "city analytics", "analyst", None)
         .await
         .unwrap();
     let get_auth = |path: &str| app.client.get(app.url(path)).bearer_auth(&key).send();
@@ -485,7 +485,7 @@ async fn gdal_reads_layers_with_spatial_and_attribute_filters() {
     assert!(districts.contains("Feature Count: 18"), "{districts}");
 
     // Analysts read the internal layer with their key.
-    let key = zglos::auth::add_api_key(&app.pool, "qgis", "analyst")
+    let key = zglos::auth::add_api_key(&app.pool, "qgis", "analyst", None)
         .await
         .unwrap();
     let header = format!("Authorization: Bearer {key}");

@@ -22,7 +22,7 @@ async fn get(app: &TestApp, path: &str) -> (u16, String) {
 #[tokio::test]
 async fn posts_create_reports_through_dedup_and_routing() {
     let app = spawn_app().await;
-    let key = zglos::auth::add_api_key(&app.pool, "Fix My Street app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "Fix My Street app", "open311", None)
         .await
         .unwrap();
     let (lat, lon) = (RYNEK.1.to_string(), RYNEK.0.to_string());
@@ -214,7 +214,7 @@ async fn services_discovery_and_errors() {
     assert_eq!(status, 200);
     assert!(body.contains("<endpoints><endpoint>"), "{body}");
 
-    let key = zglos::auth::add_api_key(&app.pool, "app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "app", "open311", None)
         .await
         .unwrap();
     let (lat, lon) = (RYNEK.1.to_string(), RYNEK.0.to_string());
@@ -369,7 +369,7 @@ async fn the_georeport_client_reads_services_and_requests_in_json_and_xml() {
         return;
     }
     let app = spawn_app().await;
-    let key = zglos::auth::add_api_key(&app.pool, "app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "app", "open311", None)
         .await
         .unwrap();
     let mut ids = Vec::new();

@@ -165,7 +165,7 @@ async fn planted_names_emails_and_phones_appear_in_no_public_output() {
         .as_i64()
         .unwrap();
     // 3. An Open311 request with first_name, last_name, email and phone.
-    let key = zglos::auth::add_api_key(&app.pool, "A city app", "open311")
+    let key = zglos::auth::add_api_key(&app.pool, "A city app", "open311", None)
         .await
         .unwrap();
     let (ox, oy) = offset(PLAC_CENTRALNY.0, PLAC_CENTRALNY.1, 0.0, 0.0);

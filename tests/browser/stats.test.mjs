@@ -107,3 +107,25 @@ test('/stats on a phone, in English, passes an accessibility audit', { timeout: 
   assert.deepEqual(problems, []);
   await page.context().close();
 });
+
+test('/stats shows how each unit keeps its deadlines, with the figures as CSV', { timeout: 90_000 }, async () => {
+  const month = new Date().toISOString().slice(0, 7);
+  const zdmk = stats.deadlines.by_unit.find((r) => r.unit === 'ZDMK' && r.month === month);
+  assert.ok(zdmk, JSON.stringify(stats.deadlines));
+  // Both potholes and the street light went to ZDMK; a pothole and the light were resolved today, on time.
+  assert.equal(zdmk.reported, 3);
+  assert.equal(zdmk.on_time_share, 1);
+  const page = await openPage(browser, svc, '/stats');
+  const row = page.locator(`#deadlines-table tbody tr[data-unit="ZDMK"][data-month="${month}"]`);
+  await row.waitFor();
+  const cells = await row.locator('th, td').allTextContents();
+  assert.equal(cells[1], 'Zarząd Dróg Miasta Krakowa');
+  assert.equal(cells[2], '3');
+  assert.match(cells[3], /^100\s?%$/);
+  const csv = await page.locator('a[href="/api/v1/stats.csv"]').getAttribute('href');
+  const res = await fetch(`${svc.baseUrl}${csv}`);
+  assert.equal(res.status, 200);
+  assert.match(await res.text(), new RegExp(`^unit,ZDMK,Zarząd Dróg Miasta Krakowa,${month},3,`, 'm'));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -243,6 +243,28 @@ const COLUMNS = ['reported', 'resolved', 'open', 'median_days_to_resolve'];
 function renderTables() {
   renderTable('districts', $('#districts-table'), (state.stats && state.stats.districts) || [], t('stats.district'), (r) => String(r.id));
   renderTable('units', $('#units-table'), (state.stats && state.stats.units) || [], t('stats.unit'), (r) => r.code);
+  renderDeadlines($('#deadlines-table'), (state.stats && state.stats.deadlines && state.stats.deadlines.by_unit) || []);
+}
+
+const percent = (x) => (x == null ? '—' : new Intl.NumberFormat(document.documentElement.lang || undefined, { style: 'percent', maximumFractionDigits: 0 }).format(x));
+const days = (x) => (x == null ? '—' : formatNumber(x));
+
+/** Keeping to deadlines: a row per month and unit, newest month first. */
+function renderDeadlines(table, rows) {
+  const cols = ['month', 'unit', 'reported', 'onTime', 'toResponse', 'toResolve', 'reopened'];
+  table.querySelector('thead').replaceChildren(h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, t(`stats.deadlines.${c}`)))));
+  const sorted = [...rows].sort((a, b) => b.month.localeCompare(a.month) || String(a.name || a.unit).localeCompare(String(b.name || b.unit)));
+  table.querySelector('tbody').replaceChildren(...sorted.map((r) => h('tr', { dataset: { unit: r.unit, month: r.month } },
+    h('td', {}, r.month),
+    h('th', { scope: 'row' }, r.name || r.unit || '—'),
+    h('td', {}, formatNumber(r.reported)),
+    h('td', { dataset: { col: 'on_time_share' } }, percent(r.on_time_share)),
+    h('td', {}, days(r.median_working_days_to_first_response)),
+    h('td', {}, days(r.median_working_days_to_resolve)),
+    h('td', {}, percent(r.reopened_share)))));
+  if (!rows.length) {
+    table.querySelector('tbody').replaceChildren(h('tr', {}, h('td', { colspan: cols.length }, t('stats.empty'))));
+  }
 }
 
 function renderTable(kind, table, rows, firstHeader, keyOf) {
