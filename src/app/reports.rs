@@ -60,12 +60,13 @@ pub async fn submit(
     placement: &Placement,
     idem: Option<&Idempotency>,
 ) -> AppResult<Submission> {
-    submit_from(pool, engine, report, placement, idem, None).await
+    submit_from(pool, engine, report, placement, idem, None, None).await
 }
 
 /// [`submit`], from a client address: a submission whose email, phone or address is on the
 /// abuse list is stored but held for moderation (see `app::moderation`). The submitter is not
-/// told: the answer is the same.
+/// told: the answer is the same. With `confirm_from` (the service's base URL), a reporter who
+/// left an email is sent the confirmation, queued in the same transaction as the report.
 pub async fn submit_from(
     pool: &PgPool,
     engine: &Engine,
@@ -73,6 +74,7 @@ pub async fn submit_from(
     placement: &Placement,
     idem: Option<&Idempotency>,
     client_address: Option<&str>,
+    confirm_from: Option<&str>,
 ) -> AppResult<Submission> {
     if let Some(idem) = idem {
         if let Some(id) = replay(pool, idem).await? {
@@ -127,6 +129,27 @@ pub async fn submit_from(
     check_photos(&report.photos, &first.public.photos)?;
     if let Some(entry) = abuse {
         super::moderation::audit_hold(&mut tx, first.public.id, entry).await?;
+    }
+    if let (Some(base_url), Some(email)) = (confirm_from, report.contact.email.as_ref()) {
+        let p = &first.public;
+        let unit = p
+            .unit_code
+            .as_deref()
+            .and_then(|u| catalogue.unit(u))
+            .map(|u| u.name.as_str());
+        let (subject, mut body) = crate::domain::messages::confirmation_message(
+            report.lang,
+            p.id,
+            unit,
+            p.expected_at,
+            p.duplicate_of,
+            &format!("{base_url}/r/{}", p.id),
+        );
+        body.push_str(
+            &super::moderation::mail_links(&mut tx, base_url, p.id, email, report.lang).await?,
+        );
+        crate::storage::outbox::queue(&mut tx, p.id, email, &subject, &body).await?;
+        crate::storage::outbox::wake_workers(&mut tx).await?;
     }
     tx.commit().await?;
 

@@ -62,6 +62,77 @@ fn status_texts(
     }
 }
 
+/// The message a reporter gets right after filing: the report's number, who handles it and
+/// by when, and where to follow it (the signed links to manage it follow, see
+/// `app::moderation::mail_links`).
+pub fn confirmation_message(
+    lang: Lang,
+    report_id: i64,
+    unit: Option<&str>,
+    expected: Option<chrono::NaiveDate>,
+    duplicate_of: Option<i64>,
+    link: &str,
+) -> (String, String) {
+    let day = |d: chrono::NaiveDate| d.format("%d.%m.%Y").to_string();
+    match lang {
+        Lang::Pl => {
+            let mut b =
+                format!("Dzień dobry,\n\ndziękujemy za zgłoszenie. Ma numer #{report_id}.\n");
+            if let Some(o) = duplicate_of {
+                b.push_str(&format!("To samo zgłosił już ktoś inny: dołączyliśmy Pana/Pani głos do zgłoszenia #{o}.\n"));
+            }
+            b.push_str(&format!(
+                "Odpowiada: {}\n",
+                unit.unwrap_or("jednostka zostanie wskazana przez pracowników miasta")
+            ));
+            if let Some(d) = expected {
+                b.push_str(&format!("Przewidywany termin: {}\n", day(d)));
+            }
+            b.push_str(&format!(
+                "\nZgłoszenie można śledzić tutaj: {link}\n\n-- \nZgłoś, miejska e-mapa zgłoszeń\n"
+            ));
+            (format!("Zgłoszenie #{report_id} przyjęte"), b)
+        }
+        Lang::En => {
+            let mut b =
+                format!("Hello,\n\nthank you for your report. Its number is #{report_id}.\n");
+            if let Some(o) = duplicate_of {
+                b.push_str(&format!(
+                    "Someone had already reported this: your voice was added to report #{o}.\n"
+                ));
+            }
+            b.push_str(&format!(
+                "Handled by: {}\n",
+                unit.unwrap_or("city staff will assign the unit")
+            ));
+            if let Some(d) = expected {
+                b.push_str(&format!("Expected by: {}\n", d.format("%-d %B %Y")));
+            }
+            b.push_str(&format!(
+                "\nFollow the report: {link}\n\n-- \nZgłoś, the city's e-map of reports\n"
+            ));
+            (format!("Report #{report_id} received"), b)
+        }
+        Lang::Uk => {
+            let mut b = format!("Добрий день!\n\nДякуємо за звернення. Його номер №{report_id}.\n");
+            if let Some(o) = duplicate_of {
+                b.push_str(&format!(
+                    "Про це вже повідомив хтось інший: ваш голос додано до звернення №{o}.\n"
+                ));
+            }
+            b.push_str(&format!(
+                "Відповідальний підрозділ: {}\n",
+                unit.unwrap_or("підрозділ призначать працівники міста")
+            ));
+            if let Some(d) = expected {
+                b.push_str(&format!("Очікуваний термін: {}\n", day(d)));
+            }
+            b.push_str(&format!("\nСтежити за зверненням можна тут: {link}\n\n-- \nZgłoś, міська електронна карта звернень\n"));
+            (format!("Звернення №{report_id} прийнято"), b)
+        }
+    }
+}
+
 /// What a page opened from a signed link in a message says: its title and what following the
 /// link does, for the given language.
 pub fn link_page(
@@ -288,6 +359,30 @@ mod tests {
         assert!(body.starts_with("Добрий день") && body.contains("Залатано."));
         assert!(body.contains("http://x/r/42"));
         assert!(!body.contains("Очікуваний"));
+    }
+
+    #[test]
+    fn the_confirmation_names_the_number_the_unit_and_the_date() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 15);
+        let (subject, body) = confirmation_message(
+            Lang::Pl,
+            9,
+            Some("Zarząd Dróg Miasta Krakowa"),
+            date,
+            None,
+            "http://x/r/9",
+        );
+        assert_eq!(subject, "Zgłoszenie #9 przyjęte");
+        assert!(
+            body.contains("#9") && body.contains("Odpowiada: Zarząd Dróg Miasta Krakowa"),
+            "{body}"
+        );
+        assert!(body.contains("Przewidywany termin: 15.12.2026") && body.contains("http://x/r/9"));
+        let (_, body) = confirmation_message(Lang::Uk, 9, None, None, Some(4), "http://x/r/9");
+        assert!(
+            body.contains("№4") && !body.contains("Очікуваний"),
+            "{body}"
+        );
     }
 
     #[test]

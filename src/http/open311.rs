@@ -930,12 +930,14 @@ async fn create(
             request_hash: hash,
         }
     });
-    let id = match reports::submit(
+    let id = match reports::submit_from(
         &state.pool,
         &state.engine,
         &report,
         &placement,
         idem.as_ref(),
+        None,
+        Some(&super::extract::base_url(&state, &headers)),
     )
     .await
     .map_err(|e| from_api(e.into(), fmt))?

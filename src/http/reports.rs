@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{accepted_lang, json_value, parse_id, typed_body, Member};
+use super::extract::{accepted_lang, base_url, json_value, parse_id, typed_body, Member};
 use super::limits::WriteLimit;
 use super::params::{decode_cursor, encode_cursor, parse_limit, Params};
 use super::schema::{
@@ -140,6 +140,7 @@ async fn create(
         &placement,
         idem.as_ref(),
         Some(client.0.as_str()),
+        Some(&base_url(&state, &headers)),
     )
     .await?
     {

@@ -180,8 +180,13 @@ async fn the_status_mail_says_when_the_fix_is_expected() {
         )
         .await;
     assert_eq!(r.status(), 200);
-    let mails = mailbox.wait_for(1).await;
-    let text = mails[0].text();
+    // The confirmation, then the change.
+    let mails = mailbox.wait_for(2).await;
+    let text = mails
+        .iter()
+        .map(|m| m.text())
+        .find(|t| t.contains("zmienił się na"))
+        .unwrap();
     assert!(
         text.contains(&format!(
             "Przewidywany termin: {}",

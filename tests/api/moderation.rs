@@ -742,10 +742,11 @@ async fn every_mail_carries_a_signed_link_that_erases_the_reporters_contact_and_
         )
         .await;
     assert_eq!(r.status(), 200);
-    let mails = inbox.wait_for(2).await;
+    // Anna's confirmation, then the change to both.
+    let mails = inbox.wait_for(3).await;
     let to_anna = mails
         .iter()
-        .find(|m| m.to.iter().any(|t| t.contains("anna")))
+        .rfind(|m| m.to.iter().any(|t| t.contains("anna")))
         .unwrap()
         .text();
     let to_tom = mails
@@ -858,16 +859,16 @@ async fn every_mail_carries_a_signed_link_that_erases_the_reporters_contact_and_
         &json!({"status": "resolved", "public_note": "Załatane."}),
     )
     .await;
-    let mails = inbox.wait_for(3).await;
+    let mails = inbox.wait_for(4).await;
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let mails_after = inbox.all();
     assert_eq!(
         mails_after.len(),
-        3,
+        4,
         "{:?}",
         mails.iter().map(|m| &m.to).collect::<Vec<_>>()
     );
-    assert!(mails_after[2].to.iter().any(|t| t.contains("tom")));
+    assert!(mails_after[3].to.iter().any(|t| t.contains("tom")));
     let audit: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'privacy:forget' AND report_id = $1",
     )

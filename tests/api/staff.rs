@@ -141,9 +141,10 @@ async fn a_clerk_works_a_report_and_the_reporter_hears_back_by_mail() {
         !public.contains("Crew B") && !public.contains("ballast") && !public.contains("internal")
     );
 
-    // Mail: three changes to three recipients, each in their language, with a link to the report.
-    let mails = inbox_mail.wait_for(9).await;
-    assert_eq!(mails.len(), 9, "{mails:?}");
+    // Mail: the reporter's confirmation, then three changes to three recipients, each in their
+    // language, with a link to the report.
+    let mails = inbox_mail.wait_for(10).await;
+    assert_eq!(mails.len(), 10, "{mails:?}");
     let to_anna: Vec<_> = mails
         .iter()
         .filter(|m| m.to == vec!["anna@example.org".to_string()])
@@ -156,7 +157,15 @@ async fn a_clerk_works_a_report_and_the_reporter_hears_back_by_mail() {
         .iter()
         .filter(|m| m.to == vec!["olena@example.org".to_string()])
         .collect();
-    assert_eq!((to_anna.len(), to_tom.len(), to_olena.len()), (3, 3, 3));
+    assert_eq!((to_anna.len(), to_tom.len(), to_olena.len()), (4, 3, 3));
+    let confirmation = to_anna[0].text();
+    assert!(
+        confirmation.contains(&format!("numer #{id}"))
+            && confirmation.contains("Odpowiada: Zarząd Dróg Miasta Krakowa")
+            && confirmation.contains("Przewidywany termin:")
+            && confirmation.contains("/api/v1/links/withdraw/"),
+        "the confirmation names the number, the unit and the date, with the links: {confirmation}"
+    );
     assert!(
         to_olena
             .iter()
@@ -259,9 +268,12 @@ async fn a_mail_server_outage_delays_but_never_loses_a_message() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let mails = inbox.wait_for(1).await;
-    assert_eq!(mails.len(), 1);
-    assert_eq!(mails[0].to, vec!["anna@example.org".to_string()]);
+    // The confirmation and the status change, both held back by the outage.
+    let mails = inbox.wait_for(2).await;
+    assert_eq!(mails.len(), 2);
+    assert!(mails
+        .iter()
+        .all(|m| m.to == vec!["anna@example.org".to_string()]));
 }
 
 #[tokio::test]
