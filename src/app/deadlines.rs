@@ -232,6 +232,12 @@ pub fn spawn_periodic(pool: PgPool, engine: Arc<Engine>, base_url: String, every
         loop {
             tick.tick().await;
             let catalogue = engine.catalogue();
+            // Resolved reports nobody answered "Is it fixed?" for close by themselves.
+            match super::staff::close_unanswered(&pool, &engine, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(closed = n, "resolved reports closed without an answer"),
+                Err(e) => tracing::warn!(error = %e, "closing unanswered resolved reports failed"),
+            }
             match sweep(&pool, catalogue, &base_url, Utc::now()).await {
                 Ok(s) if s.mails > 0 => tracing::info!(?s, "deadline sweep"),
                 Ok(_) => {}

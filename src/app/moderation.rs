@@ -374,6 +374,24 @@ pub async fn audit_entries(pool: &PgPool) -> AppResult<Vec<store::AuditRow>> {
     Ok(store::audit_entries(pool, 200).await?)
 }
 
+/// "Is it fixed?" with a signed yes and no link for `email`, for the message that a report was
+/// resolved.
+pub async fn fix_links(
+    conn: &mut PgConnection,
+    base_url: &str,
+    id: i64,
+    email: &str,
+    lang: Lang,
+) -> AppResult<String> {
+    let key = store::link_key(&mut *conn).await?;
+    let link = |p| format!("{base_url}{}", rules::link_path(&key, p, id, email));
+    Ok(crate::domain::messages::fix_question(
+        lang,
+        &link(LinkPurpose::Fixed),
+        &link(LinkPurpose::NotFixed),
+    ))
+}
+
 /// The signed links appended to a message to `email` about report `id`: "stop updates and
 /// forget my email" for everyone, "withdraw my report" for the reporter.
 pub async fn mail_links(
@@ -415,7 +433,9 @@ pub async fn check_link(
     signature: &str,
 ) -> AppResult<Link> {
     let purpose = LinkPurpose::parse(purpose).ok_or_else(|| {
-        AppError::not_found(format!("no such link: {purpose:?} (forget or withdraw)"))
+        AppError::not_found(format!(
+            "no such link: {purpose:?} (forget, withdraw, fixed or not_fixed)"
+        ))
     })?;
     let key = store::link_key(pool).await?;
     rules::verify_link(&key, purpose, report_id, email_hash, signature)?;
@@ -431,10 +451,41 @@ pub async fn check_link(
 
 /// Does what a checked link asks: forgets the email (erases the reporter's contact, the
 /// subscription and unsent mail), or holds the report for staff as "withdrawal requested".
-pub async fn follow_link(pool: &PgPool, engine: &Engine, link: &Link) -> AppResult<Value> {
+pub async fn follow_link(
+    pool: &PgPool,
+    engine: &Engine,
+    link: &Link,
+    note: Option<&str>,
+    base_url: &str,
+) -> AppResult<Value> {
+    let id = link.report_id;
+    match link.purpose {
+        LinkPurpose::Fixed => {
+            let changed = super::staff::close_resolved(pool, engine, id, "confirmed_fixed").await?;
+            return Ok(
+                json!({"report_id": id, "purpose": "fixed", "done": true, "changed": changed}),
+            );
+        }
+        LinkPurpose::NotFixed => {
+            let note = note
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    Invalid::unacceptable(
+                        "missing_field",
+                        "note is required: say what is still wrong",
+                    )
+                    .at("note")
+                })?;
+            super::staff::reopen_by_resident(pool, engine, id, None, note, base_url).await?;
+            return Ok(
+                json!({"report_id": id, "purpose": "not_fixed", "done": true, "changed": true}),
+            );
+        }
+        LinkPurpose::Forget | LinkPurpose::Withdraw => {}
+    }
     let mut tx = pool.begin().await?;
     let state = lock(&mut tx, link.report_id).await?;
-    let id = link.report_id;
     let outcome = match link.purpose {
         LinkPurpose::Forget => {
             let done = store::forget(&mut tx, id, &link.email_hash).await?;
@@ -472,6 +523,7 @@ pub async fn follow_link(pool: &PgPool, engine: &Engine, link: &Link) -> AppResu
             }
             json!({"report_id": id, "purpose": "withdraw", "done": true, "changed": !already})
         }
+        LinkPurpose::Fixed | LinkPurpose::NotFixed => unreachable!("handled above"),
     };
     finish(tx, pool, engine, &state.category).await?;
     Ok(outcome)

@@ -202,6 +202,10 @@ async fn queue_mail(
             &format!("{base_url}/r/{id}"),
             expected,
         );
+        // Resolved: "Is it fixed?", with a yes and a no link for this recipient.
+        if status == engine.catalogue().workflow.roles.resolved {
+            body.push_str(&super::moderation::fix_links(tx, base_url, id, &email, lang).await?);
+        }
         // Every message carries the signed "stop updates" (and "withdraw") links.
         body.push_str(&super::moderation::mail_links(tx, base_url, id, &email, lang).await?);
         outbox::queue(tx, id, &email, &subject, &body).await?;
@@ -343,10 +347,25 @@ pub async fn reopen_by_reporter(
     note: &str,
     base_url: &str,
 ) -> AppResult<()> {
+    reopen_by_resident(pool, engine, id, Some(email), note, base_url).await
+}
+
+/// Reopens a closed report for a resident: the reporter or a subscriber by `email`, or (with
+/// `None`) the holder of a signed "not fixed" link, already checked.
+pub async fn reopen_by_resident(
+    pool: &PgPool,
+    engine: &Engine,
+    id: i64,
+    email: Option<&str>,
+    note: &str,
+    base_url: &str,
+) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     let before = lock_report(&mut tx, id).await?;
-    if !store::is_reporter(&mut tx, id, email).await? {
-        return Err(AccessError::NotTheReporter.into());
+    if let Some(email) = email {
+        if !store::is_reporter(&mut tx, id, email).await? {
+            return Err(AccessError::NotTheReporter.into());
+        }
     }
     let status = engine
         .catalogue()
@@ -372,7 +391,11 @@ pub async fn reopen_by_reporter(
         &mut tx,
         None,
         "reporter",
-        "reopen",
+        if email.is_some() {
+            "reopen"
+        } else {
+            "reopen:not_fixed"
+        },
         id,
         &snapshot(&before),
         &json!({"status": status}),
@@ -381,6 +404,85 @@ pub async fn reopen_by_reporter(
     queue_mail(&mut tx, engine, id, &status, note, base_url, None).await?;
     let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
+}
+
+/// Closes a resolved report, after its reporter confirmed the fix (`kind` "confirmed_fixed",
+/// by the resident) or when nobody answered "Is it fixed?" in time ("closed", by the system).
+/// False when it is no longer resolved (someone reopened it meanwhile).
+pub async fn close_resolved(
+    pool: &PgPool,
+    engine: &Engine,
+    id: i64,
+    kind: &'static str,
+) -> AppResult<bool> {
+    let workflow = &engine.catalogue().workflow;
+    let mut tx = pool.begin().await?;
+    let before = lock_report(&mut tx, id).await?;
+    if before.public.status != workflow.roles.resolved {
+        return Ok(false);
+    }
+    let Some(closed) = workflow.after_resolved() else {
+        return Ok(false);
+    };
+    store::set_status(
+        &mut tx,
+        id,
+        &closed,
+        None,
+        crate::domain::workflow::ResolvedAt::Keep,
+    )
+    .await?;
+    let actor = if kind == "confirmed_fixed" {
+        "reporter"
+    } else {
+        "system"
+    };
+    let event = Event {
+        kind,
+        status: Some(&closed),
+        public: None,
+        internal: None,
+        actor,
+    };
+    store::insert_event(&mut tx, id, event).await?;
+    store::insert_audit(
+        &mut tx,
+        None,
+        actor,
+        kind,
+        id,
+        &snapshot(&before),
+        &json!({"status": closed}),
+    )
+    .await?;
+    let category = before.public.category.clone();
+    finish(tx, pool, engine, &[&category]).await?;
+    Ok(true)
+}
+
+/// Days a resolved report waits for "Is it fixed?" before it closes by itself.
+pub const FIX_ANSWER_DAYS: i64 = 14;
+
+/// Closes the resolved reports nobody answered within [`FIX_ANSWER_DAYS`]; how many.
+pub async fn close_unanswered(
+    pool: &PgPool,
+    engine: &Engine,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<usize> {
+    let resolved = &engine.catalogue().workflow.roles.resolved;
+    let due = store::resolved_before(
+        pool,
+        resolved,
+        now - chrono::Duration::days(FIX_ANSWER_DAYS),
+    )
+    .await?;
+    let mut closed = 0;
+    for id in due {
+        if close_resolved(pool, engine, id, "closed").await? {
+            closed += 1;
+        }
+    }
+    Ok(closed)
 }
 
 /// Merges `id` into `into` (an open original of the same category).

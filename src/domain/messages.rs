@@ -139,8 +139,23 @@ pub fn link_page(
     purpose: super::moderation::LinkPurpose,
     lang: Lang,
 ) -> (&'static str, &'static str) {
-    use super::moderation::LinkPurpose::{Forget, Withdraw};
+    use super::moderation::LinkPurpose::{Fixed, Forget, NotFixed, Withdraw};
     match (purpose, lang) {
+        (Fixed, Lang::Pl) => ("Naprawione", "Potwierdzam, że problem został usunięty."),
+        (Fixed, Lang::En) => ("Fixed", "I confirm that the problem has been fixed."),
+        (Fixed, Lang::Uk) => ("Виправлено", "Підтверджую, що проблему усунено."),
+        (NotFixed, Lang::Pl) => (
+            "Nie naprawione",
+            "Zgłoszenie wróci do jednostki miasta. Napisz, co jest nie tak.",
+        ),
+        (NotFixed, Lang::En) => (
+            "Not fixed",
+            "The report goes back to the city unit. Say what is still wrong.",
+        ),
+        (NotFixed, Lang::Uk) => (
+            "Не виправлено",
+            "Звернення повернеться до міського підрозділу. Напишіть, що не так.",
+        ),
         (Forget, Lang::Pl) => (
             "Nie chcę więcej wiadomości",
             "Adres, imię i telefon zostaną usunięte ze zgłoszenia i nie wyślemy więcej wiadomości.",
@@ -165,6 +180,16 @@ pub fn link_page(
             "Відкликати звернення",
             "Звернення зникне з публічної мапи, а про його відкликання вирішать працівники міста.",
         ),
+    }
+}
+
+/// "Is it fixed?": the lines added to the message that a report was resolved, with the two
+/// one-tap links.
+pub fn fix_question(lang: Lang, fixed: &str, not_fixed: &str) -> String {
+    match lang {
+        Lang::Pl => format!("\nCzy problem został usunięty?\nTak: {fixed}\nNie: {not_fixed}\nBez odpowiedzi zgłoszenie zostanie zamknięte po 14 dniach.\n"),
+        Lang::En => format!("\nIs it fixed?\nYes: {fixed}\nNo: {not_fixed}\nWithout an answer the report closes after 14 days.\n"),
+        Lang::Uk => format!("\nЧи усунено проблему?\nТак: {fixed}\nНі: {not_fixed}\nЯкщо відповіді не буде, звернення закриється через 14 днів.\n"),
     }
 }
 

@@ -152,6 +152,10 @@ pub enum LinkPurpose {
     Forget,
     /// Withdraw my report (held for staff, marked "withdrawal requested").
     Withdraw,
+    /// "Is it fixed?" — yes: recorded on the report.
+    Fixed,
+    /// "Is it fixed?" — no: the report is reopened with the resident's note.
+    NotFixed,
 }
 
 impl LinkPurpose {
@@ -159,6 +163,8 @@ impl LinkPurpose {
         match self {
             Self::Forget => "forget",
             Self::Withdraw => "withdraw",
+            Self::Fixed => "fixed",
+            Self::NotFixed => "not_fixed",
         }
     }
 
@@ -166,6 +172,8 @@ impl LinkPurpose {
         match s {
             "forget" => Some(Self::Forget),
             "withdraw" => Some(Self::Withdraw),
+            "fixed" => Some(Self::Fixed),
+            "not_fixed" => Some(Self::NotFixed),
             _ => None,
         }
     }

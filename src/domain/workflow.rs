@@ -198,6 +198,14 @@ impl Workflow {
         self.transitions.contains(&(from.to_owned(), to.to_owned()))
     }
 
+    /// Where a resolved report goes when its reporter confirms the fix or does not answer:
+    /// the first closed status the workflow allows from the resolved one.
+    pub fn after_resolved(&self) -> Option<String> {
+        self.allowed(&self.roles.resolved)
+            .into_iter()
+            .find(|s| !self.is_open(s) && *s != self.roles.resolved)
+    }
+
     /// A staff member moves a report to `to`. "Not ours" needs the unit it belongs to
     /// (`unit`, which `unit_exists` must know and which must differ from the report's own).
     pub fn change_status(

@@ -383,6 +383,38 @@ async fn checked_link(
         })
 }
 
+/// The `note` of a link's POST: from the page's form (form-encoded) or JSON `{"note": …}`;
+/// None for an empty body.
+fn link_note(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Option<String>> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        let bytes = body.map_err(|e| ApiError::bad_request("unreadable_body", e.body_text()))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            ApiError::bad_request("invalid_form", format!("the form cannot be read: {e}"))
+        })?;
+        return Ok(pairs
+            .into_iter()
+            .rev()
+            .find(|(k, _)| k == "note")
+            .map(|(_, v)| v));
+    }
+    let body: LinkBody = typed_body(headers, body, false)?;
+    optional_text("note", body.note)
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+struct LinkBody {
+    /// For not_fixed: what is still wrong (the public note of the reopened report)
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    note: Option<Member<String>>,
+}
+
 fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -400,7 +432,7 @@ fn page(lang: Lang, title: &str, body: &str) -> Response {
 /// What a signed link from a message does (changes nothing: mail scanners prefetch links)
 #[utoipa::path(get, path = "/api/v1/links/{purpose}/{id}", tag = "reports",
     params(
-        ("purpose" = String, Path, description = "forget (stop updates and forget my email) or withdraw (withdraw my report)"),
+        ("purpose" = String, Path, description = "forget (stop updates and forget my email), withdraw (withdraw my report), fixed or not_fixed (the answer to \"Is it fixed?\")"),
         ("id" = i64, Path, description = "Report id"),
         ("e" = String, Query, description = "SHA-256 of the email the message went to"),
         ("s" = String, Query, description = "HMAC-SHA256 signature of the link"),
@@ -429,10 +461,21 @@ async fn link_show(
     );
     if wants_html(&headers) {
         let url = url.replace('&', "&amp;").replace('"', "&quot;");
+        // "Not fixed" asks what is still wrong.
+        let note = if link.purpose == crate::domain::moderation::LinkPurpose::NotFixed {
+            let label = match lang {
+                Lang::Pl => "Co jest nie tak?",
+                Lang::En => "What is still wrong?",
+                Lang::Uk => "Що не так?",
+            };
+            format!("<p><label for=\"note\">{label}</label><br><textarea id=\"note\" name=\"note\" rows=\"4\" cols=\"40\" maxlength=\"2000\" required></textarea></p>")
+        } else {
+            String::new()
+        };
         return Ok(page(
             lang,
             title,
-            &format!("<p>{text}</p><form method=\"post\" action=\"{url}\"><button type=\"submit\">OK</button></form>"),
+            &format!("<p>{text}</p><form method=\"post\" action=\"{url}\">{note}<button type=\"submit\">OK</button></form>"),
         ));
     }
     Ok(Json(json!({
@@ -444,10 +487,11 @@ async fn link_show(
     .into_response())
 }
 
-/// Do what a signed link from a message asks: forget the email (erase the contact, stop mail) or withdraw the report
+/// Do what a signed link from a message asks: forget the email (erase the contact, stop mail), withdraw the report, or answer "Is it fixed?"
 #[utoipa::path(post, path = "/api/v1/links/{purpose}/{id}", tag = "reports",
+    request_body(content = LinkBody, description = "Only for not_fixed: {note} (JSON or the page's form)"),
     params(
-        ("purpose" = String, Path, description = "forget or withdraw"),
+        ("purpose" = String, Path, description = "forget, withdraw, fixed (closes the resolved report) or not_fixed (reopens it with `note`)"),
         ("id" = i64, Path, description = "Report id"),
         ("e" = String, Query, description = "SHA-256 of the email the message went to"),
         ("s" = String, Query, description = "HMAC-SHA256 signature of the link"),
@@ -457,15 +501,21 @@ async fn link_show(
         (status = 400, description = "The link is incomplete", body = ErrorBody),
         (status = 403, description = "The signature does not match", body = ErrorBody),
         (status = 404, description = "No such link or report", body = ErrorBody),
+        (status = 409, description = "not_fixed: the report cannot be reopened (not closed, or too long ago)", body = ErrorBody),
+        (status = 422, description = "not_fixed without a note", body = ErrorBody),
     ))]
 async fn link_follow(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((purpose, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let link = checked_link(&state, &purpose, &id, raw.as_deref()).await?;
-    let outcome = app::follow_link(&state.pool, &state.engine, &link).await?;
+    let note = link_note(&headers, body)?;
+    let base = super::extract::base_url(&state, &headers);
+    let outcome =
+        app::follow_link(&state.pool, &state.engine, &link, note.as_deref(), &base).await?;
     tracing::info!(
         report = link.report_id,
         purpose = link.purpose.as_str(),

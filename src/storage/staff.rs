@@ -629,3 +629,18 @@ pub async fn deadline_facts(
     .fetch_all(pool)
     .await
 }
+
+/// Reports still in the resolved status, resolved before `before`.
+pub async fn resolved_before(
+    pool: &PgPool,
+    resolved: &str,
+    before: DateTime<Utc>,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "SELECT id FROM reports WHERE status = $1 AND resolved_at < $2 ORDER BY id",
+        resolved,
+        before
+    )
+    .fetch_all(pool)
+    .await
+}

@@ -6,6 +6,7 @@ mod common;
 mod deadlines;
 mod dedup;
 mod exports;
+mod fix_confirmation;
 mod geocode;
 mod hardening;
 mod hostile;

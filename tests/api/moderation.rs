@@ -700,7 +700,7 @@ async fn staff_hide_a_description_or_a_photo_from_the_public_and_still_see_the_o
     );
 }
 
-fn link_in(text: &str, purpose: &str) -> Option<String> {
+pub(crate) fn link_in(text: &str, purpose: &str) -> Option<String> {
     let start = text.find(&format!("/api/v1/links/{purpose}/"))?;
     let begin = text[..start].rfind("http://")?;
     let end = text[start..]
@@ -710,7 +710,7 @@ fn link_in(text: &str, purpose: &str) -> Option<String> {
     Some(text[begin..end].to_owned())
 }
 
-async fn mail_app() -> (TestApp, crate::common::smtp::Inbox) {
+pub(crate) async fn mail_app() -> (TestApp, crate::common::smtp::Inbox) {
     let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let smtp_url = format!("smtp://127.0.0.1:{}", smtp.local_addr().unwrap().port());
     let inbox = crate::common::smtp::serve(smtp);

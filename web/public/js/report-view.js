@@ -62,6 +62,8 @@ function timelineText(ev, ref) {
     case 'status': return t('timeline.status', { status });
     case 'support': return t('timeline.support');
     case 'duplicate': return t('timeline.duplicate');
+    case 'confirmed_fixed': return t('timeline.confirmed_fixed');
+    case 'reopened': return t('timeline.reopened');
     default: return status ? t('timeline.status', { status }) : ev.kind;
   }
 }
