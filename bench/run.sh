@@ -74,6 +74,8 @@ RESULTS=$OUT/results.jsonl
 : >"$RESULTS"
 
 source bench/lib.sh
+# wrk (Debian's) drives the tile and closed-loop submission loads.
+command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk >/dev/null; }
 
 PIDS=()
 cleanup() {
@@ -282,7 +284,11 @@ start_zglos() {
     port_free "$ZGLOS_PORT" || { log "port $ZGLOS_PORT is taken"; exit 1; }
     log "starting zglos on 127.0.0.1:$ZGLOS_PORT"
     local t0=$SECONDS
-    "$ZGLOS_BIN" serve --database-url "$DATABASE_URL" --listen "127.0.0.1:$ZGLOS_PORT" >>"$OUT/zglos.log" 2>&1 &
+    # Every load comes from one loopback address: the per-address write limits (which would
+    # answer 429 after the first 20 submissions) are raised out of the way; the service's work
+    # per request is what is measured.
+    ZGLOS_WRITE_BURST=1000000000 ZGLOS_WRITE_PER_HOUR=1000000000 ZGLOS_CONTACT_PER_HOUR=1000000000 \
+        "$ZGLOS_BIN" serve --database-url "$DATABASE_URL" --listen "127.0.0.1:$ZGLOS_PORT" >>"$OUT/zglos.log" 2>&1 &
     ZGLOS_PID=$!
     PIDS+=("$ZGLOS_PID")
     wait_http "http://127.0.0.1:$ZGLOS_PORT/readyz" 600 "$ZGLOS_PID" ||

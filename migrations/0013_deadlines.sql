@@ -45,3 +45,8 @@ ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check
     CHECK (role IN ('open311', 'analyst', 'unit_system'));
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_unit_scope
     CHECK ((role = 'unit_system') = (unit_code IS NOT NULL));
+
+-- Messages also go as HTML (the category's icon and name above the text) beside the plain text.
+ALTER TABLE outbox ADD COLUMN html_body text;
+-- Whether the pack gives the category an SVG icon (served as /icons/{code}.svg).
+ALTER TABLE categories ADD COLUMN has_icon boolean NOT NULL DEFAULT false;

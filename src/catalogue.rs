@@ -28,6 +28,8 @@ pub struct Category {
     pub dedup_window_days: i32,
     pub color: String,
     pub icon: String,
+    /// The pack gives an SVG icon (served as `/icons/{code}.svg`).
+    pub has_icon: bool,
 }
 
 impl Category {

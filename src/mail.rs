@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Body, Mailbox};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 
@@ -47,17 +47,35 @@ async fn send_one(
     from: &Mailbox,
     m: &Pending,
 ) -> anyhow::Result<()> {
-    let message = Message::builder()
+    let builder = Message::builder()
         .message_id(Some(message_id(m.id, from)))
         .from(from.clone())
         .to(m.to_email.parse()?)
-        .subject(&m.subject)
-        .header(ContentType::TEXT_PLAIN)
-        // Quoted-printable keeps Polish text readable in the raw message and links intact.
-        .body(
-            Body::new_with_encoding(m.body.clone(), ContentTransferEncoding::QuotedPrintable)
-                .map_err(|_| anyhow::anyhow!("cannot encode the message body"))?,
-        )?;
+        .subject(&m.subject);
+    // Quoted-printable keeps Polish text readable in the raw message and links intact.
+    let encode = |text: &str| {
+        Body::new_with_encoding(text.to_owned(), ContentTransferEncoding::QuotedPrintable)
+            .map_err(|_| anyhow::anyhow!("cannot encode the message body"))
+    };
+    let message = match &m.html_body {
+        // The plain text first: clients that show no HTML (or no images) read that.
+        Some(html) => builder.multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(encode(&m.body)?),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(encode(html)?),
+                ),
+        )?,
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(encode(&m.body)?)?,
+    };
     transport.send(message).await?;
     Ok(())
 }

@@ -374,6 +374,30 @@ pub async fn audit_entries(pool: &PgPool) -> AppResult<Vec<store::AuditRow>> {
     Ok(store::audit_entries(pool, 200).await?)
 }
 
+/// The HTML version of a message about a report of `category` (see
+/// `domain::messages::html_message`): its icon and name in `lang` above the text.
+pub fn mail_html(
+    catalogue: &crate::catalogue::Catalogue,
+    category: &str,
+    lang: Lang,
+    base_url: &str,
+    text: &str,
+) -> String {
+    let c = catalogue.category(category).map(|(_, c)| c);
+    let name = c.map_or(category.to_owned(), |c| {
+        c.names.get(lang.as_str()).to_owned()
+    });
+    let icon = c
+        .filter(|c| c.has_icon)
+        .map(|c| format!("{base_url}/icons/{}.svg", c.code));
+    crate::domain::messages::html_message(
+        text,
+        &name,
+        icon.as_deref(),
+        c.map_or("#555", |c| c.color.as_str()),
+    )
+}
+
 /// "Is it fixed?" with a signed yes and no link for `email`, for the message that a report was
 /// resolved.
 pub async fn fix_links(

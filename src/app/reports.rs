@@ -148,7 +148,10 @@ pub async fn submit_from(
         body.push_str(
             &super::moderation::mail_links(&mut tx, base_url, p.id, email, report.lang).await?,
         );
-        crate::storage::outbox::queue(&mut tx, p.id, email, &subject, &body).await?;
+        let html =
+            super::moderation::mail_html(catalogue, &p.category, report.lang, base_url, &body);
+        crate::storage::outbox::queue_html(&mut tx, p.id, email, &subject, &body, Some(&html))
+            .await?;
         crate::storage::outbox::wake_workers(&mut tx).await?;
     }
     tx.commit().await?;

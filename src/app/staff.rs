@@ -186,6 +186,9 @@ async fn queue_mail(
     expected: Option<NaiveDate>,
 ) -> AppResult<()> {
     let status_row = engine.catalogue().status(status).map(|(_, s)| s.clone());
+    let category = storage::reports::category_of(&mut *tx, id)
+        .await?
+        .unwrap_or_default();
     // The expected date matters while the report is open.
     let expected = expected.filter(|_| status_row.as_ref().is_some_and(|s| s.is_open));
     for (email, lang) in outbox::recipients(tx, id).await? {
@@ -208,7 +211,9 @@ async fn queue_mail(
         }
         // Every message carries the signed "stop updates" (and "withdraw") links.
         body.push_str(&super::moderation::mail_links(tx, base_url, id, &email, lang).await?);
-        outbox::queue(tx, id, &email, &subject, &body).await?;
+        let html =
+            super::moderation::mail_html(engine.catalogue(), &category, lang, base_url, &body);
+        outbox::queue_html(tx, id, &email, &subject, &body, Some(&html)).await?;
     }
     outbox::wake_workers(tx).await?;
     Ok(())

@@ -352,6 +352,52 @@ pub fn digest_message(
     }
 }
 
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The HTML version of a plain-text message: the category's icon and name on top, the text as
+/// paragraphs (escaped: a public note is shown as written, never as markup), links clickable.
+pub fn html_message(text: &str, category: &str, icon_url: Option<&str>, colour: &str) -> String {
+    let linkify = |line: &str| -> String {
+        line.split(' ')
+            .map(|w| {
+                if w.starts_with("http://") || w.starts_with("https://") {
+                    let u = escape_html(w);
+                    format!("<a href=\"{u}\">{u}</a>")
+                } else {
+                    escape_html(w)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let paragraphs: String = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            format!(
+                "<p>{}</p>\n",
+                p.lines().map(linkify).collect::<Vec<_>>().join("<br>\n")
+            )
+        })
+        .collect();
+    let icon = icon_url.map_or(String::new(), |u| {
+        format!(
+            "<img src=\"{}\" alt=\"\" width=\"28\" height=\"28\" style=\"vertical-align:middle;background:{};border-radius:50%;padding:4px\"> ",
+            escape_html(u),
+            escape_html(colour)
+        )
+    });
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"></head><body style=\"font-family:sans-serif;line-height:1.4\">\n<p style=\"font-weight:bold\">{icon}{}</p>\n{paragraphs}</body></html>\n",
+        escape_html(category)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +430,30 @@ mod tests {
         assert!(body.starts_with("Добрий день") && body.contains("Залатано."));
         assert!(body.contains("http://x/r/42"));
         assert!(!body.contains("Очікуваний"));
+    }
+
+    #[test]
+    fn the_html_version_shows_the_icon_and_the_text_as_written() {
+        let html = html_message(
+            "Dzień dobry,\n\nNotatka: <b>dziś</b> & jutro.\nLink: http://x/r/1?a=1&b=2\n",
+            "Dziura w jezdni",
+            Some("http://x/icons/pothole.svg"),
+            "#d9480f",
+        );
+        assert!(
+            html.contains("<img src=\"http://x/icons/pothole.svg\""),
+            "{html}"
+        );
+        assert!(html.contains("Dziura w jezdni</p>"));
+        assert!(
+            html.contains("&lt;b&gt;dziś&lt;/b&gt; &amp; jutro."),
+            "{html}"
+        );
+        assert!(
+            html.contains("<a href=\"http://x/r/1?a=1&amp;b=2\">"),
+            "{html}"
+        );
+        assert!(!html_message("x", "Graffiti", None, "#000").contains("<img"));
     }
 
     #[test]

@@ -82,10 +82,10 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
             .collect();
         sqlx::query!(
             "INSERT INTO categories (code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m,
-                 dedup_window_days, color, icon, sort_order, names)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 dedup_window_days, color, icon, sort_order, names, has_icon)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (code) DO UPDATE SET name_pl = EXCLUDED.name_pl, name_en = EXCLUDED.name_en,
-                 names = EXCLUDED.names,
+                 names = EXCLUDED.names, has_icon = EXCLUDED.has_icon,
                  group_code = EXCLUDED.group_code, geometry_kinds = EXCLUDED.geometry_kinds,
                  dedup_radius_m = EXCLUDED.dedup_radius_m, dedup_window_days = EXCLUDED.dedup_window_days,
                  color = EXCLUDED.color, icon = EXCLUDED.icon, sort_order = EXCLUDED.sort_order",
@@ -99,7 +99,8 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
             &c.color,
             &c.icon,
             c.sort_order,
-            serde_json::to_value(&c.names)?
+            serde_json::to_value(&c.names)?,
+            c.icon_file.is_some()
         )
         .execute(&mut *tx)
         .await
@@ -221,7 +222,7 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
             .collect();
 
     let categories = sqlx::query!(
-        "SELECT code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m, dedup_window_days, color, icon, names
+        "SELECT code, name_pl, name_en, group_code, geometry_kinds, dedup_radius_m, dedup_window_days, color, icon, names, has_icon
          FROM categories ORDER BY sort_order, code"
     )
     .fetch_all(pool)
@@ -238,6 +239,7 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         dedup_window_days: c.dedup_window_days,
         color: c.color,
         icon: c.icon,
+        has_icon: c.has_icon,
     })
     .collect();
     let statuses: Vec<Status> = sqlx::query!(

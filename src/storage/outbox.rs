@@ -29,13 +29,26 @@ pub async fn queue(
     subject: &str,
     body: &str,
 ) -> sqlx::Result<()> {
+    queue_html(conn, report_id, to, subject, body, None).await
+}
+
+/// As [`queue`], with an HTML version of the text sent beside it.
+pub async fn queue_html(
+    conn: &mut PgConnection,
+    report_id: impl Into<Option<i64>>,
+    to: &str,
+    subject: &str,
+    body: &str,
+    html: Option<&str>,
+) -> sqlx::Result<()> {
     let report_id: Option<i64> = report_id.into();
     sqlx::query!(
-        "INSERT INTO outbox (report_id, to_email, subject, body) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO outbox (report_id, to_email, subject, body, html_body) VALUES ($1, $2, $3, $4, $5)",
         report_id,
         to,
         subject,
-        body
+        body,
+        html
     )
     .execute(conn)
     .await?;
@@ -57,6 +70,7 @@ pub struct Pending {
     pub to_email: String,
     pub subject: String,
     pub body: String,
+    pub html_body: Option<String>,
     pub attempts: i32,
 }
 
@@ -65,7 +79,7 @@ pub struct Pending {
 pub async fn due(tx: &mut Transaction<'_, Postgres>, limit: i64) -> sqlx::Result<Vec<Pending>> {
     sqlx::query_as!(
         Pending,
-        "SELECT id, to_email, subject, body, attempts FROM outbox
+        "SELECT id, to_email, subject, body, html_body, attempts FROM outbox
          WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         limit
     )

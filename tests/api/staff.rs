@@ -166,6 +166,18 @@ async fn a_clerk_works_a_report_and_the_reporter_hears_back_by_mail() {
             && confirmation.contains("/api/v1/links/withdraw/"),
         "the confirmation names the number, the unit and the date, with the links: {confirmation}"
     );
+    // Beside the text, an HTML version shows the category's icon (never an emoji) and name.
+    assert!(
+        confirmation.contains("Content-Type: text/plain")
+            && confirmation.contains("Content-Type: text/html")
+            && confirmation.contains("/icons/street_lighting.svg")
+            && confirmation.contains("Niedziałająca latarnia"),
+        "{confirmation}"
+    );
+    assert!(
+        to_anna.iter().all(|m| !m.text().contains('💡')),
+        "no emoji in any mail"
+    );
     assert!(
         to_olena
             .iter()

@@ -45,6 +45,10 @@ test('the tracking page names the status and category in Ukrainian', { timeout: 
   const card = await page.locator('#report .report-card').textContent();
   assert.match(card, /Не працює ліхтар/);
   assert.match(card, /Нове/);
+  // The date the city expects the fix by (street lights: 5 working days), in Ukrainian.
+  assert.match(card, /Очікуваний термін/);
+  const expected = await page.locator('#report .report-expected time').getAttribute('datetime');
+  assert.equal(expected, r.properties.expected_at);
   assert.equal(await page.getAttribute('html', 'lang'), 'uk');
   await audit(page, 'the tracking page in Ukrainian');
   assert.deepEqual(page.errors, []);
