@@ -157,14 +157,7 @@ async fn overdue_in_the_inbox_follows_the_response_and_fix_dates() {
 
 #[tokio::test]
 async fn the_status_mail_says_when_the_fix_is_expected() {
-    let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let smtp_url = format!("smtp://127.0.0.1:{}", smtp.local_addr().unwrap().port());
-    let mailbox = crate::common::smtp::serve(smtp);
-    let app = spawn_app_with(TestDb::new().await, |url| zglos::config::Config {
-        smtp_url: Some(smtp_url.clone()),
-        ..config(url)
-    })
-    .await;
+    let (app, mailbox) = crate::moderation::mail_app().await;
     let id =
         crate::staff::report_with_contact(&app, "street_lighting", RYNEK, "anna@example.org", "pl")
             .await;
@@ -198,32 +191,9 @@ async fn the_status_mail_says_when_the_fix_is_expected() {
 
 /// A copy of the twin city with `targets` as its targets.csv.
 fn pack_with_targets(tag: &str, targets: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("zglos-targets-{tag}-{}", std::process::id()));
-    let src = repo_root().join("tests/fixtures/twin-city");
-    std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
-    }
-    std::fs::write(dir.join("targets.csv"), targets).unwrap();
-    dir
-}
-
-fn import(pack: &std::path::Path, db_url: &str) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zglos"))
-        .args([
-            "import-city",
-            pack.to_str().unwrap(),
-            "--database-url",
-            db_url,
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    twin_city_copy(&format!("targets-{tag}"), |dir| {
+        std::fs::write(dir.join("targets.csv"), targets).unwrap()
+    })
 }
 
 #[tokio::test]
@@ -233,7 +203,7 @@ async fn a_unit_may_have_its_own_target_for_a_category() {
         "unit",
         "category,unit,response_days,fix_days\nlitter,,1,3\nlitter,GUARD,0,1\n",
     );
-    let (ok, stderr) = import(&pack, &db.url);
+    let (ok, stderr) = import_city(&pack, &db.url);
     assert!(ok, "{stderr}");
     let app = spawn_app_on(db).await;
     let cal = Calendar::default();
@@ -294,7 +264,8 @@ async fn a_wrong_target_is_refused_at_import_naming_the_row() {
         ),
     ] {
         let pack = pack_with_targets(tag, targets);
-        let (ok, stderr) = import(&pack, "postgres://postgres@127.0.0.1:5432/zglos_no_such_db");
+        let (ok, stderr) =
+            import_city(&pack, "postgres://postgres@127.0.0.1:5432/zglos_no_such_db");
         assert!(!ok, "{tag}");
         assert!(
             stderr.contains("targets.csv") && stderr.contains(expect),
@@ -314,14 +285,7 @@ async fn a_late_report_escalates_to_its_unit_and_the_admins_once_per_deadline_an
 ) {
     use chrono::{Datelike, Duration, Weekday};
     use zglos::app::deadlines::sweep;
-    let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let smtp_url = format!("smtp://127.0.0.1:{}", smtp.local_addr().unwrap().port());
-    let mailbox = crate::common::smtp::serve(smtp);
-    let app = spawn_app_with(TestDb::new().await, |url| zglos::config::Config {
-        smtp_url: Some(smtp_url.clone()),
-        ..config(url)
-    })
-    .await;
+    let (app, mailbox) = crate::moderation::mail_app().await;
     app.staff("admin@city.example", &[Role::Admin], &[]).await;
     let clerk = app
         .staff("clerk@zdmk.example", &[Role::UnitStaff], &["ZDMK"])

@@ -40,43 +40,20 @@ async fn categories_and_statuses_are_named_in_ukrainian_as_the_city_pack_says() 
 
 /// A copy of the twin city whose categories and statuses are also named in German and Silesian.
 fn multilingual_pack(tag: &str, statuses: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("zglos-names-{tag}-{}", std::process::id()));
-    let src = repo_root().join("tests/fixtures/twin-city");
-    std::fs::create_dir_all(&dir).unwrap();
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
-    }
-    let csv = std::fs::read_to_string(src.join("categories.csv")).unwrap();
-    let mut out = String::new();
-    for (i, line) in csv.lines().filter(|l| !l.is_empty()).enumerate() {
-        let (de, szl) = match (i, line.split(',').next()) {
-            (0, _) => ("name_de", "name_szl"),
-            (_, Some("litter")) => ("Abfall", "Śmiecie"),
-            _ => ("", ""),
-        };
-        out.push_str(&format!("{line},{de},{szl}\n"));
-    }
-    std::fs::write(dir.join("categories.csv"), out).unwrap();
-    std::fs::write(dir.join("statuses.csv"), statuses).unwrap();
-    dir
-}
-
-fn import(pack: &std::path::Path, db_url: &str) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zglos"))
-        .args([
-            "import-city",
-            pack.to_str().unwrap(),
-            "--database-url",
-            db_url,
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    twin_city_copy(&format!("names-{tag}"), |dir| {
+        let csv = std::fs::read_to_string(dir.join("categories.csv")).unwrap();
+        let mut out = String::new();
+        for (i, line) in csv.lines().filter(|l| !l.is_empty()).enumerate() {
+            let (de, szl) = match (i, line.split(',').next()) {
+                (0, _) => ("name_de", "name_szl"),
+                (_, Some("litter")) => ("Abfall", "Śmiecie"),
+                _ => ("", ""),
+            };
+            out.push_str(&format!("{line},{de},{szl}\n"));
+        }
+        std::fs::write(dir.join("categories.csv"), out).unwrap();
+        std::fs::write(dir.join("statuses.csv"), statuses).unwrap();
+    })
 }
 
 #[tokio::test]
@@ -86,7 +63,7 @@ async fn a_city_pack_may_name_things_in_any_number_of_languages() {
         "ok",
         "code,name_pl,name_en,name_de\nresolved,Naprawione,Fixed,Behoben\n",
     );
-    let (ok, stderr) = import(&pack, &db.url);
+    let (ok, stderr) = import_city(&pack, &db.url);
     assert!(ok, "{stderr}");
     let app = spawn_app_on(db).await;
     let cats = app.get_json("/api/v1/categories").await;
@@ -128,7 +105,7 @@ async fn a_city_pack_may_name_things_in_any_number_of_languages() {
 async fn a_status_the_service_does_not_have_cannot_be_named() {
     let db = TestDb::empty().await;
     let pack = multilingual_pack("bad", "code,name_pl,name_en\nfixed_maybe,Może,Maybe\n");
-    let (ok, stderr) = import(&pack, &db.url);
+    let (ok, stderr) = import_city(&pack, &db.url);
     assert!(!ok);
     assert!(
         stderr.contains("statuses.csv")
@@ -144,7 +121,7 @@ async fn a_status_the_service_does_not_have_cannot_be_named() {
         csv.replacen("litter,Śmieci,", "litter,,", 1),
     )
     .unwrap();
-    let (ok, stderr) = import(&pack2, &TestDb::empty().await.url);
+    let (ok, stderr) = import_city(&pack2, &TestDb::empty().await.url);
     assert!(!ok);
     assert!(
         stderr.contains("row 2") && stderr.contains("name_pl"),

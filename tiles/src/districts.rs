@@ -13,6 +13,17 @@ pub struct District {
     pub geometry: MultiPolygon<f64>,
 }
 
+/// Where a district's label goes: a point inside it, or for a polygon that is not valid (a
+/// ring crossing itself, which geo's interior-point search cannot handle) its centroid.
+pub fn label_point(geometry: &MultiPolygon<f64>) -> Option<Point<f64>> {
+    use geo::{Centroid, InteriorPoint, Validation};
+    if geometry.is_valid() {
+        geometry.interior_point()
+    } else {
+        geometry.centroid()
+    }
+}
+
 /// Where a point fell.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DistrictHit {
@@ -197,6 +208,11 @@ mod tests {
     fn boundary_contains() {
         let b = Boundary::new(square(0, 20.0, 50.0, 0.02).geometry);
         assert!(b.contains(Point::new(20.01, 50.01)));
+        // A bow tie (a ring crossing itself) still gets a label point, and no panic.
+        let bow: MultiPolygon<f64> = MultiPolygon(vec![geo::polygon![
+            (x: 0.0, y: 0.0), (x: 2.0, y: 2.0), (x: 2.0, y: 0.0), (x: 0.0, y: 2.0), (x: 0.0, y: 0.0)
+        ]]);
+        assert!(label_point(&bow).is_some());
         assert!(!b.contains(Point::new(19.99, 50.01)));
     }
 }

@@ -305,7 +305,7 @@ pub fn districts_tile(districts: &[District], tile: TileId) -> Vec<u8> {
             f.add_tag_string("name", &d.name);
             polygons = f.into_layer();
         }
-        if let Some(p) = geo::InteriorPoint::interior_point(&d.geometry) {
+        if let Some(p) = crate::districts::label_point(&d.geometry) {
             let (ux, uy) = mercator::to_unit(p.x(), p.y());
             let (x, y) = tile.to_tile_coords(ux, uy, EXTENT);
             if (0.0..EXTENT as f64).contains(&x) && (0.0..EXTENT as f64).contains(&y) {

@@ -274,6 +274,38 @@ pub async fn spawn_app_with(db: TestDb, make: impl FnOnce(&str) -> Config) -> Te
 }
 
 /// A point report feature.
+/// A copy of the twin city's pack in a temporary folder (named by `tag`), changed by `edit`
+/// before it is imported.
+pub fn twin_city_copy(tag: &str, edit: impl FnOnce(&std::path::Path)) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zglos-pack-{tag}-{}", std::process::id()));
+    let src = repo_root().join("tests/fixtures/twin-city");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    edit(&dir);
+    dir
+}
+
+/// `zglos import-city PACK` into `db_url`: whether it worked, and what it wrote to stderr.
+pub fn import_city(pack: &std::path::Path, db_url: &str) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zglos"))
+        .args([
+            "import-city",
+            pack.to_str().unwrap(),
+            "--database-url",
+            db_url,
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub fn point_report(category: &str, lon: f64, lat: f64, description: &str) -> Value {
     json!({
         "type": "Feature",

@@ -3,7 +3,6 @@
 //! index over every name.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use geo::InteriorPoint;
 use rstar::primitives::{GeomWithData, Line};
 use rstar::{PointDistance, RTree};
 
@@ -355,7 +354,7 @@ impl Gazetteer {
             });
         }
         for (i, d) in districts.iter().enumerate() {
-            let Some(p) = d.geometry.interior_point() else {
+            let Some(p) = crate::districts::label_point(&d.geometry) else {
                 continue;
             };
             stats.districts += 1;
