@@ -13,14 +13,34 @@ pub struct District {
     pub geometry: MultiPolygon<f64>,
 }
 
-/// Where a district's label goes: a point inside it, or for a polygon that is not valid (a
-/// ring crossing itself, which geo's interior-point search cannot handle) its centroid.
+/// Where a district's label goes: inside its largest polygon, in the middle of the widest
+/// stretch of the horizontal line through that polygon's middle. Plain arithmetic on the rings:
+/// geo's interior-point search and its validity check go through `relate`, which panics on
+/// some polygons that are not valid (rings crossing themselves), and district files are data.
 pub fn label_point(geometry: &MultiPolygon<f64>) -> Option<Point<f64>> {
-    use geo::{Centroid, InteriorPoint, Validation};
-    if geometry.is_valid() {
-        geometry.interior_point()
-    } else {
-        geometry.centroid()
+    use geo::{Area, BoundingRect};
+    let polygon = geometry
+        .0
+        .iter()
+        .filter(|p| p.unsigned_area().is_finite())
+        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
+    let rect = polygon.bounding_rect()?;
+    let y = (rect.min().y + rect.max().y) / 2.0;
+    let mut xs: Vec<f64> = std::iter::once(polygon.exterior())
+        .chain(polygon.interiors())
+        .flat_map(|ring| ring.lines())
+        .filter(|l| (l.start.y > y) != (l.end.y > y))
+        .map(|l| l.start.x + (y - l.start.y) * (l.end.x - l.start.x) / (l.end.y - l.start.y))
+        .filter(|x| x.is_finite())
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    let widest = xs
+        .chunks_exact(2)
+        .max_by(|a, b| (a[1] - a[0]).total_cmp(&(b[1] - b[0])));
+    match widest {
+        Some(pair) => Some(Point::new((pair[0] + pair[1]) / 2.0, y)),
+        // A polygon with no width there (degenerate): the middle of its box.
+        None => Some(Point::new((rect.min().x + rect.max().x) / 2.0, y)),
     }
 }
 
@@ -213,6 +233,13 @@ mod tests {
             (x: 0.0, y: 0.0), (x: 2.0, y: 2.0), (x: 2.0, y: 0.0), (x: 0.0, y: 2.0), (x: 0.0, y: 0.0)
         ]]);
         assert!(label_point(&bow).is_some());
+        // An L-shaped district: the label is inside it, not at its centroid's corner.
+        let l: MultiPolygon<f64> = MultiPolygon(vec![geo::polygon![
+            (x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 1.0), (x: 1.0, y: 1.0),
+            (x: 1.0, y: 10.0), (x: 0.0, y: 10.0), (x: 0.0, y: 0.0)
+        ]]);
+        let p = label_point(&l).unwrap();
+        assert!(l.contains(&p), "{p:?}");
         assert!(!b.contains(Point::new(19.99, 50.01)));
     }
 }
