@@ -106,6 +106,22 @@ pub fn polish_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
     days
 }
 
+/// Whether `d` is one of Poland's public holidays: the same days as [`polish_holidays`],
+/// without building the year's list (deadline arithmetic asks this for every day it counts).
+pub fn is_polish_holiday(d: NaiveDate) -> bool {
+    let year = d.year();
+    let fixed = match (d.month(), d.day()) {
+        (1, 1) | (5, 1) | (5, 3) | (8, 15) | (11, 1) | (11, 11) | (12, 25) | (12, 26) => true,
+        (1, 6) => year >= 2011,
+        (12, 24) => year >= 2025,
+        _ => false,
+    };
+    fixed || {
+        let after_easter = (d - easter_sunday(year)).num_days();
+        matches!(after_easter, 0 | 1 | 49 | 60)
+    }
+}
+
 /// The last Sunday of a month, at 01:00 UTC (when EU summer time starts or ends).
 fn last_sunday_0100_utc(year: i32, month: u32) -> DateTime<Utc> {
     let mut d = NaiveDate::from_ymd_opt(year, month + 1, 1).expect("a month") - Duration::days(1);
@@ -149,7 +165,7 @@ impl Calendar {
     pub fn is_holiday(&self, d: NaiveDate) -> bool {
         self.settings.days_off.contains(&d)
             || match self.settings.holidays {
-                Holidays::Poland => polish_holidays(d.year()).iter().any(|(h, _)| *h == d),
+                Holidays::Poland => is_polish_holiday(d),
                 Holidays::None => false,
             }
     }
@@ -238,23 +254,8 @@ impl WorkdayIndex {
         let mut upto = Vec::new();
         let mut n = 0;
         let mut d = first;
-        // Holidays per year, once, not per day.
-        let mut year = i32::MIN;
-        let mut holidays: Vec<NaiveDate> = Vec::new();
         while d <= last {
-            if d.year() != year {
-                year = d.year();
-                holidays = match calendar.settings.holidays {
-                    Holidays::Poland => polish_holidays(year).into_iter().map(|(h, _)| h).collect(),
-                    Holidays::None => Vec::new(),
-                };
-            }
-            let s = &calendar.settings;
-            let working = s.working_days.contains(&d)
-                || (!matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
-                    && !holidays.contains(&d)
-                    && !s.days_off.contains(&d));
-            if working {
+            if calendar.is_working_day(d) {
                 n += 1;
             }
             upto.push(n);
@@ -387,6 +388,18 @@ mod tests {
         // Epiphany became a holiday in 2011, Christmas Eve in 2025.
         assert_eq!(names(2010).len(), 12);
         assert_eq!(names(2024).len(), 13);
+    }
+
+    #[test]
+    fn the_holiday_test_of_a_day_agrees_with_the_years_list() {
+        for year in 1990..=2100 {
+            let list: Vec<NaiveDate> = polish_holidays(year).into_iter().map(|(h, _)| h).collect();
+            let mut day = d(year, 1, 1);
+            while day.year() == year {
+                assert_eq!(is_polish_holiday(day), list.contains(&day), "{day}");
+                day += Duration::days(1);
+            }
+        }
     }
 
     #[test]
