@@ -15,11 +15,6 @@ pub async fn session_user(pool: &PgPool, token: &str) -> sqlx::Result<Option<Sta
     users::session_user(pool, &sha256_hex(token)).await
 }
 
-/// The role of an enabled API key.
-pub async fn api_key_role(pool: &PgPool, key: &str) -> sqlx::Result<Option<String>> {
-    users::api_key_role(pool, &sha256_hex(key)).await
-}
-
 /// The enabled API key behind `key`, if any.
 pub async fn api_key(pool: &PgPool, key: &str) -> sqlx::Result<Option<users::ApiKey>> {
     users::api_key(pool, &sha256_hex(key)).await

@@ -1,5 +1,4 @@
-//! Escalation and the weekly digest. A sweep (every few minutes in each service process, or
-//! `zglos deadlines` from cron) looks at the open reports with a date to keep and mails the
+//! Escalation and the weekly digest. A sweep (every five minutes in each service process) looks at the open reports with a date to keep and mails the
 //! responsible unit's contact and the admins once a report has used up a share of its working
 //! days (city.json `escalation.warn_at_share`, default 0.75), once its fix date has passed, and
 //! once its response date has passed with nobody answering; and on the city's digest weekday

@@ -510,44 +510,40 @@ pub async fn follow_link(
     }
     let mut tx = pool.begin().await?;
     let state = lock(&mut tx, link.report_id).await?;
-    let outcome = match link.purpose {
-        LinkPurpose::Forget => {
-            let done = store::forget(&mut tx, id, &link.email_hash).await?;
-            let changed = done.contact_erased || done.subscriptions_removed > 0;
-            if changed || done.messages_cancelled > 0 {
-                store::audit(
-                    &mut tx,
-                    None,
-                    "resident",
-                    "privacy:forget",
-                    Some(id),
-                    Some("the resident followed the link in a message"),
-                    None,
-                    Some(&json!(done)),
-                )
-                .await?;
-            }
-            json!({"report_id": id, "purpose": "forget", "done": true, "changed": changed, "result": done})
+    let outcome = if link.purpose == LinkPurpose::Forget {
+        let done = store::forget(&mut tx, id, &link.email_hash).await?;
+        let changed = done.contact_erased || done.subscriptions_removed > 0;
+        if changed || done.messages_cancelled > 0 {
+            store::audit(
+                &mut tx,
+                None,
+                "resident",
+                "privacy:forget",
+                Some(id),
+                Some("the resident followed the link in a message"),
+                None,
+                Some(&json!(done)),
+            )
+            .await?;
         }
-        LinkPurpose::Withdraw => {
-            let already = state.moderation.as_deref() == Some("rejected");
-            if !already {
-                store::hold_for_withdrawal(&mut tx, id).await?;
-                store::audit(
-                    &mut tx,
-                    None,
-                    "resident",
-                    "moderation:withdrawal_requested",
-                    Some(id),
-                    Some("the reporter asked to withdraw the report"),
-                    Some(&json!({"moderation": state.moderation})),
-                    Some(&json!({"moderation": "held", "hold_reason": "withdrawal_requested"})),
-                )
-                .await?;
-            }
-            json!({"report_id": id, "purpose": "withdraw", "done": true, "changed": !already})
+        json!({"report_id": id, "purpose": "forget", "done": true, "changed": changed, "result": done})
+    } else {
+        let already = state.moderation.as_deref() == Some("rejected");
+        if !already {
+            store::hold_for_withdrawal(&mut tx, id).await?;
+            store::audit(
+                &mut tx,
+                None,
+                "resident",
+                "moderation:withdrawal_requested",
+                Some(id),
+                Some("the reporter asked to withdraw the report"),
+                Some(&json!({"moderation": state.moderation})),
+                Some(&json!({"moderation": "held", "hold_reason": "withdrawal_requested"})),
+            )
+            .await?;
         }
-        LinkPurpose::Fixed | LinkPurpose::NotFixed => unreachable!("handled above"),
+        json!({"report_id": id, "purpose": "withdraw", "done": true, "changed": !already})
     };
     finish(tx, pool, engine, &state.category).await?;
     Ok(outcome)

@@ -175,20 +175,19 @@ async fn audit(
     Ok(())
 }
 
-/// Queues a message to the reporter and every subscriber, each in their language.
+/// Queues a message about `report` (as it was locked, before the change) to its reporter and
+/// every subscriber, each in their language.
 async fn queue_mail(
     tx: &mut PgConnection,
     engine: &Engine,
-    id: i64,
+    report: &StaffReport,
     status: &str,
     public_note: &str,
     base_url: &str,
     expected: Option<NaiveDate>,
 ) -> AppResult<()> {
+    let (id, category) = (report.public.id, &report.public.category);
     let status_row = engine.catalogue().status(status).map(|(_, s)| s.clone());
-    let category = storage::reports::category_of(&mut *tx, id)
-        .await?
-        .unwrap_or_default();
     // The expected date matters while the report is open.
     let expected = expected.filter(|_| status_row.as_ref().is_some_and(|s| s.is_open));
     for (email, lang) in outbox::recipients(tx, id).await? {
@@ -212,7 +211,7 @@ async fn queue_mail(
         // Every message carries the signed "stop updates" (and "withdraw") links.
         body.push_str(&super::moderation::mail_links(tx, base_url, id, &email, lang).await?);
         let html =
-            super::moderation::mail_html(engine.catalogue(), &category, lang, base_url, &body);
+            super::moderation::mail_html(engine.catalogue(), category, lang, base_url, &body);
         outbox::queue_html(tx, id, &email, &subject, &body, Some(&html)).await?;
     }
     outbox::wake_workers(tx).await?;
@@ -332,7 +331,7 @@ pub async fn change_status(
     queue_mail(
         &mut tx,
         engine,
-        id,
+        &before,
         &change.status,
         &change.public_note,
         base_url,
@@ -406,7 +405,7 @@ pub async fn reopen_by_resident(
         &json!({"status": status}),
     )
     .await?;
-    queue_mail(&mut tx, engine, id, &status, note, base_url, None).await?;
+    queue_mail(&mut tx, engine, &before, &status, note, base_url, None).await?;
     let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }

@@ -331,18 +331,17 @@ fn required_email(given: Option<Member<String>>) -> ApiResult<Email> {
 
 /// A `lang` member: pl, en or uk; when absent, what `Accept-Language` prefers, else Polish.
 fn lang(given: Option<Member<String>>, headers: &HeaderMap) -> ApiResult<Lang> {
+    let Some(given) = given else {
+        return Ok(accepted_lang(headers).unwrap_or_default());
+    };
     match given {
-        None => Ok(accepted_lang(headers).unwrap_or_default()),
-        Some(Member::Typed(s)) => Lang::from_given(&s).ok_or_else(|| {
-            ApiError::bad_request("invalid_lang", format!("lang must be {}", Lang::choices()))
-                .at("lang")
-        }),
-        Some(_) => Err(ApiError::bad_request(
-            "invalid_lang",
-            format!("lang must be {}", Lang::choices()),
-        )
-        .at("lang")),
+        Member::Typed(s) => Lang::from_given(&s),
+        Member::Mistyped => None,
     }
+    .ok_or_else(|| {
+        ApiError::bad_request("invalid_lang", format!("lang must be {}", Lang::choices()))
+            .at("lang")
+    })
 }
 
 /// "Me too": add a supporter without a new report

@@ -63,11 +63,6 @@ pub async fn api_key(pool: &PgPool, key_hash: &str) -> sqlx::Result<Option<ApiKe
     .await
 }
 
-/// The role of an enabled API key.
-pub async fn api_key_role(pool: &PgPool, key_hash: &str) -> sqlx::Result<Option<String>> {
-    Ok(api_key(pool, key_hash).await?.map(|k| k.role))
-}
-
 pub async fn unit_exists(pool: &PgPool, code: &str) -> sqlx::Result<bool> {
     Ok(
         sqlx::query_scalar!("SELECT 1 AS one FROM units WHERE code = $1", code)
