@@ -36,7 +36,9 @@ if ! diff -r "$ROOT/.sqlx" "$sqlx_tmp" >/dev/null 2>&1; then
 fi
 
 say "cargo test (spatial core, HTTP end to end)"
-cargo test --workspace --locked
+# The end-to-end tests mostly wait (on PostgreSQL, on timers, on their receivers): four at a
+# time keep two cores busy without starving the ones that wait for a deadline.
+cargo test --workspace --locked -- --test-threads="${ZGLOS_TEST_THREADS:-4}"
 
 say "fault suite, short form (PostgreSQL outage, SIGKILL, SIGTERM; its own throwaway cluster)"
 cargo build --quiet --locked --bin zglos

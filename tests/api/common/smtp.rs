@@ -88,7 +88,10 @@ pub fn serve(listener: TcpListener) -> Inbox {
                             if l == "." {
                                 break;
                             }
-                            data.push_str(&l);
+                            // Dot-stuffing (RFC 5321 4.5.2): a line the client began with a
+                            // dot was sent with a second one.
+                            let l = l.strip_prefix('.').unwrap_or(&l);
+                            data.push_str(l);
                             data.push('\n');
                         }
                         store.0.lock().unwrap().push(Mail {
