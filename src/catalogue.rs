@@ -69,6 +69,8 @@ pub struct Unit {
     pub name: String,
     pub handles: String,
     pub contact: String,
+    /// How its reports reach it (the Zgłoś inbox, mail, its Open311 endpoint, a webhook).
+    pub delivery: crate::domain::delivery::Delivery,
 }
 
 #[derive(Clone, Debug)]

@@ -190,6 +190,20 @@ pub struct UnitRow {
     pub handles: String,
     pub contact: String,
     pub sources: String,
+    /// The delivery channel (inbox, email, open311, webhook; empty or absent: inbox), its
+    /// address or URL, its secret (`env:NAME` reads the environment variable NAME at import, so
+    /// the secret needs not be in the pack) and, for open311, `CATEGORY=SERVICE` pairs.
+    #[serde(default)]
+    pub delivery: String,
+    #[serde(default)]
+    pub delivery_to: String,
+    #[serde(default)]
+    pub delivery_secret: String,
+    #[serde(default)]
+    pub delivery_services: String,
+    /// The channel, read from the four columns above at load.
+    #[serde(skip)]
+    pub channel: crate::domain::delivery::Delivery,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -453,7 +467,28 @@ impl CityPack {
                 icons.push((c.code.clone(), svg));
             }
         }
-        let units: Vec<UnitRow> = read_csv(&dir.join("units.csv"))?;
+        let mut units: Vec<UnitRow> = read_csv(&dir.join("units.csv"))?;
+        for (i, u) in units.iter_mut().enumerate() {
+            let secret = match u.delivery_secret.trim().strip_prefix("env:") {
+                Some(name) => std::env::var(name).with_context(|| {
+                    format!(
+                        "units.csv: row {} ({}): delivery_secret: the environment variable {name} is not set",
+                        i + 2,
+                        u.code
+                    )
+                })?,
+                None => u.delivery_secret.clone(),
+            };
+            u.channel = crate::domain::delivery::Delivery::parse(
+                &u.delivery,
+                &u.delivery_to,
+                &secret,
+                &u.delivery_services,
+            )
+            .map_err(|(column, message)| {
+                anyhow::anyhow!("units.csv: row {} ({}): {column}: {message}", i + 2, u.code)
+            })?;
+        }
         let targets_file = dir.join("targets.csv");
         let mut targets = Vec::new();
         if targets_file.exists() {

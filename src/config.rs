@@ -76,6 +76,41 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
     #[command(flatten)]
     pub edge: EdgeArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+/// Outbound messages (mail, and deliveries to units' own systems): how often they are tried and
+/// how often units' Open311 endpoints are asked for news.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct DeliveryArgs {
+    /// Milliseconds before the second attempt of a failed mail or delivery; doubled after each
+    /// further failure, at most an hour.
+    #[arg(long, env = "ZGLOS_RETRY_BASE_MS", default_value_t = 10_000)]
+    pub retry_base_ms: u64,
+    /// Attempts after which a mail or delivery gives up and waits in the dead-letter list (the
+    /// staff UI's "Deliveries" view) for an admin to retry it. The default, with the default
+    /// pauses, keeps trying for about a day.
+    #[arg(long, env = "ZGLOS_MAX_ATTEMPTS", default_value_t = 30)]
+    pub max_attempts: i32,
+    /// Seconds a receiver may take to answer a delivery before the attempt counts as failed.
+    #[arg(long, env = "ZGLOS_DELIVERY_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub delivery_timeout_seconds: u64,
+    /// Seconds between the polls of units' Open311 endpoints for the status of their reports.
+    #[arg(long, env = "ZGLOS_OPEN311_POLL_SECONDS", default_value_t = 300)]
+    pub open311_poll_seconds: u64,
+}
+
+impl Default for DeliveryArgs {
+    /// The same values as the flags' defaults.
+    fn default() -> Self {
+        DeliveryArgs {
+            retry_base_ms: 10_000,
+            max_attempts: 30,
+            delivery_timeout_seconds: 10,
+            open311_poll_seconds: 300,
+        }
+    }
 }
 
 /// The service's edge: rate limits on anonymous writes, trusted proxies, timeouts, the sweeper.

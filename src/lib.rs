@@ -12,6 +12,7 @@ pub mod city;
 pub mod commands;
 pub mod config;
 pub mod cql;
+pub mod delivery;
 pub mod domain;
 pub mod engine;
 pub mod export;

@@ -16,6 +16,10 @@ pub struct MailConfig {
     pub host: String,
     pub port: u16,
     pub from: String,
+    /// The pause after the first failure, doubled after each further one (at most an hour).
+    pub retry_base_ms: u64,
+    /// Attempts after which a message waits in the dead-letter list.
+    pub max_attempts: i32,
 }
 
 impl MailConfig {
@@ -31,6 +35,8 @@ impl MailConfig {
             host: host.to_owned(),
             port: port.parse()?,
             from: from.to_owned(),
+            retry_base_ms: 10_000,
+            max_attempts: 30,
         })
     }
 }
@@ -116,11 +122,22 @@ async fn deliver_due_until(
                 sent += 1;
             }
             Err(e) => {
-                // Back off: 10 s, 20 s, 40 s … up to an hour.
-                let pause = 10i64.saturating_mul(1 << m.attempts.clamp(0, 9)).min(3600);
-                outbox::mark_failed(&mut tx, m.id, &e.to_string(), pause as f64).await?;
+                // Back off: 10 s, 20 s, 40 s … up to an hour (with the default base).
+                let pause = crate::domain::delivery::backoff_ms(config.retry_base_ms, m.attempts);
+                let dead = outbox::mark_failed(
+                    &mut tx,
+                    m.id,
+                    &e.to_string(),
+                    pause as f64 / 1000.0,
+                    config.max_attempts,
+                )
+                .await?;
                 tx.commit().await?;
-                tracing::warn!(outbox_id = m.id, error = %e, "mail not sent; will retry");
+                if dead {
+                    tracing::error!(outbox_id = m.id, error = %e, "mail not sent after the last attempt; it waits in the dead-letter list");
+                } else {
+                    tracing::warn!(outbox_id = m.id, error = %e, "mail not sent; will retry");
+                }
                 return Ok(sent);
             }
         }

@@ -100,27 +100,38 @@ impl Application {
             Duration::from_secs(state.config.edge.sweep_seconds.max(1)),
         );
         crate::app::retention::spawn_daily(state.pool.clone());
+        // The links in what the background tasks send start with this.
+        let base_url = state
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| {
+                format!(
+                    "http://{}",
+                    listener
+                        .local_addr()
+                        .map_or_else(|_| "127.0.0.1:8080".into(), |a| a.to_string())
+                )
+            })
+            .trim_end_matches('/')
+            .to_owned();
         crate::app::deadlines::spawn_periodic(
             state.pool.clone(),
             state.engine.clone(),
-            state
-                .config
-                .public_url
-                .clone()
-                .unwrap_or_else(|| {
-                    format!(
-                        "http://{}",
-                        listener
-                            .local_addr()
-                            .map_or_else(|_| "127.0.0.1:8080".into(), |a| a.to_string())
-                    )
-                })
-                .trim_end_matches('/')
-                .to_owned(),
+            base_url.clone(),
             Duration::from_secs(300),
         );
+        tasks.push(crate::delivery::spawn_worker(
+            state.pool.clone(),
+            state.engine.clone(),
+            crate::delivery::DeliveryConfig::new(&base_url, &state.config.delivery),
+            Duration::from_secs(state.config.sync_seconds.max(1)),
+            stopped.clone(),
+        ));
         if let Some(url) = &state.config.smtp_url {
-            let mail = crate::mail::MailConfig::parse(url, &state.config.mail_from)?;
+            let mut mail = crate::mail::MailConfig::parse(url, &state.config.mail_from)?;
+            mail.retry_base_ms = state.config.delivery.retry_base_ms;
+            mail.max_attempts = state.config.delivery.max_attempts;
             tasks.push(crate::mail::spawn_worker(
                 state.pool.clone(),
                 mail,

@@ -4,6 +4,7 @@
 //! statuses.
 pub mod check;
 pub mod deadlines;
+pub mod delivery;
 pub mod error;
 pub mod moderation;
 pub mod reports;

@@ -215,6 +215,7 @@ pub async fn release(
     user: &StaffUser,
     id: i64,
     note: Option<&str>,
+    base_url: &str,
 ) -> AppResult<Released> {
     let mut tx = pool.begin().await?;
     let category = storage::staff::report_category(&mut tx, id)
@@ -275,6 +276,17 @@ pub async fn release(
         note,
         Some(&json!({"moderation": state.moderation})),
         Some(&json!({"moderation": "released", "status": status, "duplicate_of": duplicate_of})),
+    )
+    .await?;
+    // Public now: its unit hears of it as of a new report.
+    super::delivery::report_changed(
+        &mut tx,
+        catalogue,
+        id,
+        crate::domain::delivery::Event::Created,
+        None,
+        None,
+        base_url,
     )
     .await?;
     finish(tx, pool, engine, &category).await?;
@@ -416,8 +428,8 @@ pub async fn fix_links(
     ))
 }
 
-/// The signed links appended to a message to `email` about report `id`: "stop updates and
-/// forget my email" for everyone, "withdraw my report" for the reporter.
+/// The signed links appended to a message to `email` about report `id`: the manage page and
+/// "stop updates and forget my email" for everyone, "withdraw my report" for the reporter.
 pub async fn mail_links(
     conn: &mut PgConnection,
     base_url: &str,
@@ -430,6 +442,10 @@ pub async fn mail_links(
         "{base_url}{}",
         rules::link_path(&key, LinkPurpose::Forget, id, email)
     );
+    let manage = format!(
+        "{base_url}{}",
+        rules::link_path(&key, LinkPurpose::Manage, id, email)
+    );
     let reporter = store::is_contact_email(conn, id, email).await?;
     let withdraw = reporter.then(|| {
         format!(
@@ -437,7 +453,55 @@ pub async fn mail_links(
             rules::link_path(&key, LinkPurpose::Withdraw, id, email)
         )
     });
-    Ok(rules::links_footer(lang, &forget, withdraw.as_deref()))
+    Ok(rules::links_footer(
+        lang,
+        &manage,
+        &forget,
+        withdraw.as_deref(),
+    ))
+}
+
+/// What the manage page shows: the resident's standing and the signed links of each action
+/// (paths; POST them), for the same email as the manage link.
+#[derive(Debug, serde::Serialize)]
+pub struct ManagePage {
+    pub report_id: i64,
+    pub reporter: bool,
+    pub subscriber: bool,
+    /// Whether this email gets the report's updates.
+    pub updates: bool,
+    /// `stop` or `follow` (whichever applies), `forget`, and `withdraw` for the reporter.
+    pub actions: std::collections::BTreeMap<&'static str, String>,
+    pub tracking_url: String,
+}
+
+/// The manage page of a checked link.
+pub async fn manage_page(pool: &PgPool, link: &Link, base_url: &str) -> AppResult<ManagePage> {
+    let id = link.report_id;
+    let mut conn = pool.acquire().await?;
+    let key = store::link_key(&mut *conn).await?;
+    let (reporter, subscriber, updates) = store::standing(&mut conn, id, &link.email_hash).await?;
+    let path = |p| rules::link_path_for_hash(&key, p, id, &link.email_hash);
+    let mut actions = std::collections::BTreeMap::new();
+    if reporter || subscriber {
+        if updates {
+            actions.insert("stop", path(LinkPurpose::Stop));
+        } else {
+            actions.insert("follow", path(LinkPurpose::Follow));
+        }
+        actions.insert("forget", path(LinkPurpose::Forget));
+    }
+    if reporter {
+        actions.insert("withdraw", path(LinkPurpose::Withdraw));
+    }
+    Ok(ManagePage {
+        report_id: id,
+        reporter,
+        subscriber,
+        updates,
+        actions,
+        tracking_url: format!("{base_url}/r/{id}"),
+    })
 }
 
 /// A link as followed: its purpose, report and the email's hash, signature checked.
@@ -458,7 +522,7 @@ pub async fn check_link(
 ) -> AppResult<Link> {
     let purpose = LinkPurpose::parse(purpose).ok_or_else(|| {
         AppError::not_found(format!(
-            "no such link: {purpose:?} (forget, withdraw, fixed or not_fixed)"
+            "no such link: {purpose:?} (manage, stop, follow, forget, withdraw, fixed or not_fixed)"
         ))
     })?;
     let key = store::link_key(pool).await?;
@@ -480,6 +544,7 @@ pub async fn follow_link(
     engine: &Engine,
     link: &Link,
     note: Option<&str>,
+    photo: Option<&str>,
     base_url: &str,
 ) -> AppResult<Value> {
     let id = link.report_id;
@@ -501,9 +566,43 @@ pub async fn follow_link(
                     )
                     .at("note")
                 })?;
-            super::staff::reopen_by_resident(pool, engine, id, None, note, base_url).await?;
+            super::staff::reopen_by_resident(pool, engine, id, None, note, photo, base_url).await?;
             return Ok(
                 json!({"report_id": id, "purpose": "not_fixed", "done": true, "changed": true}),
+            );
+        }
+        LinkPurpose::Stop | LinkPurpose::Follow => {
+            let on = link.purpose == LinkPurpose::Follow;
+            let mut tx = pool.begin().await?;
+            let done = store::set_updates(&mut tx, id, &link.email_hash, on).await?;
+            if done.is_some() {
+                store::audit(
+                    &mut tx,
+                    None,
+                    "resident",
+                    if on {
+                        "privacy:updates_resumed"
+                    } else {
+                        "privacy:updates_stopped"
+                    },
+                    Some(id),
+                    Some("the resident followed the link in a message"),
+                    None,
+                    None,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            return Ok(
+                json!({"report_id": id, "purpose": link.purpose.as_str(), "done": true,
+                             "changed": done.is_some(), "updates": done.unwrap_or(false)}),
+            );
+        }
+        LinkPurpose::Manage => {
+            let page = manage_page(pool, link, base_url).await?;
+            return Ok(
+                json!({"report_id": id, "purpose": "manage", "done": true, "changed": false,
+                             "manage": page}),
             );
         }
         LinkPurpose::Forget | LinkPurpose::Withdraw => {}

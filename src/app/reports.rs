@@ -130,6 +130,18 @@ pub async fn submit_from(
     if let Some(entry) = abuse {
         super::moderation::audit_hold(&mut tx, first.public.id, entry).await?;
     }
+    if hold.is_none() {
+        super::delivery::report_changed(
+            &mut tx,
+            catalogue,
+            first.public.id,
+            crate::domain::delivery::Event::Created,
+            None,
+            None,
+            confirm_from.unwrap_or(""),
+        )
+        .await?;
+    }
     if let (Some(base_url), Some(email)) = (confirm_from, report.contact.email.as_ref()) {
         let p = &first.public;
         let unit = p

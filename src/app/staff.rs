@@ -13,6 +13,7 @@ use super::{AppError, AppResult};
 use crate::catalogue::Placement;
 use crate::domain::access::{normalise_login, LoginThrottle};
 use crate::domain::credentials::{hash_password, random_token, sha256_hex, verify_password};
+use crate::domain::delivery::Event as DeliveryEvent;
 use crate::domain::messages::status_message;
 use crate::domain::workflow::{ReportState, StatusPlan};
 use crate::domain::{AccessError, Invalid, Lang, ReportGeometry, StaffUser};
@@ -218,6 +219,28 @@ async fn queue_mail(
     Ok(())
 }
 
+/// Queues what the units' own systems hear of a change to `before` (the report as it was
+/// locked; see `app::delivery`).
+async fn tell_units(
+    tx: &mut PgConnection,
+    engine: &Engine,
+    before: &StaffReport,
+    event: DeliveryEvent,
+    note: Option<&str>,
+    base_url: &str,
+) -> AppResult<()> {
+    super::delivery::report_changed(
+        tx,
+        engine.catalogue(),
+        before.public.id,
+        event,
+        before.public.unit_code.as_deref(),
+        note,
+        base_url,
+    )
+    .await
+}
+
 /// Notifies other processes of the categories changed, commits, and catches the engine up.
 async fn finish(
     mut tx: Transaction<'_, Postgres>,
@@ -338,6 +361,15 @@ pub async fn change_status(
         change.expected_at.or(before.public.expected_at),
     )
     .await?;
+    tell_units(
+        &mut tx,
+        engine,
+        &before,
+        DeliveryEvent::StatusChanged,
+        Some(&change.public_note),
+        base_url,
+    )
+    .await?;
     finish(tx, pool, engine, &[&before.public.category]).await
 }
 
@@ -351,17 +383,19 @@ pub async fn reopen_by_reporter(
     note: &str,
     base_url: &str,
 ) -> AppResult<()> {
-    reopen_by_resident(pool, engine, id, Some(email), note, base_url).await
+    reopen_by_resident(pool, engine, id, Some(email), note, None, base_url).await
 }
 
 /// Reopens a closed report for a resident: the reporter or a subscriber by `email`, or (with
-/// `None`) the holder of a signed "not fixed" link, already checked.
+/// `None`) the holder of a signed "not fixed" link, already checked; with `photo` (uploaded
+/// beforehand), the resident's picture of what is still wrong joins the report's photos.
 pub async fn reopen_by_resident(
     pool: &PgPool,
     engine: &Engine,
     id: i64,
     email: Option<&str>,
     note: &str,
+    photo: Option<&str>,
     base_url: &str,
 ) -> AppResult<()> {
     let mut tx = pool.begin().await?;
@@ -369,6 +403,16 @@ pub async fn reopen_by_resident(
     if let Some(email) = email {
         if !store::is_reporter(&mut tx, id, email).await? {
             return Err(AccessError::NotTheReporter.into());
+        }
+    }
+    if let Some(photo) = photo {
+        if !store::attach_resident_photo(&mut tx, id, photo).await? {
+            return Err(Invalid::unacceptable(
+                "unknown_photo",
+                format!("photo {photo:?} was not uploaded or is in use"),
+            )
+            .at("photo")
+            .into());
         }
     }
     let status = engine
@@ -406,6 +450,15 @@ pub async fn reopen_by_resident(
     )
     .await?;
     queue_mail(&mut tx, engine, &before, &status, note, base_url, None).await?;
+    tell_units(
+        &mut tx,
+        engine,
+        &before,
+        DeliveryEvent::StatusChanged,
+        Some(note),
+        base_url,
+    )
+    .await?;
     let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }
@@ -457,6 +510,15 @@ pub async fn close_resolved(
         id,
         &snapshot(&before),
         &json!({"status": closed}),
+    )
+    .await?;
+    tell_units(
+        &mut tx,
+        engine,
+        &before,
+        DeliveryEvent::StatusChanged,
+        None,
+        "",
     )
     .await?;
     let category = before.public.category.clone();
@@ -517,6 +579,7 @@ pub async fn merge(
     };
     store::insert_event(&mut tx, id, event).await?;
     audit(&mut tx, user, "merge", id, &before).await?;
+    tell_units(&mut tx, engine, &before, DeliveryEvent::Merged, None, "").await?;
     finish(
         tx,
         pool,
@@ -553,6 +616,7 @@ pub async fn reassign(
     id: i64,
     unit: &str,
     note: &str,
+    base_url: &str,
 ) -> AppResult<()> {
     if engine.catalogue().unit(unit).is_none() {
         return Err(crate::domain::WorkflowError::UnknownUnit(unit.to_owned()).into());
@@ -569,6 +633,15 @@ pub async fn reassign(
     };
     store::insert_event(&mut tx, id, event).await?;
     audit(&mut tx, user, "reassign", id, &before).await?;
+    tell_units(
+        &mut tx,
+        engine,
+        &before,
+        DeliveryEvent::Updated,
+        None,
+        base_url,
+    )
+    .await?;
     let category = before.public.category.clone();
     finish(tx, pool, engine, &[&category]).await
 }
@@ -612,6 +685,7 @@ pub async fn edit(
     };
     store::insert_event(&mut tx, id, event).await?;
     audit(&mut tx, user, "edit", id, &before).await?;
+    tell_units(&mut tx, engine, &before, DeliveryEvent::Updated, None, "").await?;
     let new_category = category.unwrap_or(&before.public.category).to_owned();
     finish(tx, pool, engine, &[&before.public.category, &new_category]).await
 }
@@ -641,7 +715,7 @@ pub async fn deadline_stats(
     let since = first_month
         .and_hms_opt(0, 0, 0)
         .map_or(now, |t| t.and_utc() - chrono::Duration::days(1));
-    let rows = store::deadline_facts(pool, since).await?;
+    let rows = store::deadline_facts(pool, since, &catalogue.workflow.roles.resolved).await?;
     let index = WorkdayIndex::new(
         cal,
         first_month - chrono::Duration::days(1),

@@ -139,8 +139,26 @@ pub fn link_page(
     purpose: super::moderation::LinkPurpose,
     lang: Lang,
 ) -> (&'static str, &'static str) {
-    use super::moderation::LinkPurpose::{Fixed, Forget, NotFixed, Withdraw};
+    use super::moderation::LinkPurpose::{Fixed, Follow, Forget, Manage, NotFixed, Stop, Withdraw};
     match (purpose, lang) {
+        (Manage, Lang::Pl) => ("Twoje zgłoszenie", "Co chcesz zrobić?"),
+        (Manage, Lang::En) => ("Your report", "What would you like to do?"),
+        (Manage, Lang::Uk) => ("Ваше звернення", "Що ви хочете зробити?"),
+        (Stop, Lang::Pl) => (
+            "Wstrzymaj wiadomości",
+            "Nie wyślemy więcej wiadomości o tym zgłoszeniu; dane kontaktowe zostają, możesz je wznowić.",
+        ),
+        (Stop, Lang::En) => (
+            "Stop updates",
+            "No more messages about this report; your contact data stay, and you can resume them.",
+        ),
+        (Stop, Lang::Uk) => (
+            "Призупинити повідомлення",
+            "Повідомлень про це звернення більше не буде; контактні дані залишаться, ви можете їх відновити.",
+        ),
+        (Follow, Lang::Pl) => ("Wznów wiadomości", "Znów będziesz dostawać wiadomości o tym zgłoszeniu."),
+        (Follow, Lang::En) => ("Resume updates", "You will get messages about this report again."),
+        (Follow, Lang::Uk) => ("Відновити повідомлення", "Ви знову отримуватимете повідомлення про це звернення."),
         (Fixed, Lang::Pl) => ("Naprawione", "Potwierdzam, że problem został usunięty."),
         (Fixed, Lang::En) => ("Fixed", "I confirm that the problem has been fixed."),
         (Fixed, Lang::Uk) => ("Виправлено", "Підтверджую, що проблему усунено."),
@@ -398,6 +416,100 @@ pub fn html_message(text: &str, category: &str, icon_url: Option<&str>, colour: 
     )
 }
 
+/// What a unit whose channel is email is sent for a new report (or one moved to it).
+pub struct UnitReport<'a> {
+    pub id: i64,
+    pub category: &'a str,
+    pub address: Option<&'a str>,
+    pub district: Option<&'a str>,
+    pub description: &'a str,
+    pub lon: f64,
+    pub lat: f64,
+    pub response_due: Option<chrono::NaiveDate>,
+    pub fix_due: Option<chrono::NaiveDate>,
+    pub photos: &'a [String],
+    pub page: &'a str,
+    pub act: &'a str,
+}
+
+/// The mail to a unit: the report's details, its photos as links, and the signed link that lets
+/// the unit set the status (with the public reply the reporter is sent) without an account.
+pub fn unit_report_message(lang: Lang, r: &UnitReport) -> (String, String) {
+    let day = |d: chrono::NaiveDate| d.format("%d.%m.%Y").to_string();
+    let [intro, what, place, district, coords, first, fix, photos, page, act, sign] = match lang {
+        Lang::Pl => [
+            "Nowe zgłoszenie dla Państwa jednostki",
+            "Kategoria",
+            "Miejsce",
+            "Dzielnica",
+            "Współrzędne",
+            "Pierwsza odpowiedź do",
+            "Usunięcie do",
+            "Zdjęcia",
+            "Zgłoszenie na mapie",
+            "Zmiana statusu i odpowiedź dla zgłaszającego (bez logowania)",
+            "Zgłoś, miejska e-mapa zgłoszeń",
+        ],
+        Lang::En => [
+            "A new report for your unit",
+            "Category",
+            "Place",
+            "District",
+            "Coordinates",
+            "First response by",
+            "Fix by",
+            "Photos",
+            "The report on the map",
+            "Set its status and reply to the reporter (no account needed)",
+            "Zgłoś, the city's e-map of reports",
+        ],
+        Lang::Uk => [
+            "Нове звернення для вашого підрозділу",
+            "Категорія",
+            "Місце",
+            "Район",
+            "Координати",
+            "Перша відповідь до",
+            "Усунути до",
+            "Фото",
+            "Звернення на карті",
+            "Змінити статус і відповісти заявникові (без входу)",
+            "Zgłoś, міська е-карта звернень",
+        ],
+    };
+    let mut b = format!("{intro}: #{}\n\n{what}: {}\n", r.id, r.category);
+    if let Some(a) = r.address {
+        b.push_str(&format!("{place}: {a}\n"));
+    }
+    if let Some(d) = r.district {
+        b.push_str(&format!("{district}: {d}\n"));
+    }
+    b.push_str(&format!("{coords}: {:.6}, {:.6}\n", r.lat, r.lon));
+    if let Some(d) = r.response_due {
+        b.push_str(&format!("{first}: {}\n", day(d)));
+    }
+    if let Some(d) = r.fix_due {
+        b.push_str(&format!("{fix}: {}\n", day(d)));
+    }
+    b.push_str(&format!("\n{}\n", r.description.trim()));
+    if !r.photos.is_empty() {
+        b.push_str(&format!("\n{photos}:\n"));
+        for p in r.photos {
+            b.push_str(&format!("  {p}\n"));
+        }
+    }
+    b.push_str(&format!(
+        "\n{page}: {}\n{act}: {}\n\n-- \n{sign}\n",
+        r.page, r.act
+    ));
+    (
+        format!("#{} {}: {}", r.id, r.category, r.address.unwrap_or(""))
+            .trim_end_matches([' ', ':'])
+            .to_owned(),
+        b,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,5 +613,47 @@ mod tests {
         assert!(body.contains("Expected by: 15 December 2026"), "{body}");
         let (_, body) = status_message(Lang::Uk, 7, "Прийняте", "Їдемо.", "http://x/r/7", date);
         assert!(body.contains("Очікуваний термін: 15.12.2026"), "{body}");
+    }
+
+    #[test]
+    fn a_units_mail_carries_the_details_the_photos_and_the_link_to_act() {
+        let photos = vec!["http://x/api/v1/photos/a".to_owned()];
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 9);
+        let report = UnitReport {
+            id: 42,
+            category: "Dziura w jezdni",
+            address: Some("Rynek Główny 1"),
+            district: Some("Stare Miasto"),
+            description: " Głęboka dziura ",
+            lon: 19.9373,
+            lat: 50.0617,
+            response_due: day,
+            fix_due: None,
+            photos: &photos,
+            page: "http://x/r/42",
+            act: "http://x/api/v1/unit-links/42?unit=ZDMK&s=ab",
+        };
+        let (subject, body) = unit_report_message(Lang::Pl, &report);
+        assert_eq!(subject, "#42 Dziura w jezdni: Rynek Główny 1");
+        for part in [
+            "Miejsce: Rynek Główny 1",
+            "Dzielnica: Stare Miasto",
+            "50.061700, 19.937300",
+            "Pierwsza odpowiedź do: 09.12.2026",
+            "\nGłęboka dziura\n",
+            "  http://x/api/v1/photos/a",
+            "(bez logowania): http://x/api/v1/unit-links/42?unit=ZDMK&s=ab",
+        ] {
+            assert!(body.contains(part), "{part:?} in {body}");
+        }
+        assert!(!body.contains("Usunięcie do"), "no fix date, no line");
+        let (subject, _) = unit_report_message(
+            Lang::En,
+            &UnitReport {
+                address: None,
+                ..report
+            },
+        );
+        assert_eq!(subject, "#42 Dziura w jezdni");
     }
 }

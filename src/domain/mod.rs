@@ -6,6 +6,7 @@ pub mod address;
 pub mod calendar;
 pub mod credentials;
 pub mod deadline_stats;
+pub mod delivery;
 pub mod error;
 pub mod geometry;
 pub mod limits;

@@ -156,6 +156,12 @@ pub enum LinkPurpose {
     Fixed,
     /// "Is it fixed?" — no: the report is reopened with the resident's note.
     NotFixed,
+    /// The page that gathers what a resident may do about the report (shows, changes nothing).
+    Manage,
+    /// Stop the updates, keeping the contact data.
+    Stop,
+    /// Resume the updates stopped before.
+    Follow,
 }
 
 impl LinkPurpose {
@@ -165,6 +171,9 @@ impl LinkPurpose {
             Self::Withdraw => "withdraw",
             Self::Fixed => "fixed",
             Self::NotFixed => "not_fixed",
+            Self::Manage => "manage",
+            Self::Stop => "stop",
+            Self::Follow => "follow",
         }
     }
 
@@ -174,6 +183,9 @@ impl LinkPurpose {
             "withdraw" => Some(Self::Withdraw),
             "fixed" => Some(Self::Fixed),
             "not_fixed" => Some(Self::NotFixed),
+            "manage" => Some(Self::Manage),
+            "stop" => Some(Self::Stop),
+            "follow" => Some(Self::Follow),
             _ => None,
         }
     }
@@ -246,29 +258,36 @@ pub fn verify_link(
 
 /// The path and query of a signed link (to be put after the service's base URL).
 pub fn link_path(key: &[u8], purpose: LinkPurpose, report_id: i64, email: &str) -> String {
-    let e = email_hash(email);
-    let s = link_signature(key, purpose, report_id, &e);
+    link_path_for_hash(key, purpose, report_id, &email_hash(email))
+}
+
+/// [`link_path`] for an email known only by its hash (the manage page's own links).
+pub fn link_path_for_hash(key: &[u8], purpose: LinkPurpose, report_id: i64, e: &str) -> String {
+    let s = link_signature(key, purpose, report_id, e);
     format!("/api/v1/links/{}/{report_id}?e={e}&s={s}", purpose.as_str())
 }
 
-/// The lines appended to every mail to a resident: "stop updates" for everyone, "withdraw my
-/// report" for its reporter.
-pub fn links_footer(lang: Lang, forget: &str, withdraw: Option<&str>) -> String {
-    let (forget_text, withdraw_text) = match lang {
+/// The lines appended to every mail to a resident: the page to manage the report, "stop updates
+/// and forget my email" for everyone, "withdraw my report" for its reporter.
+pub fn links_footer(lang: Lang, manage: &str, forget: &str, withdraw: Option<&str>) -> String {
+    let (manage_text, forget_text, withdraw_text) = match lang {
         Lang::En => (
+            "Manage this report (updates, your contact data, withdrawal)",
             "Stop updates and forget my email address",
             "Withdraw my report",
         ),
         Lang::Uk => (
+            "Керувати зверненням (повідомлення, контактні дані, відкликання)",
             "Більше не надсилати повідомлень і видалити мою адресу",
             "Відкликати моє звернення",
         ),
         Lang::Pl => (
+            "Zarządzaj zgłoszeniem (wiadomości, dane kontaktowe, wycofanie)",
             "Nie chcę więcej wiadomości, usuńcie mój adres",
             "Wycofuję moje zgłoszenie",
         ),
     };
-    let mut out = format!("\n{forget_text}: {forget}\n");
+    let mut out = format!("\n{manage_text}: {manage}\n{forget_text}: {forget}\n");
     if let Some(w) = withdraw {
         out.push_str(&format!("{withdraw_text}: {w}\n"));
     }

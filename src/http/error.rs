@@ -21,6 +21,15 @@ pub struct ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
+    /// A signed link whose signature does not match is refused (403), not merely invalid.
+    pub fn link_refused(err: impl Into<ApiError>) -> Self {
+        let mut api = err.into();
+        if api.code == "bad_signature" {
+            api.status = StatusCode::FORBIDDEN;
+        }
+        api
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,

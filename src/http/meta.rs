@@ -130,6 +130,7 @@ async fn units(State(state): State<AppState>) -> Json<Units> {
                 name: u.name.clone(),
                 handles: u.handles.clone(),
                 contact: u.contact.clone(),
+                delivery: u.delivery.name().to_owned(),
             })
             .collect(),
     })

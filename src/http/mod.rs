@@ -3,6 +3,7 @@
 //! `schema`.
 pub mod basemap;
 pub mod check;
+pub mod deliveries;
 pub mod doc;
 pub mod error;
 pub mod exports;
@@ -74,6 +75,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(icons::router())
         .merge(staff::router())
         .merge(moderation::router())
+        .merge(deliveries::router())
         .merge(exports::router())
         .merge(ogc::router())
         .merge(open311::router())

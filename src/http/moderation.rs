@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::extract::{accepted_lang, optional_text, parse_id, required_text, typed_body, Member};
@@ -21,7 +21,7 @@ use super::AppState;
 use crate::app::moderation::{self as app, Actor};
 use crate::auth::CSRF_HEADER;
 use crate::domain::access::{READERS, WORKERS};
-use crate::domain::moderation::Redaction;
+use crate::domain::moderation::{LinkPurpose, Redaction};
 use crate::domain::{messages, Caller, Lang, Role, StaffUser};
 use crate::http::error::{ApiError, ApiResult};
 
@@ -38,7 +38,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(redact))
         .routes(routes!(redactions))
         .routes(routes!(staff_photo))
-        .routes(routes!(link_show, link_follow))
+        // "Not fixed" may carry a photo in the page's form.
+        .routes(
+            routes!(link_show, link_follow).layer(axum::extract::DefaultBodyLimit::max(
+                crate::domain::photo::MAX_UPLOAD_BYTES + 64 * 1024,
+            )),
+        )
 }
 
 fn acting<'a>(caller: &'a Caller, roles: &[Role], headers: &HeaderMap) -> ApiResult<&'a StaffUser> {
@@ -213,7 +218,16 @@ async fn release(
     let id = parse_id(&id)?;
     let body: DecisionBody = typed_body(&headers, body, false)?;
     let reason = optional_text("reason", body.reason)?;
-    let released = app::release(&state.pool, &state.engine, user, id, reason.as_deref()).await?;
+    let base = super::extract::base_url(&state, &headers);
+    let released = app::release(
+        &state.pool,
+        &state.engine,
+        user,
+        id,
+        reason.as_deref(),
+        &base,
+    )
+    .await?;
     Ok(Json(json!(released)))
 }
 
@@ -374,38 +388,77 @@ async fn checked_link(
     let (e, s) = link_params(raw)?;
     app::check_link(&state.pool, purpose, id, &e, &s)
         .await
-        .map_err(|err| {
-            let mut api = ApiError::from(err);
-            if api.code == "bad_signature" {
-                api.status = StatusCode::FORBIDDEN;
-            }
-            api
-        })
+        .map_err(ApiError::link_refused)
 }
 
-/// The `note` of a link's POST: from the page's form (form-encoded) or JSON `{"note": …}`;
-/// None for an empty body.
-fn link_note(
+/// The `note` and `photo` of a link's POST: from the page's form (form-encoded, or multipart with
+/// the photo as a file, stored like an upload), or JSON `{"note": …, "photo": id}` with a photo
+/// uploaded beforehand; None for what is not sent.
+async fn link_input(
+    state: &AppState,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Option<String>> {
-    let form = headers
+    request: axum::extract::Request,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-    if form {
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("multipart/form-data") {
+        let mut multipart =
+            <axum::extract::Multipart as axum::extract::FromRequest<AppState>>::from_request(
+                request, state,
+            )
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_multipart", e.body_text()))?;
+        let (mut note, mut photo) = (None, None);
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err(ApiError::bad_request("invalid_multipart", e.body_text())),
+            };
+            match field.name() {
+                Some("note") => {
+                    note = Some(field.text().await.map_err(|e| {
+                        ApiError::bad_request("invalid_multipart", e.body_text()).at("note")
+                    })?)
+                }
+                Some("photo") => {
+                    let bytes = field.bytes().await.map_err(|e| {
+                        ApiError::bad_request("invalid_multipart", e.body_text()).at("photo")
+                    })?;
+                    // The form's file field, left empty, sends an empty part.
+                    if !bytes.is_empty() {
+                        photo = Some(super::photos::store(state, bytes).await?.0);
+                    }
+                }
+                _ => {}
+            }
+        }
+        return Ok((note, photo));
+    }
+    let body = <Bytes as axum::extract::FromRequest<AppState>>::from_request(request, state).await;
+    if content_type.starts_with("application/x-www-form-urlencoded") {
         let bytes = body.map_err(|e| ApiError::bad_request("unreadable_body", e.body_text()))?;
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
             ApiError::bad_request("invalid_form", format!("the form cannot be read: {e}"))
         })?;
-        return Ok(pairs
-            .into_iter()
-            .rev()
-            .find(|(k, _)| k == "note")
-            .map(|(_, v)| v));
+        let last = |key: &str| {
+            pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
+        return Ok((last("note"), last("photo")));
     }
     let body: LinkBody = typed_body(headers, body, false)?;
-    optional_text("note", body.note)
+    Ok((
+        optional_text("note", body.note)?,
+        optional_text("photo", body.photo)?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -413,16 +466,22 @@ struct LinkBody {
     /// For not_fixed: what is still wrong (the public note of the reopened report)
     #[schema(value_type = Option<String>, max_length = 2000)]
     note: Option<Member<String>>,
+    /// For not_fixed, optional: the id of a photo of what is still wrong, uploaded beforehand
+    /// (`POST /api/v1/photos`)
+    #[schema(value_type = Option<String>)]
+    photo: Option<Member<String>>,
 }
 
-fn wants_html(headers: &HeaderMap) -> bool {
+/// Whether the client (a browser opening a link from a mail) wants a page rather than JSON.
+pub(super) fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"))
 }
 
-fn page(lang: Lang, title: &str, body: &str) -> Response {
+/// A minimal page for the signed links (no script: it works in any mail client's browser).
+pub(super) fn page(lang: Lang, title: &str, body: &str) -> Response {
     Html(format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>"
     ))
@@ -432,7 +491,7 @@ fn page(lang: Lang, title: &str, body: &str) -> Response {
 /// What a signed link from a message does (changes nothing: mail scanners prefetch links)
 #[utoipa::path(get, path = "/api/v1/links/{purpose}/{id}", tag = "reports",
     params(
-        ("purpose" = String, Path, description = "forget (stop updates and forget my email), withdraw (withdraw my report), fixed or not_fixed (the answer to \"Is it fixed?\")"),
+        ("purpose" = String, Path, description = "manage (the page of everything below that applies: {report_id, reporter, subscriber, updates, actions: {stop|follow, forget, withdraw}, tracking_url}), stop or follow (stop or resume updates, keeping the contact data), forget (stop updates and forget my email), withdraw (withdraw my report), fixed or not_fixed (the answer to \"Is it fixed?\")"),
         ("id" = i64, Path, description = "Report id"),
         ("e" = String, Query, description = "SHA-256 of the email the message went to"),
         ("s" = String, Query, description = "HMAC-SHA256 signature of the link"),
@@ -453,6 +512,29 @@ async fn link_show(
     // The page speaks the language of the browser that opened the link.
     let lang = accepted_lang(&headers).unwrap_or_default();
     let (title, text) = messages::link_page(link.purpose, lang);
+    if link.purpose == LinkPurpose::Manage {
+        let base = super::extract::base_url(&state, &headers);
+        let manage = app::manage_page(&state.pool, &link, &base).await?;
+        if !wants_html(&headers) {
+            return Ok(Json(json!(manage)).into_response());
+        }
+        // One form per action: each POSTs its own signed link.
+        let mut body = format!("<p>{text}</p>");
+        for (name, path) in &manage.actions {
+            let purpose = LinkPurpose::parse(name).unwrap_or(LinkPurpose::Manage);
+            let (label, explain) = messages::link_page(purpose, lang);
+            let action = path.replace('&', "&amp;").replace('"', "&quot;");
+            body.push_str(&format!(
+                "<form method=\"post\" action=\"{action}\" class=\"manage-{name}\"><p>{explain}</p><button type=\"submit\">{label}</button></form>"
+            ));
+        }
+        body.push_str(&format!(
+            "<p><a href=\"{}\">#{}</a></p>",
+            manage.tracking_url.replace('"', "&quot;"),
+            manage.report_id
+        ));
+        return Ok(page(lang, title, &body));
+    }
     let url = format!(
         "/api/v1/links/{}/{}?{}",
         link.purpose.as_str(),
@@ -462,20 +544,26 @@ async fn link_show(
     if wants_html(&headers) {
         let url = url.replace('&', "&amp;").replace('"', "&quot;");
         // "Not fixed" asks what is still wrong.
-        let note = if link.purpose == crate::domain::moderation::LinkPurpose::NotFixed {
+        let note = if link.purpose == LinkPurpose::NotFixed {
             let label = match lang {
                 Lang::Pl => "Co jest nie tak?",
                 Lang::En => "What is still wrong?",
                 Lang::Uk => "Що не так?",
             };
-            format!("<p><label for=\"note\">{label}</label><br><textarea id=\"note\" name=\"note\" rows=\"4\" cols=\"40\" maxlength=\"2000\" required></textarea></p>")
+            let photo = match lang {
+                Lang::Pl => "Zdjęcie (nieobowiązkowe)",
+                Lang::En => "A photo (optional)",
+                Lang::Uk => "Фото (необов’язково)",
+            };
+            format!("<p><label for=\"note\">{label}</label><br><textarea id=\"note\" name=\"note\" rows=\"4\" cols=\"40\" maxlength=\"2000\" required></textarea></p>\
+                     <p><label for=\"photo\">{photo}</label><br><input id=\"photo\" name=\"photo\" type=\"file\" accept=\"image/jpeg,image/png,image/webp\" capture=\"environment\"></p>")
         } else {
             String::new()
         };
         return Ok(page(
             lang,
             title,
-            &format!("<p>{text}</p><form method=\"post\" action=\"{url}\">{note}<button type=\"submit\">OK</button></form>"),
+            &format!("<p>{text}</p><form method=\"post\" action=\"{url}\" enctype=\"multipart/form-data\">{note}<button type=\"submit\">OK</button></form>"),
         ));
     }
     Ok(Json(json!({
@@ -491,7 +579,7 @@ async fn link_show(
 #[utoipa::path(post, path = "/api/v1/links/{purpose}/{id}", tag = "reports",
     request_body(content = LinkBody, description = "Only for not_fixed: {note} (JSON or the page's form)"),
     params(
-        ("purpose" = String, Path, description = "forget, withdraw, fixed (closes the resolved report) or not_fixed (reopens it with `note`)"),
+        ("purpose" = String, Path, description = "stop, follow, forget, withdraw, fixed (closes the resolved report) or not_fixed (reopens it with `note` and an optional `photo`); manage changes nothing"),
         ("id" = i64, Path, description = "Report id"),
         ("e" = String, Query, description = "SHA-256 of the email the message went to"),
         ("s" = String, Query, description = "HMAC-SHA256 signature of the link"),
@@ -509,13 +597,20 @@ async fn link_follow(
     headers: HeaderMap,
     Path((purpose, id)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> ApiResult<Response> {
     let link = checked_link(&state, &purpose, &id, raw.as_deref()).await?;
-    let note = link_note(&headers, body)?;
+    let (note, photo) = link_input(&state, &headers, request).await?;
     let base = super::extract::base_url(&state, &headers);
-    let outcome =
-        app::follow_link(&state.pool, &state.engine, &link, note.as_deref(), &base).await?;
+    let outcome = app::follow_link(
+        &state.pool,
+        &state.engine,
+        &link,
+        note.as_deref(),
+        photo.as_deref(),
+        &base,
+    )
+    .await?;
     tracing::info!(
         report = link.report_id,
         purpose = link.purpose.as_str(),

@@ -116,17 +116,24 @@ async fn upload(
     if bytes.is_empty() {
         return Err(ApiError::bad_request("empty_body", "the photo is empty").at("file"));
     }
-    // Decoding and re-encoding is CPU work: keep it off the async workers.
-    let photo = tokio::task::spawn_blocking(move || Photo::from_upload(&bytes))
-        .await
-        .map_err(ApiError::internal)??;
-    let id = photos::insert(&state.pool, &photo).await?;
+    let (id, photo) = store(&state, bytes).await?;
     let body = schema::Photo {
         width: Some(photo.width),
         height: Some(photo.height),
         ..self::photo(&id)
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Decodes an uploaded photo, re-encodes it without its metadata and stores it, not yet part of
+/// a report: its id and the photo.
+pub async fn store(state: &AppState, bytes: axum::body::Bytes) -> ApiResult<(String, Photo)> {
+    // Decoding and re-encoding is CPU work: keep it off the async workers.
+    let photo = tokio::task::spawn_blocking(move || Photo::from_upload(&bytes))
+        .await
+        .map_err(ApiError::internal)??;
+    let id = photos::insert(&state.pool, &photo).await?;
+    Ok((id, photo))
 }
 
 async fn serve(state: &AppState, id: &str, thumb: bool) -> ApiResult<Response> {

@@ -390,6 +390,9 @@ pub struct Unit {
     /// What the unit takes care of
     pub handles: String,
     pub contact: String,
+    /// How its reports reach it: `inbox` (the Zgłoś inbox), `email`, `open311` or `webhook`
+    /// (the unit's own system)
+    pub delivery: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

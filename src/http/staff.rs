@@ -498,7 +498,16 @@ async fn reassign(
         prepare(&state, &caller, &headers, &id, body).await?;
     let unit = required_text("unit", body.unit)?;
     let note = required_text("note", body.note)?;
-    app::reassign(&state.pool, &state.engine, &user, id, &unit, &note).await?;
+    app::reassign(
+        &state.pool,
+        &state.engine,
+        &user,
+        id,
+        &unit,
+        &note,
+        &base_url(&state, &headers),
+    )
+    .await?;
     Ok(Json(detail(&state, id).await?))
 }
 

@@ -62,14 +62,15 @@ pub async fn import(pool: &PgPool, pack: &CityPack) -> Result<()> {
     }
     for u in &pack.units {
         sqlx::query!(
-            "INSERT INTO units (code, name, handles, contact, sources) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO units (code, name, handles, contact, sources, delivery) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, handles = EXCLUDED.handles,
-                 contact = EXCLUDED.contact, sources = EXCLUDED.sources",
+                 contact = EXCLUDED.contact, sources = EXCLUDED.sources, delivery = EXCLUDED.delivery",
             &u.code,
             &u.name,
             &u.handles,
             &u.contact,
-            &u.sources
+            &u.sources,
+            serde_json::to_value(&u.channel)?
         )
         .execute(&mut *tx)
         .await?;
@@ -285,12 +286,24 @@ pub async fn load(pool: &PgPool) -> Result<Catalogue> {
         transitions,
         status_roles,
     );
-    let units = sqlx::query_as!(
-        Unit,
-        "SELECT code, name, handles, contact FROM units ORDER BY code"
-    )
-    .fetch_all(pool)
-    .await?;
+    let units =
+        sqlx::query!("SELECT code, name, handles, contact, delivery FROM units ORDER BY code")
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let delivery = serde_json::from_value(u.delivery).with_context(|| {
+                    format!("unit {}: its delivery channel cannot be read", u.code)
+                })?;
+                Ok(Unit {
+                    code: u.code,
+                    name: u.name,
+                    handles: u.handles,
+                    contact: u.contact,
+                    delivery,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
     let districts = sqlx::query!(
         r#"SELECT id, code, name, ST_AsGeoJSON(geom) AS "geom!" FROM districts ORDER BY id"#
     )

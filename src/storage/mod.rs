@@ -3,6 +3,7 @@
 pub mod check;
 pub mod city;
 pub mod deadlines;
+pub mod deliveries;
 pub mod exports;
 pub mod gazetteer;
 pub mod listen;

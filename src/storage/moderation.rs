@@ -394,6 +394,62 @@ pub struct Forgotten {
 
 /// Erases the email with this hash from a report: the reporter's whole contact when it is
 /// theirs, the subscription, the supporter's address, and every message not yet sent to it.
+/// Stops (`on` false) or resumes the updates of report `id` for the email with this hash, as
+/// its reporter or a subscriber; whether that email gets them, or None when it has no say.
+pub async fn set_updates(
+    conn: &mut PgConnection,
+    id: i64,
+    email_hash: &str,
+    on: bool,
+) -> sqlx::Result<Option<bool>> {
+    let reporter = sqlx::query!(
+        "UPDATE reports SET updates_off = NOT $3
+         WHERE id = $1 AND contact_email IS NOT NULL
+             AND encode(sha256(convert_to(lower(contact_email), 'UTF8')), 'hex') = $2",
+        id,
+        email_hash,
+        on
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let subscriber = sqlx::query!(
+        "UPDATE subscriptions SET paused = NOT $3 WHERE report_id = $1
+             AND encode(sha256(convert_to(lower(email), 'UTF8')), 'hex') = $2",
+        id,
+        email_hash,
+        on
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok((reporter + subscriber > 0).then_some(on))
+}
+
+/// What the email with this hash is to report `id`: (its reporter, a subscriber, gets updates).
+pub async fn standing(
+    conn: &mut PgConnection,
+    id: i64,
+    email_hash: &str,
+) -> sqlx::Result<(bool, bool, bool)> {
+    let r = sqlx::query!(
+        r#"SELECT
+             EXISTS (SELECT 1 FROM reports WHERE id = $1 AND contact_email IS NOT NULL
+                       AND encode(sha256(convert_to(lower(contact_email), 'UTF8')), 'hex') = $2) AS "reporter!",
+             EXISTS (SELECT 1 FROM subscriptions WHERE report_id = $1
+                       AND encode(sha256(convert_to(lower(email), 'UTF8')), 'hex') = $2) AS "subscriber!",
+             EXISTS (SELECT 1 FROM reports WHERE id = $1 AND contact_email IS NOT NULL AND NOT updates_off
+                       AND encode(sha256(convert_to(lower(contact_email), 'UTF8')), 'hex') = $2)
+             OR EXISTS (SELECT 1 FROM subscriptions WHERE report_id = $1 AND NOT paused
+                       AND encode(sha256(convert_to(lower(email), 'UTF8')), 'hex') = $2) AS "updates!""#,
+        id,
+        email_hash
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((r.reporter, r.subscriber, r.updates))
+}
+
 pub async fn forget(conn: &mut PgConnection, id: i64, email_hash: &str) -> sqlx::Result<Forgotten> {
     let contact_erased = sqlx::query!(
         "UPDATE reports SET contact_email = NULL, contact_phone = NULL, contact_name = NULL,

@@ -4,15 +4,16 @@
 use sqlx::{PgConnection, Postgres, Transaction};
 
 /// Who hears about a report's changes: its reporter (when they left an email) and every
-/// subscriber, once per address, each with their language.
+/// subscriber, once per address, each with their language; not those who stopped the updates.
 pub async fn recipients(
     conn: &mut PgConnection,
     report_id: i64,
 ) -> sqlx::Result<Vec<(String, String)>> {
     let rows = sqlx::query!(
         r#"SELECT DISTINCT ON (lower(email)) email AS "email!", lang AS "lang!" FROM (
-             SELECT contact_email AS email, lang, 0 AS o FROM reports WHERE id = $1 AND contact_email IS NOT NULL
-             UNION ALL SELECT email, lang, 1 FROM subscriptions WHERE report_id = $1) m
+             SELECT contact_email AS email, lang, 0 AS o FROM reports
+              WHERE id = $1 AND contact_email IS NOT NULL AND NOT updates_off
+             UNION ALL SELECT email, lang, 1 FROM subscriptions WHERE report_id = $1 AND NOT paused) m
          ORDER BY lower(email), o"#,
         report_id
     )
@@ -80,7 +81,7 @@ pub async fn due(tx: &mut Transaction<'_, Postgres>, limit: i64) -> sqlx::Result
     sqlx::query_as!(
         Pending,
         "SELECT id, to_email, subject, body, html_body, attempts FROM outbox
-         WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+         WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
         limit
     )
     .fetch_all(&mut **tx)
@@ -97,21 +98,25 @@ pub async fn mark_sent(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Records a failed attempt; the next one is due after `pause_secs`.
+/// Records a failed attempt; the next one is due after `pause_secs`, or, at `max_attempts`, the
+/// message is dead (it waits in the dead-letter list for an admin). True when it died.
 pub async fn mark_failed(
     conn: &mut PgConnection,
     id: i64,
     error: &str,
     pause_secs: f64,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-             next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+    max_attempts: i32,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+             next_attempt_at = now() + make_interval(secs => $3),
+             dead_at = CASE WHEN attempts + 1 >= $4 THEN now() END
+           WHERE id = $1 RETURNING dead_at IS NOT NULL AS "dead!""#,
         id,
         error,
-        pause_secs
+        pause_secs,
+        max_attempts
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await
 }

@@ -425,6 +425,22 @@ pub async fn attach_after_photo(
     Ok(done.rows_affected() == 1)
 }
 
+/// Adds a resident's photo (uploaded, not yet used) to the report's own photos.
+pub async fn attach_resident_photo(
+    conn: &mut PgConnection,
+    id: i64,
+    photo: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE photos SET report_id = $1, kind = 'report' WHERE id = $2 AND report_id IS NULL",
+        id,
+        photo
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Whether `email` gave the report or follows it.
 pub async fn is_reporter(conn: &mut PgConnection, id: i64, email: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
@@ -610,9 +626,12 @@ pub struct DeadlineFacts {
     pub reopened: bool,
 }
 
+/// The facts of every original filed since `since`; `resolved` is the workflow's resolved
+/// status (a move from it back to an open status, by anyone, is a reopening).
 pub async fn deadline_facts(
     pool: &PgPool,
     since: DateTime<Utc>,
+    resolved: &str,
 ) -> sqlx::Result<Vec<DeadlineFacts>> {
     sqlx::query_as!(
         DeadlineFacts,
@@ -620,11 +639,15 @@ pub async fn deadline_facts(
                 (SELECT min(e.at) FROM report_events e
                   WHERE e.report_id = r.id AND e.kind IN ('status', 'rejected')) AS first_response_at,
                 r.resolved_at, r.fix_due, r.expected_at,
-                EXISTS (SELECT 1 FROM report_events e WHERE e.report_id = r.id AND e.kind = 'reopened') AS "reopened!"
+                EXISTS (SELECT 1 FROM report_events e JOIN statuses s ON s.code = e.status
+                         WHERE e.report_id = r.id AND s.is_open
+                           AND e.at > (SELECT min(x.at) FROM report_events x
+                                        WHERE x.report_id = r.id AND x.status = $2)) AS "reopened!"
            FROM reports r
           WHERE r.duplicate_of IS NULL AND NOT r.held AND r.created_at >= $1
           ORDER BY r.created_at"#,
-        since
+        since,
+        resolved
     )
     .fetch_all(pool)
     .await

@@ -491,4 +491,19 @@ async fn stats_show_per_unit_and_category_how_deadlines_are_kept_also_as_csv() {
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["field"], "months");
+
+    // Staff taking a resolved report back counts as a reopening, as a resident's does (once
+    // resolved again, it is one of the resolved that were reopened).
+    set(ids[0], "acknowledged").await;
+    set(ids[0], "resolved").await;
+    let v = app.get_json("/api/v1/stats").await;
+    let zdmk = v["deadlines"]["by_unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["unit"] == "ZDMK" && f["month"] == json!(month))
+        .cloned()
+        .unwrap();
+    assert_eq!(zdmk["reopened"], 1, "{zdmk}");
+    assert_eq!(zdmk["reopened_share"], 0.5, "{zdmk}");
 }

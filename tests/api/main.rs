@@ -5,6 +5,7 @@ mod check;
 mod common;
 mod deadlines;
 mod dedup;
+mod deliveries;
 mod exports;
 mod fix_confirmation;
 mod geocode;

@@ -542,7 +542,8 @@ async fn a_released_report_becomes_public_routed_and_deduplicated_and_a_rejected
     );
 }
 
-async fn upload_photo(app: &TestApp) -> String {
+/// A 640×480 JPEG.
+pub(crate) fn test_jpeg() -> Vec<u8> {
     let img = image::RgbImage::from_fn(640, 480, |x, y| {
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
     });
@@ -550,6 +551,11 @@ async fn upload_photo(app: &TestApp) -> String {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
         .encode_image(&img)
         .unwrap();
+    jpeg
+}
+
+async fn upload_photo(app: &TestApp) -> String {
+    let jpeg = test_jpeg();
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(jpeg)

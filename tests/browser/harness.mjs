@@ -61,8 +61,9 @@ export function zglosBin() {
   return process.env.ZGLOS_BIN || path.join(target, 'debug', 'zglos');
 }
 
-/** Create a database, set up the city in it and start the service on a free port. */
-export async function startService({ city = 'cities/krakow' } = {}) {
+/** Create a database, set up the city in it and start the service on a free port (`env`: more
+ * settings for `zglos serve`, as its environment variables). */
+export async function startService({ city = 'cities/krakow', env = {} } = {}) {
   if (process.env.ZGLOS_TEST_URL) {
     // Run against a service that is already running (its database is not reset).
     const baseUrl = process.env.ZGLOS_TEST_URL.replace(/\/$/, '');
@@ -90,7 +91,7 @@ export async function startService({ city = 'cities/krakow' } = {}) {
     proc = spawn(bin, ['serve', '--database-url', dbUrl, '--listen', `127.0.0.1:${port}`, '--web-dir', 'web', ...lifted], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...env },
     });
     const keep = (chunk) => {
       logs.push(chunk.toString());

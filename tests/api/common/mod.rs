@@ -1,6 +1,7 @@
 //! Test helpers: every test gets its own fresh database (a copy of a migrated template with
 //! Kraków loaded) and its own service on a free port, talking to the real PostGIS.
 
+pub mod receiver;
 pub mod smtp;
 
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use zglos::city::{CityPack, GeometryFiles};
-use zglos::config::{Config, DataArgs, DatabaseArgs, EdgeArgs};
+use zglos::config::{Config, DataArgs, DatabaseArgs, DeliveryArgs, EdgeArgs};
 use zglos::startup::Application;
 use zglos::storage;
 
@@ -241,6 +242,12 @@ pub fn config(database_url: &str) -> Config {
             contact_per_hour: 1_000_000,
             ..EdgeArgs::default()
         },
+        // Quick retries: tests of receivers that are down wait for the next attempt.
+        delivery: DeliveryArgs {
+            retry_base_ms: 300,
+            open311_poll_seconds: 1,
+            ..DeliveryArgs::default()
+        },
     }
 }
 
@@ -407,6 +414,13 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// A GET of an absolute URL (a link from a mail), as JSON.
+    pub async fn get_json_at(&self, url: &str) -> Value {
+        let r = self.client.get(url).send().await.unwrap();
+        assert!(r.status().is_success(), "GET {url}: {}", r.status());
+        r.json().await.unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> Value {

@@ -47,3 +47,10 @@ export function districtAt(pt) {
   const d = ctx.districtFeatures.find((f) => pointInGeometry(pt, f.geometry));
   return d ? d.properties : null;
 }
+
+/** A timestamp in the page's language. */
+export function fmtTime(s) {
+  if (!s) return '';
+  const d = new Date(s);
+  return Number.isNaN(d.getTime()) ? String(s) : d.toLocaleString(document.documentElement.lang || undefined);
+}

@@ -3,7 +3,7 @@
 // the moderation audit log for admins. Held reports are stored and acknowledged as usual, so
 // nothing a resident sent is lost while it waits here.
 import { t } from './i18n.js';
-import { ctx, categoryName, unitName } from './staff-common.js';
+import { ctx, categoryName, unitName, fmtTime } from './staff-common.js';
 import { h, $, announce, errorText } from './dom.js';
 import { staffApi, staffGet } from './staff-api.js';
 
@@ -209,10 +209,4 @@ async function loadAudit() {
 function describe(e) {
   const v = e.after || e.before;
   return v && typeof v === 'object' && v.value ? `${v.kind || ''} ${v.value}`.trim() : '';
-}
-
-function fmtTime(s) {
-  if (!s) return '';
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? String(s) : d.toLocaleString(document.documentElement.lang || undefined);
 }

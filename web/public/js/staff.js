@@ -12,8 +12,9 @@ import { initReport, openReport, rerenderReport, onReportMapClick } from './staf
 import { initPhone, showPhone, onPhoneMapClick, rerenderPhone } from './staff-phone.js';
 import { initHeatmap, showHeatmap, hideHeatmap, rerenderHeatmap } from './staff-heatmap.js';
 import { initModeration, showModeration, rerenderModeration } from './staff-moderation.js';
+import { showDeliveries } from './staff-deliveries.js';
 
-const VIEWS = ['inbox', 'report', 'phone', 'heatmap', 'moderation', 'none'];
+const VIEWS = ['inbox', 'report', 'phone', 'heatmap', 'moderation', 'deliveries', 'none'];
 
 ctx.go = go;
 ctx.can = can;
@@ -27,6 +28,7 @@ function can(what) {
     case 'phone': return any('admin', 'consultant');
     case 'heatmap': return any('admin', 'unit_staff', 'analyst');
     case 'moderation': return any('admin', 'unit_staff');
+    case 'deliveries': return any('admin');
     default: return false;
   }
 }
@@ -216,6 +218,7 @@ function route() {
   else if (view === 'phone') showPhone();
   else if (view === 'heatmap') showHeatmap();
   else if (view === 'moderation') showModeration();
+  else if (view === 'deliveries') showDeliveries();
   if (view !== 'report' && view !== 'inbox' && previous !== null) {
     const heading = $(`#view-${view} h1`);
     if (heading) {
@@ -273,6 +276,7 @@ function onLangChange() {
   rerenderPhone();
   rerenderHeatmap();
   rerenderModeration();
+  if (ctx.view === 'deliveries') showDeliveries();
 }
 
 main();
