@@ -162,6 +162,80 @@ async fn send_open311(
     rules::parse_accepted(&body).map_err(Failure::Retry)
 }
 
+/// Pushes a message to a device (RFC 8030), encrypted for its keys (RFC 8291) and authorised
+/// with the service's VAPID key (RFC 8292). A push service that says the subscription is gone
+/// (404, 410) has it removed, with its other pending pushes.
+async fn send_push(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    client: &reqwest::Client,
+    config: &DeliveryConfig,
+    subscription: i64,
+    d: &Pending,
+) -> anyhow::Result<Result<(), Failure>> {
+    use crate::domain::webpush;
+    use crate::storage::push;
+    let Some(keys) = push::keys(tx, subscription).await? else {
+        return Ok(Ok(()));
+    };
+    let sub = match webpush::Subscription::parse(&keys.endpoint, &keys.p256dh, &keys.auth) {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(Failure::Refused(e.message))),
+    };
+    let vapid = push::vapid_key(tx, &webpush::new_vapid_key()).await?;
+    let Some(vapid) = webpush::vapid_key(&vapid) else {
+        return Ok(Err(Failure::Retry(
+            "the stored VAPID key is not a P-256 key".into(),
+        )));
+    };
+    let Some(authorization) = webpush::vapid_authorization(
+        &vapid,
+        &sub.endpoint,
+        &config.base_url,
+        chrono::Utc::now().timestamp(),
+    ) else {
+        return Ok(Err(Failure::Refused(format!(
+            "{} has no origin",
+            sub.endpoint
+        ))));
+    };
+    let plaintext = d.payload.to_string();
+    if plaintext.len() > webpush::MAX_PAYLOAD {
+        return Ok(Err(Failure::Refused(
+            "the push is longer than one record".into(),
+        )));
+    }
+    let body = webpush::encrypt(&sub.p256dh, &sub.auth, plaintext.as_bytes());
+    let answer = client
+        .post(&sub.endpoint)
+        .header(reqwest::header::AUTHORIZATION, authorization)
+        .header(reqwest::header::CONTENT_ENCODING, "aes128gcm")
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .header("TTL", "86400")
+        .header("Urgency", "normal")
+        .body(body)
+        .send()
+        .await;
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => {
+            return Ok(Err(Failure::Retry(format!(
+                "cannot reach the push service: {e}"
+            ))))
+        }
+    };
+    let status = answer.status();
+    if status.is_success() {
+        return Ok(Ok(()));
+    }
+    if status == reqwest::StatusCode::GONE || status == reqwest::StatusCode::NOT_FOUND {
+        push::remove(tx, subscription).await?;
+        tracing::info!(subscription, %status, "push subscription gone; removed");
+        return Ok(Ok(()));
+    }
+    let text = answer.text().await.unwrap_or_default();
+    Ok(Err(http_failure(status, &text)))
+}
+
 /// Sends one due delivery, if there is one; false when none was due.
 async fn deliver_one(
     pool: &PgPool,
@@ -174,10 +248,12 @@ async fn deliver_one(
         tx.commit().await?;
         return Ok(false);
     };
-    let channel = engine
-        .catalogue()
-        .unit(&d.unit_code)
-        .map(|u| u.delivery.clone());
+    if let (rules::PUSH, Some(subscription)) = (d.kind.as_str(), d.subscription_id) {
+        let outcome = send_push(&mut tx, client, config, subscription, &d).await?;
+        return finish(tx, config, &d, outcome).await;
+    }
+    let unit = d.unit_code.clone().unwrap_or_default();
+    let channel = engine.catalogue().unit(&unit).map(|u| u.delivery.clone());
     let outcome = match channel {
         Some(Delivery::Webhook { url, secret }) if d.kind == rules::WEBHOOK => {
             send_webhook(client, config, &url, &secret, &d).await
@@ -195,17 +271,32 @@ async fn deliver_one(
                         Accepted::Id(i) => (Some(i.as_str()), None),
                         Accepted::Token(t) => (None, Some(t.as_str())),
                     };
-                    store::record_accepted(&mut tx, id, &d.unit_code, external, token).await?;
+                    store::record_accepted(&mut tx, id, &unit, external, token).await?;
                     Ok(())
                 }
                 Err(e) => Err(e),
             }
         }
         _ => Err(Failure::Refused(format!(
-            "unit {} no longer has a {} channel (the city pack changed)",
-            d.unit_code, d.kind
+            "unit {unit} no longer has a {} channel (the city pack changed)",
+            d.kind
         ))),
     };
+    finish(tx, config, &d, outcome).await
+}
+
+/// Marks a delivery after its attempt and commits.
+async fn finish(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    config: &DeliveryConfig,
+    d: &Pending,
+    outcome: Result<(), Failure>,
+) -> anyhow::Result<bool> {
+    let target = d
+        .unit_code
+        .clone()
+        .or_else(|| d.subscription_id.map(|s| format!("device #{s}")))
+        .unwrap_or_default();
     match outcome {
         Ok(()) => {
             store::mark_delivered(&mut tx, d.id).await?;
@@ -222,9 +313,9 @@ async fn deliver_one(
             tx.commit().await?;
             metrics::counter!("zglos_deliveries_total", "kind" => d.kind.clone(), "outcome" => if dead { "dead" } else { "retry" }).increment(1);
             if dead {
-                tracing::error!(delivery = d.id, unit = %d.unit_code, %error, "delivery given up; it waits in the dead-letter list");
+                tracing::error!(delivery = d.id, %target, %error, "delivery given up; it waits in the dead-letter list");
             } else {
-                tracing::warn!(delivery = d.id, unit = %d.unit_code, %error, "delivery failed; will retry");
+                tracing::warn!(delivery = d.id, %target, %error, "delivery failed; will retry");
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod deadlines;
 pub mod delivery;
 pub mod error;
 pub mod moderation;
+pub mod push;
 pub mod reports;
 pub mod retention;
 pub mod staff;

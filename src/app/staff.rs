@@ -177,7 +177,7 @@ async fn audit(
 }
 
 /// Queues a message about `report` (as it was locked, before the change) to its reporter and
-/// every subscriber, each in their language.
+/// every subscriber, each in their language, and a push to every device that follows it.
 async fn queue_mail(
     tx: &mut PgConnection,
     engine: &Engine,
@@ -216,6 +216,8 @@ async fn queue_mail(
         outbox::queue_html(tx, id, &email, &subject, &body, Some(&html)).await?;
     }
     outbox::wake_workers(tx).await?;
+    // And to the devices that follow it.
+    super::push::queue_status(tx, engine, report, status, public_note, base_url).await?;
     Ok(())
 }
 

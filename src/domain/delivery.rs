@@ -41,6 +41,8 @@ pub enum Delivery {
 /// The kinds of outbound deliveries the `deliveries` table holds (mail has its own outbox).
 pub const WEBHOOK: &str = "webhook";
 pub const OPEN311: &str = "open311";
+/// A push to a resident's device (`app::push`).
+pub const PUSH: &str = "push";
 
 impl Delivery {
     /// Reads a unit's channel from the pack's `units.csv` columns: `delivery` (inbox, email,

@@ -510,6 +510,36 @@ pub fn unit_report_message(lang: Lang, r: &UnitReport) -> (String, String) {
     )
 }
 
+/// A push notification about a status change: title and text in the resident's language; on
+/// "resolved" the text asks "Is it fixed?" (the notification's two actions answer).
+pub fn push_message(
+    lang: Lang,
+    report_id: i64,
+    status: &str,
+    note: &str,
+    ask_fixed: bool,
+) -> (String, String) {
+    let (title, question) = match lang {
+        Lang::Pl => (
+            format!("Zgłoszenie #{report_id}: {status}"),
+            "Czy problem został usunięty?",
+        ),
+        Lang::En => (format!("Report #{report_id}: {status}"), "Is it fixed?"),
+        Lang::Uk => (
+            format!("Звернення №{report_id}: {status}"),
+            "Чи усунено проблему?",
+        ),
+    };
+    let mut body = note.trim().to_owned();
+    if ask_fixed {
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        body.push_str(question);
+    }
+    (title, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

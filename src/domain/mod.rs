@@ -19,6 +19,7 @@ pub mod open311_form;
 pub mod people;
 pub mod photo;
 pub mod query;
+pub mod webpush;
 pub mod workflow;
 
 pub use access::{AccessError, Caller, StaffUser};

@@ -17,6 +17,7 @@ pub mod ogc;
 pub mod open311;
 pub mod params;
 pub mod photos;
+pub mod push;
 pub mod reports;
 pub mod schema;
 pub mod staff;
@@ -76,6 +77,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .merge(staff::router())
         .merge(moderation::router())
         .merge(deliveries::router())
+        .merge(push::router())
         .merge(exports::router())
         .merge(ogc::router())
         .merge(open311::router())

@@ -330,7 +330,7 @@ fn required_email(given: Option<Member<String>>) -> ApiResult<Email> {
 }
 
 /// A `lang` member: pl, en or uk; when absent, what `Accept-Language` prefers, else Polish.
-fn lang(given: Option<Member<String>>, headers: &HeaderMap) -> ApiResult<Lang> {
+pub(super) fn lang(given: Option<Member<String>>, headers: &HeaderMap) -> ApiResult<Lang> {
     let Some(given) = given else {
         return Ok(accepted_lang(headers).unwrap_or_default());
     };

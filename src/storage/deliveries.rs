@@ -40,7 +40,10 @@ pub async fn wake_workers(conn: &mut PgConnection) -> sqlx::Result<()> {
 pub struct Pending {
     pub id: i64,
     pub event_id: String,
-    pub unit_code: String,
+    /// The unit (webhook, open311), or
+    pub unit_code: Option<String>,
+    /// the device (push).
+    pub subscription_id: Option<i64>,
     pub report_id: Option<i64>,
     pub kind: String,
     pub event_type: String,
@@ -55,11 +58,13 @@ pub struct Pending {
 pub async fn next_due(tx: &mut Transaction<'_, Postgres>) -> sqlx::Result<Option<Pending>> {
     sqlx::query_as!(
         Pending,
-        "SELECT id, event_id, unit_code, report_id, kind, event_type, payload, created_at, attempts
+        "SELECT id, event_id, unit_code, subscription_id, report_id, kind, event_type, payload, created_at, attempts
          FROM deliveries d
          WHERE delivered_at IS NULL AND dead_at IS NULL AND next_attempt_at <= now()
            AND NOT EXISTS (SELECT 1 FROM deliveries o
-                           WHERE o.report_id = d.report_id AND o.unit_code = d.unit_code AND o.id < d.id
+                           WHERE o.report_id = d.report_id AND o.id < d.id
+                             AND o.unit_code IS NOT DISTINCT FROM d.unit_code
+                             AND o.subscription_id IS NOT DISTINCT FROM d.subscription_id
                              AND o.delivered_at IS NULL AND o.dead_at IS NULL)
          ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
     )
@@ -123,7 +128,8 @@ pub async fn dead_letters(conn: &mut PgConnection, limit: i64) -> sqlx::Result<V
         DeadLetter,
         r#"SELECT kind AS "kind!", id AS "id!", report_id, target AS "target!", what AS "what!",
                   attempts AS "attempts!", last_error, created_at AS "created_at!", dead_at AS "dead_at!" FROM (
-             SELECT kind, id, report_id, unit_code AS target, event_type AS what, attempts, last_error, created_at, dead_at
+             SELECT kind, id, report_id, COALESCE(unit_code, 'device #' || subscription_id) AS target,
+                    event_type AS what, attempts, last_error, created_at, dead_at
              FROM deliveries WHERE dead_at IS NOT NULL AND delivered_at IS NULL
              UNION ALL
              SELECT 'mail', id, report_id, to_email, subject, attempts, last_error, created_at, dead_at

@@ -13,6 +13,7 @@ pub mod ogc;
 pub mod open311;
 pub mod outbox;
 pub mod photos;
+pub mod push;
 pub mod reports;
 pub mod staff;
 pub mod sweep;

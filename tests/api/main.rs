@@ -19,6 +19,7 @@ mod open311;
 mod openapi;
 mod photos;
 mod privacy;
+mod push;
 mod reports_api;
 mod retention;
 mod routing;
