@@ -97,8 +97,28 @@ pub fn routes(web_dir: &std::path::Path) -> Router<AppState> {
         .merge(web::router(web_dir))
 }
 
+/// Compresses what is worth it for clients that accept it (gzip or brotli): JSON, GeoJSON, CSV,
+/// HTML, exports (streamed as they are written). Tiles are stored and sent gzipped already (and
+/// are never compressed again); photos are compressed images.
+fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+    use tower_http::compression::{CompressionLayer, CompressionLevel};
+    CompressionLayer::new()
+        .gzip(true)
+        .br(true)
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(
+            SizeAbove::new(256)
+                .and(NotForContentType::IMAGES)
+                .and(NotForContentType::SSE)
+                .and(NotForContentType::const_new("application/vnd.mapbox-vector-tile"))
+                .and(NotForContentType::const_new("application/vnd.pmtiles")),
+        )
+}
+
 pub fn app(state: AppState) -> Router {
     routes(&state.config.web_dir)
+        .layer(compression())
         .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(middleware::from_fn_with_state(state.clone(), edge_headers))
         .layer(middleware::from_fn(record_metrics))

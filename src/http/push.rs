@@ -25,14 +25,14 @@ use crate::http::error::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(key))
-        .routes(routes!(subscribe, followed, unsubscribe))
+        .routes(routes!(push_key))
+        .routes(routes!(push_subscribe, push_followed, push_unsubscribe))
 }
 
 /// The service's VAPID public key (`applicationServerKey` for `PushManager.subscribe`)
 #[utoipa::path(get, path = "/api/v1/push/key", tag = "reports",
     responses((status = 200, description = "{public_key}: the P-256 key in base64url", body = Object)))]
-async fn key(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+async fn push_key(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(
         json!({"public_key": app::public_key(&state.pool).await?}),
     ))
@@ -70,7 +70,7 @@ fn text<'a>(v: &'a Value, path: &[&str], field: &str) -> ApiResult<&'a str> {
         (status = 422, description = "An endpoint or key that is not a push subscription's, or an unknown report", body = ErrorBody),
         (status = 429, description = "Too many anonymous writes from this address; Retry-After says when to retry", body = ErrorBody),
     ))]
-async fn subscribe(
+async fn push_subscribe(
     State(state): State<AppState>,
     _limit: WriteLimit,
     headers: HeaderMap,
@@ -142,7 +142,7 @@ fn endpoint_query(raw: Option<&str>) -> ApiResult<(String, Option<i64>)> {
         (status = 200, description = "{reports: [id]}", body = Object),
         (status = 400, description = "No endpoint", body = ErrorBody),
     ))]
-async fn followed(
+async fn push_followed(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
@@ -162,7 +162,7 @@ async fn followed(
         (status = 200, description = "{removed}: how many reports the device no longer follows", body = Object),
         (status = 400, description = "No endpoint, or a bad report id", body = ErrorBody),
     ))]
-async fn unsubscribe(
+async fn push_unsubscribe(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {

@@ -3,6 +3,7 @@
 mod basemap;
 mod check;
 mod common;
+mod compression;
 mod deadlines;
 mod dedup;
 mod deliveries;
