@@ -147,6 +147,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// A city's basemap as served.
 pub struct Basemap {
     pub archive: Archive,
+    /// A digest of the file (hex): a new file, new tile validators.
+    pub version: String,
     /// The style as the pack has it (paths relative to the service's origin).
     pub style: Value,
     /// The metadata's `vector_layers`, for TileJSON.
@@ -164,6 +166,10 @@ impl Basemap {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
+        let version = {
+            use sha2::{Digest, Sha256};
+            hex::encode(&Sha256::digest(&bytes)[..6])
+        };
         let archive = Archive::open(bytes).with_context(|| format!("{}", path.display()))?;
         let meta: Value = serde_json::from_str(&archive.metadata)
             .with_context(|| format!("{}: its metadata is not JSON", path.display()))?;
@@ -174,6 +180,7 @@ impl Basemap {
         )
         .with_context(|| format!("{} is not JSON", style_path.display()))?;
         Ok(Some(Self {
+            version,
             vector_layers: meta
                 .get("vector_layers")
                 .cloned()

@@ -78,6 +78,41 @@ pub struct Config {
     pub edge: EdgeArgs,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+/// How long caches in front (browsers, a CDN, a reverse proxy) may keep the public report tiles.
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct CacheArgs {
+    /// Seconds a public report tile is fresh (`Cache-Control: max-age`); 0 makes every use
+    /// revalidate (answered 304 while the tile is unchanged).
+    #[arg(long, env = "ZGLOS_TILE_MAX_AGE", default_value_t = 2)]
+    pub tile_max_age: u32,
+    /// Seconds after that a cache may still serve it while it revalidates
+    /// (`stale-while-revalidate`).
+    #[arg(long, env = "ZGLOS_TILE_STALE_WHILE_REVALIDATE", default_value_t = 5)]
+    pub tile_stale_while_revalidate: u32,
+}
+
+impl Default for CacheArgs {
+    /// The same values as the flags' defaults.
+    fn default() -> Self {
+        CacheArgs {
+            tile_max_age: 2,
+            tile_stale_while_revalidate: 5,
+        }
+    }
+}
+
+impl CacheArgs {
+    /// The `Cache-Control` of public report tiles.
+    pub fn report_tiles(&self) -> String {
+        format!(
+            "public, max-age={}, stale-while-revalidate={}",
+            self.tile_max_age, self.tile_stale_while_revalidate
+        )
+    }
 }
 
 /// Outbound messages (mail, and deliveries to units' own systems): how often they are tried and

@@ -113,7 +113,11 @@ async fn once(
                 .error_for_status()?
                 .bytes()
                 .await?;
-            let rebuilt = gunzip(&rebuilt.tile(TileLayer::Reports, *tile, &filter, query, 0));
+            let rebuilt = gunzip(
+                &rebuilt
+                    .tile(TileLayer::Reports, *tile, &filter, query, 0)
+                    .gz,
+            );
             if let Some(d) = check::compare_tile(&served, &rebuilt) {
                 differences.push(format!("tile {path}: {d}"));
             }

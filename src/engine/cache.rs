@@ -19,7 +19,30 @@ pub enum TileLayer {
 
 type TileSlot = (TileLayer, u8, u32, u32);
 /// The cached versions of one tile, by filter.
-type TileVersions = HashMap<String, Arc<Vec<u8>>>;
+type TileVersions = HashMap<String, Arc<Tile>>;
+
+/// A built tile: its gzipped bytes and the tag of what it shows (a digest of the encoded tile,
+/// taken once when it is built), from which HTTP validators (ETag) are made. Two builds of the
+/// same content, in this process or another, have the same tag.
+#[derive(Debug)]
+pub struct Tile {
+    pub gz: Vec<u8>,
+    pub tag: u64,
+}
+
+impl Tile {
+    /// Gzips a freshly encoded tile and tags its content.
+    pub fn new(raw: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(raw);
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        Self {
+            gz: gzip(raw),
+            tag: u64::from_be_bytes(first),
+        }
+    }
+}
 
 /// The highest zoom whose tiles are invalidated one by one; deeper tiles are rarely cached.
 const MAX_CACHED_ZOOM: u8 = 22;
@@ -63,7 +86,7 @@ impl TileCache {
     }
 
     #[inline]
-    pub fn get(&self, layer: TileLayer, tile: TileId, filter_key: &str) -> Option<Arc<Vec<u8>>> {
+    pub fn get(&self, layer: TileLayer, tile: TileId, filter_key: &str) -> Option<Arc<Tile>> {
         self.tiles
             .lock()
             .get(&(layer, tile.z, tile.x, tile.y))
@@ -87,7 +110,7 @@ impl TileCache {
         layer: TileLayer,
         tile: TileId,
         filter_key: &str,
-        bytes: Arc<Vec<u8>>,
+        bytes: Arc<Tile>,
         generation: u64,
     ) {
         let unchanged = layer == TileLayer::Districts || self.generation() == generation;
@@ -167,6 +190,14 @@ impl TileCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tiles_tag_follows_its_content_and_not_its_build() {
+        let a = Tile::new(b"one tile");
+        assert_eq!(a.tag, Tile::new(b"one tile").tag);
+        assert_ne!(a.tag, Tile::new(b"one tile, changed").tag);
+        assert_eq!(gunzip(&a.gz), b"one tile");
+    }
     use zglos_tiles::record::Kind;
 
     impl TileCache {
@@ -188,7 +219,7 @@ mod tests {
 
     fn put(cache: &TileCache, layer: TileLayer, tile: TileId, key: &str) {
         let generation = cache.generation();
-        cache.put(layer, tile, key, Arc::new(vec![tile.z]), generation);
+        cache.put(layer, tile, key, Arc::new(Tile::new(&[tile.z])), generation);
     }
 
     fn report_at((lon, lat): (f64, f64)) -> ReportRec {
@@ -270,11 +301,17 @@ mod tests {
             TileLayer::Reports,
             tile,
             "all",
-            Arc::new(vec![]),
+            Arc::new(Tile::new(&[])),
             generation,
         );
         assert!(cache.get(TileLayer::Reports, tile, "all").is_none());
-        cache.put(TileLayer::Districts, tile, "", Arc::new(vec![]), generation);
+        cache.put(
+            TileLayer::Districts,
+            tile,
+            "",
+            Arc::new(Tile::new(&[])),
+            generation,
+        );
         assert!(cache.get(TileLayer::Districts, tile, "").is_some());
         assert_eq!(cache.counts(), (1, 1));
     }

@@ -34,7 +34,7 @@ mod hotspots;
 mod live;
 mod row;
 
-pub use cache::{gunzip, gzip, TileLayer};
+pub use cache::{gunzip, gzip, Tile, TileLayer};
 pub use cursor::Cursor;
 pub use hotspots::Hotspot;
 pub use row::IndexRow;
@@ -228,7 +228,7 @@ impl Engine {
         filter: &Filter,
         filter_key: &str,
         heat_grid_bits: u32,
-    ) -> Arc<Vec<u8>> {
+    ) -> Arc<Tile> {
         if let Some(hit) = self.cache.get(layer, tile, filter_key) {
             metrics::counter!("zglos_tile_cache_hits_total").increment(1);
             return hit;
@@ -253,7 +253,7 @@ impl Engine {
                 tile::districts_tile(self.catalogue.districts.districts(), tile)
             }
         };
-        let bytes = Arc::new(gzip(&raw));
+        let bytes = Arc::new(Tile::new(&raw));
         self.cache
             .put(layer, tile, filter_key, bytes.clone(), generation);
         bytes

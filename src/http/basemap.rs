@@ -66,7 +66,15 @@ async fn tile(
     let map = basemap(&state)?;
     metrics::counter!("zglos_tiles_served_total", "layer" => "basemap").increment(1);
     Ok(match map.archive.get(tile.z, tile.x, tile.y) {
-        Some(gz) => tile_response(&headers, gz, BASEMAP_CACHE),
+        Some(gz) => tile_response(
+            &headers,
+            gz,
+            Some(&format!(
+                "bm{}-{}-{}-{}",
+                map.version, tile.z, tile.x, tile.y
+            )),
+            BASEMAP_CACHE,
+        ),
         None => (
             StatusCode::NO_CONTENT,
             [(
@@ -183,7 +191,7 @@ async fn glyphs(
                 .map_err(|e| ApiError::bad_request("invalid_range", e.to_string()).at("range"))?
         }
     };
-    let mut response = tile_response(&headers, &gz, BASEMAP_CACHE);
+    let mut response = tile_response(&headers, &gz, None, BASEMAP_CACHE);
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/x-protobuf"),

@@ -100,7 +100,8 @@ pub fn routes(web_dir: &std::path::Path) -> Router<AppState> {
 /// Compresses what is worth it for clients that accept it (gzip or brotli): JSON, GeoJSON, CSV,
 /// HTML, exports (streamed as they are written). Tiles are stored and sent gzipped already (and
 /// are never compressed again); photos are compressed images.
-fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+fn compression(
+) -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
     use tower_http::compression::{CompressionLayer, CompressionLevel};
     CompressionLayer::new()
@@ -111,7 +112,9 @@ fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::c
             SizeAbove::new(256)
                 .and(NotForContentType::IMAGES)
                 .and(NotForContentType::SSE)
-                .and(NotForContentType::const_new("application/vnd.mapbox-vector-tile"))
+                .and(NotForContentType::const_new(
+                    "application/vnd.mapbox-vector-tile",
+                ))
                 .and(NotForContentType::const_new("application/vnd.pmtiles")),
         )
 }

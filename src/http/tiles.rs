@@ -17,7 +17,7 @@ use super::schema::{ErrorBody, HeatmapQuery, TileJson, TileQuery, VectorLayer};
 use super::AppState;
 use crate::domain::access::READERS;
 use crate::domain::Caller;
-use crate::engine::{gunzip, TileLayer};
+use crate::engine::{gunzip, Tile, TileLayer};
 use crate::http::error::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -29,13 +29,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .templated_routes(routes!(heatmap))
 }
 
-/// Serves gzipped bytes as they are to clients that accept gzip, inflated to the others.
-pub fn tile_response(headers: &HeaderMap, gz: &[u8], cache_control: &'static str) -> Response {
+/// Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110 13.1.2).
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let Some(given) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    given
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}
+
+/// Serves gzipped bytes as they are to clients that accept gzip, inflated to the others. With
+/// `tag` (what the tile shows: the same tag, the same content), the answer carries a strong
+/// `ETag` for its encoding, and a request whose `If-None-Match` names it gets 304 and no body.
+pub fn tile_response(
+    headers: &HeaderMap,
+    gz: &[u8],
+    tag: Option<&str>,
+    cache_control: &str,
+) -> Response {
     let accepts_gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let mut response = if accepts_gzip {
+    // A strong validator names one representation: the gzipped one has its own.
+    let etag = tag.map(|t| format!("\"{t}{}\"", if accepts_gzip { "-gz" } else { "" }));
+    let not_modified = etag.as_deref().is_some_and(|e| none_match(headers, e));
+    let mut response = if not_modified {
+        axum::http::StatusCode::NOT_MODIFIED.into_response()
+    } else if accepts_gzip {
         let mut r = gz.to_vec().into_response();
         r.headers_mut()
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -44,16 +70,25 @@ pub fn tile_response(headers: &HeaderMap, gz: &[u8], cache_control: &'static str
         gunzip(gz).into_response()
     };
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control),
-    );
+    if !not_modified {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+        );
+    }
+    if let Some(v) = etag.and_then(|e| HeaderValue::from_str(&e).ok()) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(cache_control) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
+}
+
+/// The tag of an engine tile, as `tile_response` takes it.
+fn tag_of(tile: &Tile) -> String {
+    format!("{:016x}", tile.tag)
 }
 
 /// `status=open` (default), `all`, or a list of status codes; `category=` a list of codes.
@@ -127,12 +162,17 @@ async fn reports(
 ) -> ApiResult<Response> {
     let params = Params::parse(raw.as_deref())?;
     let (filter, key) = report_filter(&state, &params)?;
-    let bytes = state
+    let built = state
         .engine
         .tile(TileLayer::Reports, tile, &filter, &key, 0);
     metrics::counter!("zglos_tiles_served_total", "layer" => "reports").increment(1);
-    // Reports change all the time: clients revalidate, so a new report shows on the next request.
-    Ok(tile_response(&headers, &bytes, "no-cache"))
+    // Reports change all the time: fresh for a few seconds (settings), then revalidated.
+    Ok(tile_response(
+        &headers,
+        &built.gz,
+        Some(&tag_of(&built)),
+        &state.config.cache.report_tiles(),
+    ))
 }
 
 /// District boundaries (layer districts) and label points (layer district_labels)
@@ -151,10 +191,15 @@ async fn districts(
     TilePath(tile): TilePath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let bytes = state
+    let built = state
         .engine
         .tile(TileLayer::Districts, tile, &Filter::everything(), "", 0);
-    Ok(tile_response(&headers, &bytes, "public, max-age=3600"))
+    Ok(tile_response(
+        &headers,
+        &built.gz,
+        Some(&tag_of(&built)),
+        "public, max-age=3600",
+    ))
 }
 
 fn layer(id: &str, description: Option<&str>, fields: &[(&str, &str)]) -> VectorLayer {
@@ -310,9 +355,15 @@ async fn heatmap(
     filter.created_from = from.map(|t| t.timestamp());
     filter.created_to = to.map(|t| t.timestamp());
     let key = format!("{key}f{:?}t{:?}", filter.created_from, filter.created_to);
-    let bytes = state
+    let built = state
         .engine
         .tile(TileLayer::Heatmap, tile, &filter, &key, HEAT_GRID_BITS);
     metrics::counter!("zglos_tiles_served_total", "layer" => "heatmap").increment(1);
-    Ok(tile_response(&headers, &bytes, "private, no-cache"))
+    // Staff only: no shared cache keeps it.
+    Ok(tile_response(
+        &headers,
+        &built.gz,
+        Some(&tag_of(&built)),
+        "private, no-cache",
+    ))
 }

@@ -67,8 +67,7 @@ async fn json_and_geojson_come_gzipped_or_in_brotli_when_the_client_accepts_it()
 
     let br = get_with(&app, "/api/v1/categories", "br").await;
     assert_eq!(br.headers()["content-encoding"], "br");
-    let categories: Value =
-        serde_json::from_slice(&unbrotli(&br.bytes().await.unwrap())).unwrap();
+    let categories: Value = serde_json::from_slice(&unbrotli(&br.bytes().await.unwrap())).unwrap();
     assert!(categories["categories"].as_array().unwrap().len() > 5);
 }
 

@@ -1,6 +1,7 @@
 //! End-to-end tests of the service on a real PostGIS, one binary: every test gets its own fresh
 //! database and its own service on a free port (see `common`).
 mod basemap;
+mod caching;
 mod check;
 mod common;
 mod compression;

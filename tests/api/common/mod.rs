@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use zglos::city::{CityPack, GeometryFiles};
-use zglos::config::{Config, DataArgs, DatabaseArgs, DeliveryArgs, EdgeArgs};
+use zglos::config::{CacheArgs, Config, DataArgs, DatabaseArgs, DeliveryArgs, EdgeArgs};
 use zglos::startup::Application;
 use zglos::storage;
 
@@ -248,6 +248,7 @@ pub fn config(database_url: &str) -> Config {
             open311_poll_seconds: 1,
             ..DeliveryArgs::default()
         },
+        cache: CacheArgs::default(),
     }
 }
 
