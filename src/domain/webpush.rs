@@ -40,7 +40,10 @@ impl Subscription {
         let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
             .iter()
             .any(|p| endpoint.starts_with(p));
-        if !(endpoint.starts_with("https://") || local) || endpoint.len() > 2000 {
+        if !(endpoint.starts_with("https://") || local)
+            || endpoint.len() > 2000
+            || endpoint.contains(|c: char| c.is_control() || c.is_whitespace())
+        {
             return Err(Invalid::unacceptable(
                 "invalid_endpoint",
                 "endpoint must be the push service's https:// URL from the subscription",
@@ -230,6 +233,10 @@ mod tests {
             "subscription.keys.auth"
         );
         assert!(Subscription::parse("http://127.0.0.1:9/p", key, "BTBZMqHH6r4Tts7J_aSIgg").is_ok());
+        assert_eq!(
+            field("https://push.example/a\0b", key, "BTBZMqHH6r4Tts7J_aSIgg"),
+            "subscription.endpoint"
+        );
     }
 
     #[test]

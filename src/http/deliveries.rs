@@ -242,15 +242,14 @@ async fn unit_link_act(
             ApiError::bad_request("invalid_form", format!("the form cannot be read: {e}"))
         })?;
         let get = |k: &str| {
-            pairs
+            let given = pairs
                 .iter()
                 .rev()
                 .find(|(n, _)| n == k)
-                .map(|(_, v)| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| {
-                    ApiError::unprocessable("missing_field", format!("{k} is required")).at(k)
-                })
+                .map(|(_, v)| Member::Typed(v.clone()));
+            optional_text(k, given)?.ok_or_else(|| {
+                ApiError::unprocessable("missing_field", format!("{k} is required")).at(k)
+            })
         };
         (get("status")?, get("public_note")?)
     } else {

@@ -420,9 +420,10 @@ async fn link_input(
             };
             match field.name() {
                 Some("note") => {
-                    note = Some(field.text().await.map_err(|e| {
+                    let text = field.text().await.map_err(|e| {
                         ApiError::bad_request("invalid_multipart", e.body_text()).at("note")
-                    })?)
+                    })?;
+                    note = optional_text("note", Some(Member::Typed(text)))?;
                 }
                 Some("photo") => {
                     let bytes = field.bytes().await.map_err(|e| {
@@ -445,14 +446,14 @@ async fn link_input(
             ApiError::bad_request("invalid_form", format!("the form cannot be read: {e}"))
         })?;
         let last = |key: &str| {
-            pairs
+            let given = pairs
                 .iter()
                 .rev()
                 .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .filter(|v| !v.is_empty())
+                .map(|(_, v)| Member::Typed(v.clone()));
+            optional_text(key, given)
         };
-        return Ok((last("note"), last("photo")));
+        return Ok((last("note")?, last("photo")?));
     }
     let body: LinkBody = typed_body(headers, body, false)?;
     Ok((

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{typed_body, Member};
+use super::extract::{optional_text, typed_body, Member};
 use super::limits::WriteLimit;
 use super::schema::ErrorBody;
 use super::AppState;
@@ -119,13 +119,14 @@ fn endpoint_query(raw: Option<&str>) -> ApiResult<(String, Option<i64>)> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
         .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let endpoint = get("endpoint").filter(|e| !e.is_empty()).ok_or_else(|| {
-        ApiError::bad_request(
-            "missing_parameter",
-            "endpoint is required: the subscription's",
-        )
-        .at("endpoint")
-    })?;
+    let endpoint =
+        optional_text("endpoint", get("endpoint").map(Member::Typed))?.ok_or_else(|| {
+            ApiError::bad_request(
+                "missing_parameter",
+                "endpoint is required: the subscription's",
+            )
+            .at("endpoint")
+        })?;
     let report = match get("report") {
         None => None,
         Some(r) => Some(r.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {

@@ -306,4 +306,23 @@ async fn a_subscription_that_is_not_one_is_refused_naming_the_member() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // A NUL (which PostgreSQL text cannot hold) is refused, not a server error.
+    let r = app
+        .client
+        .delete(app.url("/api/v1/push/subscriptions?report=1&endpoint=a%00b"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["field"],
+        "endpoint"
+    );
+    let r = app
+        .post_json(
+            "/api/v1/push/subscriptions",
+            &json!({"subscription": device.subscription("https://push.example.org/a\u{0}b")}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
 }
