@@ -181,11 +181,9 @@ async fn send_push(
         Ok(s) => s,
         Err(e) => return Ok(Err(Failure::Refused(e.message))),
     };
-    let vapid = push::vapid_key(tx, &webpush::new_vapid_key()).await?;
-    let Some(vapid) = webpush::vapid_key(&vapid) else {
-        return Ok(Err(Failure::Retry(
-            "the stored VAPID key is not a P-256 key".into(),
-        )));
+    let vapid = match crate::app::push::signing_key(tx).await {
+        Ok(k) => k,
+        Err(e) => return Ok(Err(Failure::Retry(e.to_string()))),
     };
     let Some(authorization) = webpush::vapid_authorization(
         &vapid,

@@ -17,13 +17,17 @@ use crate::storage::{self, deliveries, push as store};
 /// The event type of a status push (the deliveries table's `event_type`).
 pub const STATUS_PUSH: &str = "pl.zglos.push.status";
 
-/// The VAPID public key a device subscribes with (made and stored on first use).
+/// The service's VAPID signing key (made and stored on first use).
+pub async fn signing_key(conn: &mut PgConnection) -> AppResult<p256::ecdsa::SigningKey> {
+    let bytes = store::vapid_key(conn, webpush::new_vapid_key).await?;
+    webpush::vapid_key(&bytes)
+        .ok_or_else(|| AppError::internal("the stored VAPID key is not a P-256 key"))
+}
+
+/// The VAPID public key a device subscribes with.
 pub async fn public_key(pool: &PgPool) -> AppResult<String> {
     let mut conn = pool.acquire().await?;
-    let bytes = store::vapid_key(&mut conn, &webpush::new_vapid_key()).await?;
-    let key = webpush::vapid_key(&bytes)
-        .ok_or_else(|| AppError::internal("the stored VAPID key is not a P-256 key"))?;
-    Ok(webpush::vapid_public(&key))
+    Ok(webpush::vapid_public(&signing_key(&mut conn).await?))
 }
 
 /// A device subscribes for `reports` (each must exist); its subscription id.

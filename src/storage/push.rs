@@ -139,12 +139,23 @@ pub async fn remove(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// The service's VAPID key (32 bytes): the stored one, or `candidate` stored now (the first
-/// process to store one wins, so every instance signs with the same key).
-pub async fn vapid_key(conn: &mut PgConnection, candidate: &[u8]) -> sqlx::Result<Vec<u8>> {
+/// The service's VAPID key (32 bytes): the stored one, or one made by `make` and stored now
+/// (the first process to store one wins, so every instance signs with the same key). A key is
+/// made only while none is stored.
+pub async fn vapid_key(
+    conn: &mut PgConnection,
+    make: impl FnOnce() -> Vec<u8>,
+) -> sqlx::Result<Vec<u8>> {
+    if let Some(key) =
+        sqlx::query_scalar!("SELECT value FROM server_secrets WHERE name = 'vapid_p256'")
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        return Ok(key);
+    }
     sqlx::query!(
         "INSERT INTO server_secrets (name, value) VALUES ('vapid_p256', $1) ON CONFLICT (name) DO NOTHING",
-        candidate
+        make()
     )
     .execute(&mut *conn)
     .await?;
