@@ -243,9 +243,9 @@ pub async fn counts(pool: &PgPool) -> AppResult<(i64, i64)> {
 
 /// Gives a dead letter a new round of attempts, recorded in the audit log.
 pub async fn retry(pool: &PgPool, user: &StaffUser, kind: &str, id: i64) -> AppResult<()> {
-    if !matches!(kind, "mail" | rules::WEBHOOK | rules::OPEN311) {
+    if !matches!(kind, "mail" | rules::WEBHOOK | rules::OPEN311 | rules::PUSH) {
         return Err(AppError::not_found(format!(
-            "no such kind of delivery: {kind:?} (mail, webhook or open311)"
+            "no such kind of delivery: {kind:?} (mail, webhook, open311 or push)"
         )));
     }
     let mut tx = pool.begin().await?;

@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 
 use super::extract::{base_url, optional_text, parse_id, required_text, typed_body, Member};
 use super::moderation::{page, wants_html};
+use super::ogc::html::esc;
 use super::schema::ErrorBody;
 use super::AppState;
 use crate::app::delivery as app;
@@ -37,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/staff/dead-letters", tag = "staff",
     security(("session" = [])),
     responses(
-        (status = 200, description = "{dead_letters: [{kind (mail, webhook, open311), id, report_id, target (unit or address), what (event type or subject), attempts, last_error, created_at, dead_at}], pending, dead}", body = Object),
+        (status = 200, description = "{dead_letters: [{kind (mail, webhook, open311, push), id, report_id, target (unit, address or device), what (event type or subject), attempts, last_error, created_at, dead_at}], pending, dead}", body = Object),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Not an admin", body = ErrorBody),
     ))]
@@ -53,7 +54,7 @@ async fn dead_letters(State(state): State<AppState>, caller: Caller) -> ApiResul
 /// Give a dead mail or delivery a new round of attempts (admins)
 #[utoipa::path(post, path = "/api/v1/staff/dead-letters/{kind}/{id}/retry", tag = "staff",
     params(
-        ("kind" = String, Path, description = "mail, webhook or open311"),
+        ("kind" = String, Path, description = "mail, webhook, open311 or push"),
         ("id" = i64, Path, description = "The dead letter's id"),
         ("X-CSRF-Token" = String, Header, description = "The session's token from login or /api/v1/staff/me"),
     ),
@@ -112,13 +113,6 @@ fn unit_link(raw: Option<&str>) -> ApiResult<UnitLink> {
     })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A unit's link from its mail: the report and the statuses the unit may set (changes nothing)
 #[utoipa::path(get, path = "/api/v1/unit-links/{id}", tag = "staff",
     params(
@@ -162,13 +156,7 @@ async fn unit_link_show(
         };
         let options: String = allowed
             .iter()
-            .map(|s| {
-                format!(
-                    "<option value=\"{}\">{}</option>",
-                    escape(s),
-                    escape(&name(s))
-                )
-            })
+            .map(|s| format!("<option value=\"{}\">{}</option>", esc(s), esc(&name(s))))
             .collect();
         let body = format!(
             "<p>{}: <strong>{}</strong></p><p>{}</p><p>{}</p>\
@@ -177,10 +165,10 @@ async fn unit_link_show(
              <p><label for=\"note\">Odpowiedź dla zgłaszającego (publiczna)</label><br><textarea id=\"note\" name=\"public_note\" rows=\"4\" cols=\"50\" maxlength=\"2000\" required></textarea></p>\
              <p><button type=\"submit\">Zapisz</button></p></form>",
             "Status",
-            escape(&name(&p.status)),
-            escape(p.address_label.as_deref().unwrap_or("")),
-            escape(&p.description),
-            escape(&url),
+            esc(&name(&p.status)),
+            esc(p.address_label.as_deref().unwrap_or("")),
+            esc(&p.description),
+            esc(&url),
         );
         return Ok(page(Lang::default(), &format!("Zgłoszenie #{id}"), &body));
     }

@@ -108,11 +108,11 @@ pub async fn mark_failed(
 /// An outbound message that gave up: a delivery to a unit, or a mail.
 #[derive(Debug, Serialize)]
 pub struct DeadLetter {
-    /// `mail`, `webhook` or `open311`.
+    /// `mail`, `webhook`, `open311` or `push`.
     pub kind: String,
     pub id: i64,
     pub report_id: Option<i64>,
-    /// The unit (for a delivery) or the address (for a mail).
+    /// The unit (for a delivery), the device (for a push) or the address (for a mail).
     pub target: String,
     /// The event type, or the mail's subject.
     pub what: String,
@@ -141,7 +141,7 @@ pub async fn dead_letters(conn: &mut PgConnection, limit: i64) -> sqlx::Result<V
     .await
 }
 
-/// Gives a dead delivery (`webhook`, `open311`) or mail (`mail`) a new round of attempts, due
+/// Gives a dead delivery (`webhook`, `open311`, `push`) or mail (`mail`) a new round of attempts, due
 /// now. False when there is no such dead letter.
 pub async fn retry(conn: &mut PgConnection, kind: &str, id: i64) -> sqlx::Result<bool> {
     let done = if kind == "mail" {

@@ -326,3 +326,65 @@ async fn a_subscription_that_is_not_one_is_refused_naming_the_member() {
         .await;
     assert_eq!(r.status(), 422);
 }
+
+#[tokio::test]
+async fn a_push_that_gave_up_is_listed_and_an_admin_retries_it() {
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = down.clone();
+    let endpoint = Receiver::start(move |_| {
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            Some((503, String::new()))
+        } else {
+            Some((201, String::new()))
+        }
+    });
+    let app = spawn_app_with(TestDb::new().await, |url| {
+        let mut c = config(url);
+        c.delivery.max_attempts = 1;
+        c
+    })
+    .await;
+    let id = app
+        .report(&point_report("street_lighting", RYNEK.0, RYNEK.1, "Ciemno"))
+        .await["properties"]["id"]
+        .as_i64()
+        .unwrap();
+    let device = Device::new();
+    let r = app
+        .post_json(
+            "/api/v1/push/subscriptions",
+            &json!({"subscription": device.subscription(&endpoint.url("/push/d3")), "reports": [id]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let clerk = app
+        .staff("clerk@zdmk.example", &[Role::UnitStaff], &["ZDMK"])
+        .await;
+    set_status(&app, &clerk, id, "planned", "Wkrótce.").await;
+    endpoint.wait_for(1).await;
+    let admin = app.staff("admin@city.example", &[Role::Admin], &[]).await;
+    let mut letter = Value::Null;
+    for _ in 0..100 {
+        let list: Value = app
+            .staff_get(&admin, "/api/v1/staff/dead-letters")
+            .await
+            .json()
+            .await
+            .unwrap();
+        if list["dead"] == 1 {
+            letter = list["dead_letters"][0].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(letter["kind"], "push", "{letter}");
+    down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let path = format!(
+        "/api/v1/staff/dead-letters/push/{}/retry",
+        letter["id"].as_i64().unwrap()
+    );
+    let r = app.staff_post(&admin, &path, &json!({})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let got = endpoint.wait_for(2).await;
+    assert_eq!(device.decrypt(&got[1].body)["report_id"], id);
+}

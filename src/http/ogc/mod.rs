@@ -2,7 +2,7 @@
 //! one feature; GeoJSON and HTML; OpenAPI 3.0) and Part 3 Filtering (CQL2 text and JSON,
 //! queryables). Collections: `reports` (public fields), `districts` and, for analysts,
 //! `reports-internal` (unit, routing rule, timing; never contact data).
-mod html;
+pub(super) mod html;
 mod openapi;
 
 use axum::extract::{Path, RawQuery, State};
