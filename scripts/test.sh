@@ -20,6 +20,8 @@ ensure_fonts
 ensure_gis_clients
 npm_install "$ROOT/web"
 npm_install "$ROOT/tests/browser"
+# The webhook tests check the service's signatures with openssl, as a receiver would.
+command -v openssl >/dev/null || apt_install openssl
 
 say "cargo fmt --check and clippy (warnings are errors)"
 cargo fmt --all --check
